@@ -1,0 +1,182 @@
+# SPDX-License-Identifier: MIT
+# Tern: one Makefile. `make` builds into build/; see README for run/test.
+
+BUILD   ?= build
+CPUS    ?= 2
+MEM     ?= 512
+EMU     ?= auto
+MODEL   ?= corei7_skylake_x
+BOOT    ?= uefi
+PYTHON  := /usr/bin/python3
+V       ?= 0
+Q       := $(if $(filter 1,$(V)),,@)
+SAY     = $(if $(filter 1,$(V)),@true,@echo '  $(1)')
+
+CC      := gcc
+LD      := ld
+NASM    := nasm
+OBJCOPY := objcopy
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wundef -Wvla -Wwrite-strings -Wno-unused-parameter \
+	-Wimplicit-fallthrough
+
+# --- the hypervisor kernel (ELF64, higher half) --------------------------------
+KCFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdinc \
+	-isystem $(shell $(CC) -print-file-name=include) \
+	-fno-pic -fno-pie -mcmodel=kernel -mno-red-zone -mno-mmx -mno-sse -mno-sse2 \
+	-mno-avx -mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
+	-fno-common -fno-strict-aliasing -ffunction-sections -I. -I$(BUILD)/gen
+KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
+	--no-warn-rwx-segments -T arch/kernel.ld
+NASMFLAGS := -f elf64 -g -F dwarf -I$(BUILD)/gen/ -Iarch/
+
+KDIRS := arch kernel drivers vmm boot/multiboot2
+KSRCS_C := $(filter-out arch/asm_offsets.c,$(foreach d,$(KDIRS),$(wildcard $(d)/*.c)))
+KSRCS_S := $(foreach d,$(KDIRS),$(wildcard $(d)/*.asm))
+KOBJS := $(patsubst %.c,$(BUILD)/k/%.o,$(KSRCS_C)) $(patsubst %.asm,$(BUILD)/k/%.o,$(KSRCS_S))
+KERNEL := $(BUILD)/tern.elf
+ASM_OFFSETS := $(BUILD)/gen/asm_offsets.inc
+
+# --- the UEFI loader (GNU-EFI) ------------------------------------------------
+EFI_INC := /usr/include/efi
+EFI_CFLAGS := -std=gnu11 -O2 $(WARN) -Wno-undef -Wno-strict-prototypes -Wno-missing-prototypes \
+	-Wno-pointer-sign -I$(EFI_INC) -I$(EFI_INC)/x86_64 -I. -fpic -ffreestanding \
+	-fno-stack-protector -fshort-wchar -mno-red-zone -maccumulate-outgoing-args \
+	-DGNU_EFI_USE_MS_ABI
+EFI_SRCS := $(wildcard boot/efi/*.c) boot/bootcfg.c
+EFI_OBJS := $(patsubst %.c,$(BUILD)/efi/%.o,$(EFI_SRCS))
+LOADER := $(BUILD)/BOOTX64.EFI
+
+# --- boot media ----------------------------------------------------------------
+ESP := $(BUILD)/esp.img
+ISO := $(BUILD)/tern.iso
+BOOTCFG := $(BUILD)/tern.cfg
+CMDLINE ?=
+MODULES :=
+
+.PHONY: all deps run test unit integration bench usb lint clean help
+all: $(KERNEL) $(LOADER) $(ESP) $(ISO)
+
+help:
+	@echo "make            build kernel, UEFI loader and ESP image into $(BUILD)/"
+	@echo "make run        boot Tern with the serial console on this terminal"
+	@echo "                (CPUS=$(CPUS) MEM=$(MEM) EMU=auto|bochs|qemu MODEL=$(MODEL) CMDLINE='...')"
+	@echo "make test       unit tests, then emulator integration tests"
+	@echo "make unit       host unit tests only"
+	@echo "make usb        GPT disk image for a USB stick ($(BUILD)/tern-usb.img)"
+	@echo "make bench      measured figures (boot time; Bochs TSC path lengths)"
+	@echo "make lint       cppcheck over the sources"
+
+deps:
+	@tools/deps.sh
+
+$(BUILD)/k/%.o: %.c | $(ASM_OFFSETS)
+	@mkdir -p $(dir $@)
+	$(call SAY,CC      $<)
+	$(Q)$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/k/%.o: %.asm $(ASM_OFFSETS)
+	@mkdir -p $(dir $@)
+	$(call SAY,NASM    $<)
+	$(Q)$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) $< -o $@
+
+# nasm cannot read C headers: offsets are generated from asm_offsets.c.
+$(ASM_OFFSETS): arch/asm_offsets.c
+	@mkdir -p $(dir $@) $(BUILD)/k/arch
+	$(call SAY,GEN     $@)
+	$(Q)$(CC) $(KCFLAGS) -S -MMD -MP -MT $@ -MF $(BUILD)/k/arch/asm_offsets.d $< -o $(BUILD)/gen/asm_offsets.s
+	$(Q)sed -n 's/^[[:space:]]*\.ascii[[:space:]]*"->\([A-Za-z0-9_]*\) [$$]\{0,1\}\(-\{0,1\}[0-9]*\).*/%define \1 \2/p' \
+		$(BUILD)/gen/asm_offsets.s > $@.tmp
+	$(Q)mv $@.tmp $@
+
+$(KERNEL): $(KOBJS) arch/kernel.ld
+	$(call SAY,LD      $@)
+	$(Q)$(LD) $(KLDFLAGS) -o $@ $(KOBJS)
+
+$(BUILD)/efi/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call SAY,CC[efi] $<)
+	$(Q)$(CC) $(EFI_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/loader.so: $(EFI_OBJS)
+	$(call SAY,LD      $@)
+	$(Q)$(LD) -shared -Bsymbolic -nostdlib -znocombreloc -T /usr/lib/elf_x86_64_efi.lds \
+		/usr/lib/crt0-efi-x86_64.o $(EFI_OBJS) -o $@ -L/usr/lib -lefi -lgnuefi
+
+$(LOADER): $(BUILD)/loader.so
+	$(call SAY,OBJCOPY $@)
+	$(Q)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel \
+		-j .rela -j .rel.* -j .rela.* -j .reloc --target efi-app-x86_64 \
+		--subsystem=10 $< $@
+
+$(BOOTCFG): tools/mkbootcfg.sh FORCE
+	@mkdir -p $(BUILD)
+	@tools/mkbootcfg.sh "$(CMDLINE)" $(MODULES) > $@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+
+$(ESP): $(KERNEL) $(LOADER) $(BOOTCFG) $(MODULES) tools/mkesp.sh
+	$(call SAY,ESP     $@)
+	$(Q)tools/mkesp.sh $@ $(LOADER) $(KERNEL) $(BOOTCFG) $(MODULES)
+
+# $(BOOTCFG) changes whenever CMDLINE or MODULES do.
+$(ISO): $(KERNEL) $(BOOTCFG) $(MODULES) tools/mkiso.sh
+	$(call SAY,ISO     $@)
+	$(Q)tools/mkiso.sh $@ $(KERNEL) "$(CMDLINE)" $(MODULES)
+
+usb: $(BUILD)/tern-usb.img
+$(BUILD)/tern-usb.img: $(ESP) tools/mkusb.sh
+	tools/mkusb.sh $@ $(ESP)
+
+FORCE:
+
+# --- running -------------------------------------------------------------------
+run: deps all
+	$(PYTHON) tools/run.py --emu $(EMU) --cpus $(CPUS) --mem $(MEM) --model $(MODEL) \
+		--boot $(BOOT) --cmdline "$(CMDLINE)"
+
+# --- tests ---------------------------------------------------------------------
+HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. -DTERN_HOST_TEST \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+UNIT_TESTS := fmt cmdline memmap pmm acpi bootcfg
+unit_srcs_bootcfg := boot/bootcfg.c
+unit_srcs_fmt := kernel/fmt.c
+unit_srcs_cmdline := kernel/cmdline.c kernel/fmt.c
+unit_srcs_memmap := kernel/memmap.c
+unit_srcs_pmm := kernel/pmm.c kernel/memmap.c
+unit_srcs_acpi := drivers/acpi.c kernel/fmt.c
+UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
+
+.SECONDEXPANSION:
+$(BUILD)/unit/test_%: tests/unit/test_%.c $$(unit_srcs_$$*) $$(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(call SAY,CC[host] $@)
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $< $(unit_srcs_$*) -lcmocka
+
+unit: $(UNIT_BINS)
+	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; \
+	if [ $$fail -ne 0 ]; then echo "unit tests FAILED"; exit 1; fi
+
+integration: all
+	$(PYTHON) -m pytest -v tests/integration $(PYTEST_ARGS)
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) integration
+
+bench: deps all
+	$(PYTHON) tools/bench.py
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--suppress=missingIncludeSystem -I. $(KDIRS)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Test guests (tests/guests/guests.mk defines GUEST_IMAGES).
+-include tests/guests/guests.mk
+all: $(GUEST_IMAGES)

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* 16550 UART driver (register names from the TI/NS 16550 data sheet). */
+#include "drivers/uart.h"
+#include "arch/x86.h"
+#include "kernel/errno.h"
+
+#define UART_RBR 0 /* receive buffer (read) */
+#define UART_THR 0 /* transmit holding (write) */
+#define UART_DLL 0 /* divisor latch low (DLAB=1) */
+#define UART_IER 1
+#define UART_DLM 1 /* divisor latch high (DLAB=1) */
+#define UART_FCR 2
+#define UART_LCR 3
+#define UART_MCR 4
+#define UART_LSR 5
+#define UART_SCR 7
+
+#define LCR_8N1  0x03
+#define LCR_DLAB 0x80
+#define FCR_ENABLE_CLEAR 0x07
+#define MCR_DTR_RTS_OUT2 0x0b
+#define LSR_DR   0x01 /* data ready */
+#define LSR_THRE 0x20 /* transmit holding register empty */
+#define LSR_TEMT 0x40 /* transmitter empty */
+
+/* Bounded waits: a missing or wedged UART must not hang the hypervisor. */
+#define UART_SPIN_MAX 1000000u
+
+static uint8_t rd(const struct uart *u, unsigned int reg)
+{
+	if (u->mmio)
+		return *(volatile uint8_t *)(u->base + ((uint64_t)reg << u->reg_shift));
+	return inb((uint16_t)(u->base + reg));
+}
+
+static void wr(const struct uart *u, unsigned int reg, uint8_t v)
+{
+	if (u->mmio)
+		*(volatile uint8_t *)(u->base + ((uint64_t)reg << u->reg_shift)) = v;
+	else
+		outb((uint16_t)(u->base + reg), v);
+}
+
+int uart_init(struct uart *u, bool mmio, uint64_t base, uint8_t reg_shift, uint32_t baud)
+{
+	u->mmio = mmio;
+	u->base = base;
+	u->reg_shift = reg_shift;
+	u->baud = baud;
+	u->present = false;
+	/* The scratch register reads back what was written only if a UART is there. */
+	wr(u, UART_SCR, 0x5a);
+	if (rd(u, UART_SCR) != 0x5a)
+		return -ENODEV;
+	wr(u, UART_SCR, 0xa5);
+	if (rd(u, UART_SCR) != 0xa5)
+		return -ENODEV;
+	wr(u, UART_IER, 0);
+	if (baud) {
+		uint16_t div = (uint16_t)(UART_CLOCK / baud);
+
+		wr(u, UART_LCR, LCR_DLAB);
+		wr(u, UART_DLL, (uint8_t)div);
+		wr(u, UART_DLM, (uint8_t)(div >> 8));
+	}
+	wr(u, UART_LCR, LCR_8N1);
+	wr(u, UART_FCR, FCR_ENABLE_CLEAR);
+	wr(u, UART_MCR, MCR_DTR_RTS_OUT2);
+	u->present = true;
+	return 0;
+}
+
+void uart_putc(const struct uart *u, char c)
+{
+	if (!u->present)
+		return;
+	for (unsigned int i = 0; i < UART_SPIN_MAX && !(rd(u, UART_LSR) & LSR_THRE); i++)
+		cpu_relax();
+	wr(u, UART_THR, (uint8_t)c);
+}
+
+void uart_write(const struct uart *u, const char *s, unsigned long n)
+{
+	for (unsigned long i = 0; i < n; i++) {
+		if (s[i] == '\n')
+			uart_putc(u, '\r');
+		uart_putc(u, s[i]);
+	}
+}
+
+int uart_getc(const struct uart *u)
+{
+	if (!u->present || !(rd(u, UART_LSR) & LSR_DR))
+		return -1;
+	return rd(u, UART_RBR);
+}
+
+void uart_drain(const struct uart *u)
+{
+	if (!u->present)
+		return;
+	for (unsigned int i = 0; i < UART_SPIN_MAX && !(rd(u, UART_LSR) & LSR_TEMT); i++)
+		cpu_relax();
+}

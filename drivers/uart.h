@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* 16550-compatible UART, port I/O or MMIO (the console). */
+#ifndef TERN_DRIVERS_UART_H
+#define TERN_DRIVERS_UART_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define COM1_PORT 0x3f8u
+#define UART_DEFAULT_BAUD 115200u
+#define UART_CLOCK 115200u /* divisor base: 1.8432 MHz / 16 */
+
+struct uart {
+	bool present;
+	bool mmio;
+	uint64_t base;    /* I/O port or physical MMIO address */
+	uint8_t reg_shift; /* MMIO register stride = 1 << reg_shift */
+	uint32_t baud;
+};
+
+/* Program 8N1 at baud (0: leave the firmware's divisor). -ENODEV when absent. */
+int uart_init(struct uart *u, bool mmio, uint64_t base, uint8_t reg_shift, uint32_t baud);
+void uart_putc(const struct uart *u, char c);
+/* Writes n bytes, turning "\n" into "\r\n". */
+void uart_write(const struct uart *u, const char *s, unsigned long n);
+/* -1 when nothing is waiting. */
+int uart_getc(const struct uart *u);
+/* Wait until the transmitter is empty (before power-off). */
+void uart_drain(const struct uart *u);
+
+#endif

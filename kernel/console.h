@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* The hypervisor console: a 16550 chosen by console=, ACPI SPCR or COM1. */
+#ifndef TERN_KERNEL_CONSOLE_H
+#define TERN_KERNEL_CONSOLE_H
+
+#include "kernel/cmdline.h"
+#include "drivers/acpi.h"
+
+/* From the command line alone (COM1 unless told otherwise). */
+void console_init_early(const struct boot_options *opts);
+/* With ACPI known: console=auto moves to the SPCR port when there is one. */
+void console_init_acpi(const struct boot_options *opts, const struct acpi_info *acpi);
+void console_drain(void);
+/* -1 when no input is waiting. */
+int console_getc(void);
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hypervisor log: leveled, line-at-a-time, timestamped, kept in a ring
+ * (for the management guest later) and written to the console. Lines from
+ * different CPUs never interleave.
+ */
+#ifndef TERN_KERNEL_LOG_H
+#define TERN_KERNEL_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "kernel/cmdline.h" /* LOG_LEVEL_* */
+
+typedef void (*log_sink_fn)(const char *s, size_t n);
+
+void log_set_sink(log_sink_fn sink);
+void log_set_level(int level);
+/* Microseconds since boot for the line prefix; NULL until a clock exists. */
+void log_set_clock(uint64_t (*now_us)(void));
+void log_write(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Write raw text to the console, bypassing levels and the ring (panic path). */
+void log_raw(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* After a panic: stop waiting for a lock another CPU may hold forever. */
+void log_force_unlock(void);
+/* Copy ring bytes from *pos on; returns bytes copied and advances *pos. */
+size_t log_ring_read(uint64_t *pos, char *buf, size_t n);
+
+#define pr_err(...)   log_write(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define pr_warn(...)  log_write(LOG_LEVEL_WARN, __VA_ARGS__)
+#define pr_info(...)  log_write(LOG_LEVEL_INFO, __VA_ARGS__)
+#define pr_debug(...) log_write(LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-CPU data: one page-aligned struct pcpu per physical CPU, reached
+ * through GS base (its first field points to itself).
+ */
+#ifndef TERN_KERNEL_PCPU_H
+#define TERN_KERNEL_PCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "arch/desc.h"
+#include "arch/vmx_cap.h"
+
+#define MAX_CPUS        256
+#define KSTACK_SIZE     (16u * 1024u)
+#define IST_STACK_SIZE  (8u * 1024u)
+
+enum pcpu_state {
+	PCPU_ABSENT = 0,
+	PCPU_STARTING,
+	PCPU_ONLINE,
+	PCPU_FAILED,  /* did not answer INIT-SIPI-SIPI */
+	PCPU_STOPPED, /* parked after a panic elsewhere */
+};
+
+struct pcpu {
+	struct pcpu *self;       /* %gs:0 */
+	uint32_t id;             /* dense index, 0 = bootstrap CPU */
+	uint32_t apic_id;
+	uint64_t stack_lo, stack_hi; /* the kernel stack, for backtraces */
+	volatile int state;      /* enum pcpu_state */
+	bool is_bsp;
+	struct gdt gdt;
+	struct tss tss;
+	struct vmx_cap vmx;      /* what this CPU offers; filled by vmx_probe */
+};
+
+extern struct pcpu *pcpus[MAX_CPUS];
+extern uint32_t nr_pcpus;    /* CPUs found (online or not) */
+
+static inline struct pcpu *this_cpu(void)
+{
+	struct pcpu *c;
+
+	__asm__ volatile("mov %%gs:0, %0" : "=r"(c));
+	return c;
+}
+
+/* NULL before GS base is set up on this CPU (earliest boot). */
+struct pcpu *this_cpu_or_null(void);
+
+/* Point GS base at c and load its GDT/TSS; the IDT is shared. */
+void pcpu_activate(struct pcpu *c);
+
+uint32_t pcpu_online_count(void);
+
+#endif

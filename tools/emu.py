@@ -1,0 +1,214 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Boot Tern images under QEMU or Bochs and talk to the serial console.
+
+Used by the integration tests, `make run` and `make bench`. Every wait is
+bounded; a timeout raises EmuTimeout carrying the console tail.
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
+OVMF_BOCHS = "/usr/share/ovmf/OVMF.fd"
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+BOCHS_BIOS = "/usr/share/bochs/BIOS-bochs-latest"
+VGA_BIOS = "/usr/share/bochs/VGABIOS-lgpl-latest"
+
+
+class EmuTimeout(AssertionError):
+    pass
+
+
+def kvm_has_vmx():
+    """True where QEMU can run Tern at full speed: /dev/kvm and an Intel CPU with VMX."""
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return False
+    with open("/proc/cpuinfo") as f:
+        info = f.read()
+    return "GenuineIntel" in info and re.search(r"^flags\s*:.*\bvmx\b", info, re.M) is not None
+
+
+def make_bootcfg(cmdline, modules=()):
+    lines = ["# Tern boot configuration (test)", "kernel /tern/tern.elf",
+             "cmdline " + cmdline]
+    for path, name in modules:
+        lines.append("module /tern/%s %s" % (os.path.basename(path), name))
+    return "\n".join(lines) + "\n"
+
+
+def make_esp(workdir, cmdline="", modules=(), cfg_text=None, drop_kernel=False):
+    """A copy of build/esp.img with its own tern.cfg (and modules)."""
+    esp = os.path.join(workdir, "esp.img")
+    shutil.copyfile(os.path.join(BUILD, "esp.img"), esp)
+    cfg = os.path.join(workdir, "tern.cfg")
+    with open(cfg, "w") as f:
+        f.write(cfg_text if cfg_text is not None else make_bootcfg(cmdline, modules))
+    subprocess.run(["mcopy", "-o", "-i", esp, cfg, "::/EFI/tern/tern.cfg"], check=True)
+    for path, _ in modules:
+        subprocess.run(["mcopy", "-o", "-i", esp, path, "::/tern/" + os.path.basename(path)],
+                       check=True)
+    if drop_kernel:
+        subprocess.run(["mdel", "-i", esp, "::/tern/tern.elf"], check=True)
+    return esp
+
+
+def make_iso(workdir, cmdline="", modules=()):
+    """A GRUB ISO booting build/tern.elf through Multiboot2 with this cmdline and modules."""
+    iso = os.path.join(workdir, "tern.iso")
+    subprocess.run([os.path.join(ROOT, "tools", "mkiso.sh"), iso, os.path.join(BUILD, "tern.elf"),
+                    cmdline] + ["%s:%s" % (path, name) for path, name in modules], check=True)
+    return iso
+
+
+class Machine:
+    """One emulator run. Serial output goes to a file that is polled."""
+
+    def __init__(self, emu="qemu", cpus=2, mem=256, model="corei7_skylake_x",
+                 cmdline="", modules=(), workdir=None, cfg_text=None, boot="uefi",
+                 drop_kernel=False, accel="tcg", interactive=False):
+        self.emu, self.cpus, self.mem, self.model = emu, cpus, mem, model
+        self.boot, self.accel, self.interactive = boot, accel, interactive
+        self.own_dir = workdir is None
+        self.dir = workdir or tempfile.mkdtemp(prefix="tern-%s-" % emu)
+        os.makedirs(self.dir, exist_ok=True)
+        self.serial = os.path.join(self.dir, "serial.out")
+        self.proc = None
+        self.start_time = None
+        self.pos = 0
+        if boot == "uefi":
+            self.image = make_esp(self.dir, cmdline, modules, cfg_text, drop_kernel)
+        elif boot == "mb2":
+            self.image = make_iso(self.dir, cmdline, modules)
+        else:
+            raise ValueError("unknown boot method " + boot)
+
+    # --- command lines -------------------------------------------------------
+    def qemu_cmd(self):
+        cpu = ["-accel", "kvm", "-cpu", "host"] if self.accel == "kvm" else \
+              ["-accel", "tcg", "-cpu", "max"]
+        serial = ["-serial", "mon:stdio"] if self.interactive else \
+                 ["-serial", "file:" + self.serial]
+        if self.boot == "mb2":  # the default SeaBIOS boots the GRUB CD
+            firmware = []
+            disk = ["-cdrom", self.image]
+        else:
+            vars_copy = os.path.join(self.dir, "vars.fd")
+            shutil.copyfile(OVMF_VARS, vars_copy)
+            firmware = ["-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + OVMF_CODE,
+                        "-drive", "if=pflash,format=raw,unit=1,file=" + vars_copy]
+            disk = ["-drive", "format=raw,file=" + self.image]
+        return ["qemu-system-x86_64", "-machine", "q35", *cpu, "-smp", str(self.cpus),
+                "-m", str(self.mem), *firmware,
+                "-display", "none", "-net", "none", "-no-reboot",
+                *([] if self.interactive else ["-monitor", "none"]),
+                *serial, *disk]
+
+    def bochsrc(self, com1):
+        if self.boot == "mb2":  # the Bochs BIOS boots the GRUB CD
+            firmware = ["romimage: file=%s" % BOCHS_BIOS,
+                        "ata0-master: type=cdrom, path=%s, status=inserted" % self.image,
+                        "boot: cdrom"]
+        else:
+            firmware = ["romimage: file=%s, address=0xffe00000" % OVMF_BOCHS,
+                        "ata0-master: type=disk, path=%s, mode=flat" % self.image,
+                        "boot: disk"]
+        return "\n".join([
+            "megs: %d" % self.mem,
+            "cpu: model=%s, count=%d, ips=50000000, reset_on_triple_fault=0, ignore_bad_msrs=1"
+            % (self.model, self.cpus),
+            firmware[0],
+            "vgaromimage: file=%s" % VGA_BIOS,
+            *firmware[1:],
+            "clock: sync=none, time0=local",
+            "com1: enabled=1, " + com1,
+            'display_library: rfb, options="timeout=0"',
+            "log: %s" % os.path.join(self.dir, "bochs.log"),
+            "panic: action=fatal", "error: action=report",
+            "info: action=ignore", "debug: action=ignore",
+            "magic_break: enabled=1", ""])
+
+    def bochs_cmd(self, com1=None):
+        rc = os.path.join(self.dir, "bochsrc")
+        with open(rc, "w") as f:
+            f.write(self.bochsrc(com1 or "mode=file, dev=" + self.serial))
+        cont = os.path.join(self.dir, "cont.rc")
+        with open(cont, "w") as f:
+            f.write("c\nq\n")
+        return ["bochs", "-q", "-f", rc, "-rc", cont]
+
+    # --- running -------------------------------------------------------------
+    def start(self):
+        open(self.serial, "w").close()
+        cmd = self.qemu_cmd() if self.emu == "qemu" else self.bochs_cmd()
+        self.start_time = time.monotonic()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, cwd=self.dir,
+                                     start_new_session=True)
+        return self
+
+    def output(self):
+        with open(self.serial, "rb") as f:
+            return f.read().decode("utf-8", "replace").replace("\r", "")
+
+    def tail(self, n=40):
+        return "\n".join(self.output().splitlines()[-n:])
+
+    def wait_for(self, pattern, timeout=120):
+        """Wait for a regex on the console after the last match; returns the match."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            out = self.output()
+            m = rx.search(out, self.pos)
+            if m:
+                self.pos = m.end()
+                return m
+            if time.monotonic() > deadline:
+                raise EmuTimeout("no %r within %ds on %s; console tail:\n%s"
+                                 % (pattern, timeout, self.emu, self.tail()))
+            if self.proc.poll() is not None:
+                # It exited: one more read catches the last flushed bytes.
+                out = self.output()
+                m = rx.search(out, self.pos)
+                if m:
+                    self.pos = m.end()
+                    return m
+                raise EmuTimeout("%s exited (rc %s) before %r; console tail:\n%s"
+                                 % (self.emu, self.proc.returncode, pattern, self.tail()))
+            time.sleep(0.05)
+
+    def elapsed(self):
+        return time.monotonic() - self.start_time
+
+    def wait_exit(self, timeout=60):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise EmuTimeout("%s did not exit by itself within %ds; console tail:\n%s"
+                             % (self.emu, timeout, self.tail()))
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+
+    def close(self):
+        self.kill()
+        if self.own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,44 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Build a BIOS-bootable GRUB ISO that starts Tern through Multiboot2:
+#   mkiso.sh OUT.iso tern.elf "CMDLINE" [MODULE[:NAME] ...]
+# NAME defaults to the module's file name without its extension.
+set -eu
+out=$1 kernel=$2 cmdline=$3
+shift 3
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tern-iso.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/boot/grub" "$tmp/tern"
+cp "$kernel" "$tmp/tern/tern.elf"
+
+# GRUB script quoting: single quotes, with ' written as '\''.
+quote() {
+	printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+}
+
+mods=
+for m in "$@"; do
+	path=${m%%:*}
+	name=${m#*:}
+	[ "$name" = "$m" ] && name=$(basename "$path" | sed 's/\.[^.]*$//')
+	cp "$path" "$tmp/tern/$(basename "$path")"
+	mods="$mods	module2 /tern/$(basename "$path") $(quote "$name")
+"
+done
+
+cat > "$tmp/boot/grub/grub.cfg" <<CFG
+set timeout=0
+set default=0
+serial --unit=0 --speed=115200
+terminal_output serial console
+menuentry "Tern" {
+	multiboot2 /tern/tern.elf $(quote "$cmdline")
+${mods}	boot
+}
+CFG
+
+grub-mkrescue -d /usr/lib/grub/i386-pc -o "$out.tmp" "$tmp" >/dev/null 2>"$tmp/log" || {
+	cat "$tmp/log" >&2
+	exit 1
+}
+mv "$out.tmp" "$out"
