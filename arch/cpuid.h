@@ -7,6 +7,7 @@
 
 #define CPUID_LEAF_VENDOR      0x00000000u
 #define CPUID_LEAF_FEATURES    0x00000001u
+#define   CPUID_1_ECX_MONITOR  BIT(3)
 #define   CPUID_1_ECX_VMX      BIT(5)
 #define   CPUID_1_ECX_SMX      BIT(6)
 #define   CPUID_1_ECX_X2APIC   BIT(21)

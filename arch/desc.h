@@ -74,6 +74,7 @@ _Static_assert(sizeof(struct idt_gate) == 16, "IDT gate is 16 bytes");
 #define VEC_FIRST_IRQ 32
 
 /* Fixed interrupt vectors Tern uses. */
+#define VEC_LEGACY_PIC   0x20 /* 8259A, masked: 0x20-0x2f */
 #define VEC_IPI_STOP     0xf0
 #define VEC_IPI_KICK     0xf1
 #define VEC_APIC_TIMER   0xfe

@@ -47,6 +47,7 @@
 #define   IA32_EFER_NXE             BIT(11)
 #define MSR_IA32_STAR               0xc0000081u
 #define MSR_IA32_LSTAR              0xc0000082u
+#define MSR_IA32_CSTAR              0xc0000083u
 #define MSR_IA32_FMASK              0xc0000084u
 #define MSR_IA32_FS_BASE            0xc0000100u
 #define MSR_IA32_GS_BASE            0xc0000101u

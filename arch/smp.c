@@ -73,6 +73,16 @@ static const char *discover(void)
 	return "no processor list (bootstrap CPU only)";
 }
 
+static void (*volatile ap_continue)(void);
+
+void smp_release_aps(void (*fn)(void))
+{
+	ap_continue = fn;
+	for (uint32_t i = 1; i < nr_pcpus; i++)
+		if (pcpus[i]->state == PCPU_ONLINE)
+			apic_send_ipi(pcpus[i]->apic_id, APIC_ICR_FIXED | VEC_IPI_KICK);
+}
+
 __attribute__((noreturn)) static void ap_main(struct pcpu *c)
 {
 	pcpu_activate(c);
@@ -80,10 +90,11 @@ __attribute__((noreturn)) static void ap_main(struct pcpu *c)
 	apic_init_cpu();
 	vmx_probe(&c->vmx);
 	__atomic_store_n(&c->state, PCPU_ONLINE, __ATOMIC_RELEASE);
-	for (;;) {
-		irq_enable();
-		cpu_halt();
-	}
+	/* Parked until the bootstrap CPU knows what the APs are for. */
+	while (!ap_continue)
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	ap_continue();
+	cpu_stop();
 }
 
 static bool wait_online(struct pcpu *c, uint64_t us)

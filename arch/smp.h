@@ -32,6 +32,8 @@ _Static_assert(sizeof(struct tramp_data) == 56, "tramp_data layout");
 uint64_t smp_pick_trampoline(const struct boot_mem_region *map, size_t n);
 /* Find the CPUs (MADT, else the boot loader's list) and start every AP. */
 void smp_boot(uint64_t tramp_phys);
+/* Let the parked APs run fn (they were waiting in HLT). */
+void smp_release_aps(void (*fn)(void));
 /* Park every other CPU (NMI); used by panic. */
 void smp_stop_others(void);
 

@@ -12,6 +12,7 @@
 #define CR0_MP  BIT(1)
 #define CR0_EM  BIT(2)
 #define CR0_TS  BIT(3)
+#define CR0_ET  BIT(4)
 #define CR0_NE  BIT(5)
 #define CR0_WP  BIT(16)
 #define CR0_NW  BIT(29)

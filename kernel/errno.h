@@ -20,6 +20,7 @@
 #define ENODATA 61
 #define EBADMSG 74
 #define EOVERFLOW 75
+#define ENOTSUP 95
 #define ETIMEDOUT 110
 #endif
 

@@ -16,8 +16,13 @@
 #include "arch/paging.h"
 #include "arch/smp.h"
 #include "arch/x86.h"
+#include "drivers/pic.h"
 #include "drivers/power.h"
 #include "drivers/tsc.h"
+#include "arch/vmx.h"
+#include "vmm/bootvm.h"
+#include "vmm/msr.h"
+#include "vmm/sched.h"
 
 struct boot_options boot_opts;
 struct boot_info boot_info;
@@ -194,6 +199,50 @@ __attribute__((noinline)) static void crash_test(enum crash_kind kind)
 	}
 }
 
+static volatile uint32_t vmm_cpus_ready;
+
+/* Every CPU: VMXON, a run queue, then the scheduler loop. */
+static void vmm_cpu_start(void)
+{
+	struct pcpu *c = this_cpu();
+
+	if (vmx_cpu_on() || sched_init_cpu()) {
+		pr_err("vmx: cpu%u cannot run guests (VMXON or run queue failed); parked", c->id);
+		__atomic_fetch_add(&vmm_cpus_ready, 1, __ATOMIC_RELEASE);
+		cpu_stop();
+	}
+	__atomic_fetch_add(&vmm_cpus_ready, 1, __ATOMIC_RELEASE);
+}
+
+__attribute__((noreturn)) static void ap_vmm_main(void)
+{
+	vmm_cpu_start();
+	sched_run();
+}
+
+__attribute__((noreturn)) static void vmm_start(void)
+{
+	uint32_t online = pcpu_online_count();
+	uint64_t deadline;
+
+	if (vmx_config_init() || msr_bitmap_init())
+		panic("vmx: cannot configure VMX on this CPU");
+	vmm_cpu_start();
+	smp_release_aps(ap_vmm_main);
+	deadline = tsc_now_us() + 1000000;
+	while (vmm_cpus_ready < online && tsc_now_us() < deadline)
+		cpu_relax();
+	pr_info("vmx: VMX on in %u of %u CPUs; time slice %u us", vmm_cpus_ready, online,
+		boot_opts.timeslice_us);
+	if (!bootvm_start_all()) {
+		pr_info("tern: boot complete, no VMs to run; after_boot=%s",
+			boot_opts.after_boot == ACTION_POWEROFF ? "poweroff" :
+			boot_opts.after_boot == ACTION_REBOOT ? "reboot" : "halt");
+		kernel_do_action(boot_opts.after_boot);
+	}
+	sched_run();
+}
+
 static void kernel_main_stack(void *arg)
 {
 	bool vmx_ok;
@@ -215,10 +264,7 @@ static void kernel_main_stack(void *arg)
 			vmx_verdict_reason(pcpus[0]->vmx.verdict));
 		kernel_do_action(ACTION_POWEROFF);
 	}
-	pr_info("tern: boot complete; after_boot=%s",
-		boot_opts.after_boot == ACTION_POWEROFF ? "poweroff" :
-		boot_opts.after_boot == ACTION_REBOOT ? "reboot" : "halt");
-	kernel_do_action(boot_opts.after_boot);
+	vmm_start();
 }
 
 void kernel_main(struct boot_info *bi)
@@ -227,6 +273,7 @@ void kernel_main(struct boot_info *bi)
 	int n;
 
 	early_cpu_setup();
+	pic_disable(VEC_LEGACY_PIC);
 	if (bi->magic != BOOT_INFO_MAGIC || bi->version != BOOT_INFO_VERSION)
 		cpu_stop(); /* nothing to report through: the console is not known yet */
 	memcpy(&boot_info, bi, sizeof(boot_info));

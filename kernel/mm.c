@@ -52,10 +52,10 @@ void mm_init(const struct boot_mem_region *map, size_t n)
 	mm_print_stats("boot");
 }
 
-uint64_t page_alloc_below(size_t npages, uint64_t max_phys, enum pmm_owner owner)
+static uint64_t alloc(size_t npages, size_t align, uint64_t max_phys, enum pmm_owner owner)
 {
 	bool irq = spin_lock_irqsave(&mm_lock);
-	uint64_t p = pmm_alloc(&pmm, npages, 1, max_phys, owner);
+	uint64_t p = pmm_alloc(&pmm, npages, align, max_phys, owner);
 
 	spin_unlock_irqrestore(&mm_lock, irq);
 	if (p)
@@ -63,9 +63,19 @@ uint64_t page_alloc_below(size_t npages, uint64_t max_phys, enum pmm_owner owner
 	return p;
 }
 
+uint64_t page_alloc_below(size_t npages, uint64_t max_phys, enum pmm_owner owner)
+{
+	return alloc(npages, 1, max_phys, owner);
+}
+
+uint64_t page_alloc_aligned(size_t npages, size_t align_pages, enum pmm_owner owner)
+{
+	return alloc(npages, align_pages, 0, owner);
+}
+
 uint64_t page_alloc(size_t npages, enum pmm_owner owner)
 {
-	return page_alloc_below(npages, 0, owner);
+	return alloc(npages, 1, 0, owner);
 }
 
 void page_free(uint64_t phys, size_t npages, enum pmm_owner owner)

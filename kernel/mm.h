@@ -14,6 +14,8 @@ void mm_init(const struct boot_mem_region *map, size_t n);
 /* Zeroed pages, or 0. */
 uint64_t page_alloc(size_t npages, enum pmm_owner owner);
 uint64_t page_alloc_below(size_t npages, uint64_t max_phys, enum pmm_owner owner);
+/* Contiguous, aligned to align_pages (a power of two). */
+uint64_t page_alloc_aligned(size_t npages, size_t align_pages, enum pmm_owner owner);
 void page_free(uint64_t phys, size_t npages, enum pmm_owner owner);
 
 void *kmalloc(size_t size);

@@ -23,6 +23,9 @@ enum pcpu_state {
 	PCPU_STOPPED, /* parked after a panic elsewhere */
 };
 
+struct vcpu;
+struct runqueue;
+
 struct pcpu {
 	struct pcpu *self;       /* %gs:0 */
 	uint32_t id;             /* dense index, 0 = bootstrap CPU */
@@ -33,6 +36,10 @@ struct pcpu {
 	struct gdt gdt;
 	struct tss tss;
 	struct vmx_cap vmx;      /* what this CPU offers; filled by vmx_probe */
+	uint64_t vmxon_region;   /* physical; 0 until VMXON */
+	uint64_t loaded_vmcs;    /* physical address of the current VMCS, 0: none */
+	struct vcpu *vcpu;       /* the vCPU this CPU runs (read by the exit stub) */
+	struct runqueue *rq;     /* vmm/sched.c */
 };
 
 extern struct pcpu *pcpus[MAX_CPUS];

@@ -26,13 +26,20 @@ for m in "$@"; do
 "
 done
 
+# The command line goes in as separate words: GRUB re-quotes (with '"')
+# any single argument that contains spaces when it builds the Multiboot2
+# command line. Kernel options never need shell quoting.
+case "$cmdline" in
+*[\'\"\;\$\\]*) echo "mkiso.sh: quotes, ';', '$' and '\\' are not allowed in the command line" >&2; exit 1 ;;
+esac
+
 cat > "$tmp/boot/grub/grub.cfg" <<CFG
 set timeout=0
 set default=0
 serial --unit=0 --speed=115200
 terminal_output serial console
 menuentry "Tern" {
-	multiboot2 /tern/tern.elf $(quote "$cmdline")
+	multiboot2 /tern/tern.elf ${cmdline}
 ${mods}	boot
 }
 CFG

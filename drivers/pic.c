@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The legacy 8259A PICs: moved off the exception vectors and masked. A BIOS
+ * leaves IRQ0 on vector 8, where a timer tick would look like a double fault.
+ */
+#include "drivers/pic.h"
+#include "arch/x86.h"
+
+#define PIC1_CMD  0x20
+#define PIC1_DATA 0x21
+#define PIC2_CMD  0xa0
+#define PIC2_DATA 0xa1
+#define ICW1_INIT_ICW4 0x11
+#define ICW4_8086      0x01
+
+void pic_disable(uint8_t base)
+{
+	outb(PIC1_CMD, ICW1_INIT_ICW4);
+	outb(PIC2_CMD, ICW1_INIT_ICW4);
+	outb(PIC1_DATA, base);       /* ICW2: vector base */
+	outb(PIC2_DATA, base + 8);
+	outb(PIC1_DATA, 4);          /* ICW3: slave on IRQ2 */
+	outb(PIC2_DATA, 2);
+	outb(PIC1_DATA, ICW4_8086);
+	outb(PIC2_DATA, ICW4_8086);
+	outb(PIC1_DATA, 0xff);       /* mask everything */
+	outb(PIC2_DATA, 0xff);
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/* Round-trip cost of the exits a guest can cause: vmcall, cpuid, out. */
+#include "tests/guests/guest.h"
+
+#define BENCH_ROUNDS 10000u
+/* Port 0x80 (POST codes) is not emulated by Tern: the write is dropped. */
+#define BENCH_PORT 0x80u
+
+const char guest_name[] = "bench";
+
+struct bench_result {
+	uint64_t total; /* ticks for the whole loop */
+	uint64_t min;   /* smallest single rdtsc-to-rdtsc delta */
+};
+
+static void op_nop(void)
+{
+	__asm__ volatile("nop" : : : "memory");
+}
+
+static void op_vmcall(void)
+{
+	/* The result is checked once in guest_main, not on every round. */
+	(void)vmcall(TERN_HC_PING);
+}
+
+static void op_cpuid(void)
+{
+	(void)cpuid(CPUID_LEAF_BASIC, 0);
+}
+
+static void op_out(void)
+{
+	outb(BENCH_PORT, 0);
+}
+
+/*
+ * Every op runs in the same loop shape, so the nop loop's cost (rdtsc pairs,
+ * loop overhead, the indirect call) cancels out when subtracted. noclone
+ * stops GCC from specialising (and so reshaping) the loop for each op.
+ */
+static __attribute__((noinline, noclone)) struct bench_result bench_run(void (*op)(void))
+{
+	struct bench_result res = { .min = UINT64_MAX };
+	uint64_t start = rdtsc();
+
+	for (unsigned int i = 0; i < BENCH_ROUNDS; i++) {
+		uint64_t t0, d;
+
+		t0 = rdtsc();
+		op();
+		d = rdtsc() - t0;
+		if (d < res.min)
+			res.min = d;
+	}
+	res.total = rdtsc() - start;
+	return res;
+}
+
+static void bench_report(const char *what, struct bench_result r, struct bench_result nop)
+{
+	int64_t per = ((int64_t)r.total - (int64_t)nop.total) / (int64_t)BENCH_ROUNDS;
+	int64_t min = (int64_t)r.min - (int64_t)nop.min;
+
+	guest_log("%s %ld ticks/round-trip (min %ld)", what, per, min);
+}
+
+void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id)
+{
+	struct bench_result nop;
+	int64_t ret;
+
+	guest_log("start");
+
+	ret = vmcall(TERN_HC_PING);
+	if (ret != 0)
+		guest_log("ERROR vmcall ping returned %ld", ret);
+
+	nop = bench_run(op_nop);
+	bench_report("vmcall", bench_run(op_vmcall), nop);
+	bench_report("cpuid", bench_run(op_cpuid), nop);
+	bench_report("out", bench_run(op_out), nop);
+
+	guest_done();
+}

@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: MIT
+# Test guests Tern runs inside VMs (ABI: tests/guests/guest.h). Included by the
+# top-level Makefile, which builds $(GUEST_IMAGES) as part of `all`.
+
+GUEST_SRC := tests/guests
+GUEST_OUT := $(BUILD)/guests
+GUEST_OBJ := $(GUEST_OUT)/obj
+
+# Long-mode C guests (start.asm + NAME.c + libguest.a), nasm-only ELF guests,
+# and real-mode flat binaries.
+GUESTS_C    := hello cpuid bench memtest msrprobe bad_wild bad_ioport bad_msr
+GUESTS_ASM  := bad_triple
+GUESTS_REAL := realmode
+
+GUEST_IMAGES := $(patsubst %,$(GUEST_OUT)/%.elf,$(GUESTS_C) $(GUESTS_ASM)) \
+	$(patsubst %,$(GUEST_OUT)/%.bin,$(GUESTS_REAL))
+
+GUEST_WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wundef -Wvla -Wwrite-strings -Wno-unused-parameter \
+	-Wimplicit-fallthrough
+# Small code model at 1 MiB (not the kernel's -mcmodel=kernel); no SSE, as
+# CR4.OSFXSR is clear; no unwind tables or CET notes in the images.
+GUEST_CFLAGS := -std=gnu11 -O2 -g $(GUEST_WARN) -ffreestanding -fno-builtin -nostdlib \
+	-nostdinc -isystem $(shell $(CC) -print-file-name=include) -fno-pic -fno-pie \
+	-mno-red-zone -mgeneral-regs-only -fno-stack-protector -static -fno-common \
+	-fno-strict-aliasing -fno-asynchronous-unwind-tables -fno-unwind-tables \
+	-fcf-protection=none -ffunction-sections -fdata-sections -I.
+GUEST_NASMFLAGS := -f elf64 -g -F dwarf
+GUEST_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
+	--no-warn-rwx-segments --build-id=none --gc-sections -T $(GUEST_SRC)/guest.ld
+
+# The guest library: console, exceptions, and the kernel's formatter.
+GUEST_LIB := $(GUEST_OUT)/libguest.a
+GUEST_LIB_OBJS := $(GUEST_OBJ)/lib.o $(GUEST_OBJ)/trap.o $(GUEST_OBJ)/trap_entry.o \
+	$(GUEST_OBJ)/kernel/fmt.o $(GUEST_OBJ)/kernel/string.o
+
+$(GUEST_OBJ)/%.o: $(GUEST_SRC)/%.c
+	@mkdir -p $(dir $@)
+	$(call SAY,GUEST   $@)
+	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(GUEST_OBJ)/%.o: $(GUEST_SRC)/%.asm
+	@mkdir -p $(dir $@)
+	$(call SAY,GUEST   $@)
+	$(Q)$(NASM) $(GUEST_NASMFLAGS) -MD $(@:.o=.d) $< -o $@
+
+$(GUEST_OBJ)/kernel/%.o: kernel/%.c
+	@mkdir -p $(dir $@)
+	$(call SAY,GUEST   $@)
+	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(GUEST_LIB): $(GUEST_LIB_OBJS)
+	$(call SAY,GUEST   $@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+# The library is an archive so each guest links only what it uses.
+$(patsubst %,$(GUEST_OUT)/%.elf,$(GUESTS_C)): $(GUEST_OUT)/%.elf: \
+		$(GUEST_OBJ)/start.o $(GUEST_OBJ)/%.o $(GUEST_LIB) $(GUEST_SRC)/guest.ld
+	$(call SAY,GUEST   $@)
+	$(Q)$(LD) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJ)/start.o $(GUEST_OBJ)/$*.o $(GUEST_LIB)
+
+$(patsubst %,$(GUEST_OUT)/%.elf,$(GUESTS_ASM)): $(GUEST_OUT)/%.elf: \
+		$(GUEST_OBJ)/%.o $(GUEST_SRC)/guest.ld
+	$(call SAY,GUEST   $@)
+	$(Q)$(LD) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJ)/$*.o
+
+$(GUEST_OUT)/%.bin: $(GUEST_SRC)/%.asm
+	@mkdir -p $(dir $@)
+	$(call SAY,GUEST   $@)
+	$(Q)$(NASM) -f bin -MD $(@:.bin=.d) -MT $@ $< -o $@
+
+.PHONY: guests
+guests: $(GUEST_IMAGES)

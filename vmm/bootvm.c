@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Boot-time VMs from vm= options: find the image among the boot modules,
+ * create the VM, load the image, queue its vCPU. When every VM is gone the
+ * bootstrap CPU reports memory and carries out after_boot=.
+ */
+#include "vmm/bootvm.h"
+#include "vmm/loader.h"
+#include "vmm/sched.h"
+#include "vmm/vm.h"
+#include "kernel/kernel.h"
+#include "kernel/log.h"
+#include "kernel/mm.h"
+#include "kernel/string.h"
+
+static struct pmm_stats before;
+static int started;
+
+static const struct boot_module *find_module(const char *name)
+{
+	for (uint32_t i = 0; i < boot_info.nr_modules; i++)
+		if (!strcmp(boot_info.modules[i].name, name))
+			return &boot_info.modules[i];
+	return NULL;
+}
+
+static void all_gone(void)
+{
+	struct pmm_stats now;
+
+	if (!started || vm_count())
+		return;
+	started = 0;
+	mm_get_stats(&now);
+	pr_info("vmm: all VMs gone");
+	pr_info("mem: all VMs gone: free %lu pages (before guests: %lu pages)",
+		(unsigned long)now.free_pages, (unsigned long)before.free_pages);
+	kernel_do_action(boot_opts.after_boot);
+}
+
+static int start_one(const struct boot_vm_spec *s)
+{
+	const struct boot_module *m = find_module(s->image);
+	char why[128];
+	struct vm *vm;
+	int err, cpu;
+
+	if (!m) {
+		pr_err("vm %s: not started: no boot module named '%s'", s->name, s->image);
+		return -1;
+	}
+	vm = vm_create(s->name, s->mem, 1, &err);
+	if (!vm) {
+		pr_err("vm %s: not started: cannot allocate %lu KiB of guest memory (error %d)",
+		       s->name, (unsigned long)(s->mem >> 10), err);
+		return -1;
+	}
+	err = vm_load_image(vm, phys_to_virt(m->base), m->size, why, sizeof(why));
+	if (err) {
+		pr_err("vm %s: not started: image '%s': %s", s->name, s->image, why);
+		vm_destroy(vm);
+		return -1;
+	}
+	vm->state = VM_RUNNING;
+	cpu = sched_add(vm->vcpus[0], s->cpu);
+	if (cpu < 0) {
+		pr_err("vm %s: not started: cpu%d is not online", s->name, s->cpu);
+		vm_destroy(vm);
+		return -1;
+	}
+	pr_info("vm %s: started (id %u, %lu KiB, image '%s', %s, cpu%d)", vm->name, vm->id,
+		(unsigned long)(vm->mem_size >> 10), s->image,
+		vm->vcpus[0]->init.mode == GUEST_LONG ? "64-bit" : "real mode", cpu);
+	return 0;
+}
+
+int bootvm_start_all(void)
+{
+	mm_get_stats(&before);
+	if (boot_opts.nr_vms)
+		pr_info("mem: before guests: free %lu pages", (unsigned long)before.free_pages);
+	sched_set_idle_hook(all_gone);
+	for (uint32_t i = 0; i < boot_opts.nr_vms; i++)
+		if (!start_one(&boot_opts.vms[i]))
+			started++;
+	return started;
+}

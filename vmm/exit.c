@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VM-exit dispatch: a const table indexed by basic exit reason (SDM vol. 3C
+ * appendix C). Each entry handles the exit, injects #UD, or stops the VM with
+ * a full dump. Nothing unexpected passes silently.
+ */
+#include "vmm/exit.h"
+#include "vmm/sched.h"
+#include "vmm/vm.h"
+#include "arch/cpuid.h"
+#include "arch/desc.h"
+#include "arch/vmx.h"
+#include "kernel/errno.h"
+#include "kernel/log.h"
+#include "kernel/panic.h"
+#include "kernel/pcpu.h"
+
+#define CPUID_HV_LEAF_MAX    0x40000001u
+#define CPUID_HV_SIGNATURE   0x6e726554u /* "Tern" */
+#define TERN_HV_ABI_VERSION  0x00000001u
+#define HC_PING              0u
+
+struct exit_entry {
+	exit_handler_fn handle; /* NULL: stop the VM with a dump */
+	const char *name;
+};
+
+static enum exit_action handle_cpuid(struct vcpu *v, const struct exit_info *e)
+{
+	uint32_t leaf = (uint32_t)v->regs.rax, sub = (uint32_t)v->regs.rcx;
+	struct cpuid_regs r = { 0, 0, 0, 0 };
+
+	if (leaf >= 0x40000000u && leaf <= 0x4fffffffu) {
+		if (leaf == 0x40000000u)
+			r = (struct cpuid_regs){ CPUID_HV_LEAF_MAX, CPUID_HV_SIGNATURE,
+						 CPUID_HV_SIGNATURE, CPUID_HV_SIGNATURE };
+		else if (leaf == 0x40000001u)
+			r.eax = TERN_HV_ABI_VERSION;
+	} else {
+		r = cpuid(leaf, sub);
+	}
+	if (leaf == CPUID_LEAF_FEATURES) {
+		/* Hide what Tern does not virtualize; say a hypervisor is there. */
+		r.ecx &= ~(uint32_t)(CPUID_1_ECX_VMX | CPUID_1_ECX_SMX | CPUID_1_ECX_MONITOR |
+				     CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE);
+		r.ecx |= (uint32_t)CPUID_1_ECX_HYPERVISOR;
+		r.ebx = (r.ebx & 0x00ffffffu) | (v->index << 24); /* initial APIC ID */
+	}
+	v->regs.rax = r.eax;
+	v->regs.rbx = r.ebx;
+	v->regs.rcx = r.ecx;
+	v->regs.rdx = r.edx;
+	vcpu_skip_instruction();
+	return EXIT_RESUME;
+}
+
+static enum exit_action handle_hlt(struct vcpu *v, const struct exit_info *e)
+{
+	vcpu_skip_instruction();
+	return vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF ? EXIT_BLOCK : EXIT_HALT;
+}
+
+/* Placeholder until the hypercall ABI: call 0 answers 0, the rest -ENOSYS. */
+static enum exit_action handle_vmcall(struct vcpu *v, const struct exit_info *e)
+{
+	v->regs.rax = v->regs.rax == HC_PING ? 0 : (uint64_t)-ENOSYS;
+	vcpu_skip_instruction();
+	return EXIT_RESUME;
+}
+
+static enum exit_action handle_ept_violation(struct vcpu *v, const struct exit_info *e)
+{
+	uint64_t gpa = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
+	const char *access = e->qual & EPT_QUAL_FETCH ? "instruction fetch" :
+			     e->qual & EPT_QUAL_WRITE ? "write" : "read";
+
+	vm_stop(v->vm, "EPT violation: %s at GPA 0x%lx, outside its %lu KiB of memory (RIP 0x%lx, qualification 0x%lx)",
+		access, gpa, (unsigned long)(v->vm->mem_size >> 10), vmcs_read(VMCS_GUEST_RIP), e->qual);
+	vcpu_dump(v);
+	return EXIT_STOP;
+}
+
+static enum exit_action handle_triple_fault(struct vcpu *v, const struct exit_info *e)
+{
+	vm_stop(v->vm, "triple fault at RIP 0x%lx", vmcs_read(VMCS_GUEST_RIP));
+	vcpu_dump(v);
+	return EXIT_STOP;
+}
+
+/* The host keeps control: let the pending interrupt reach Tern's IDT, then go on. */
+static enum exit_action handle_external_interrupt(struct vcpu *v, const struct exit_info *e)
+{
+	__asm__ volatile("sti; nop; cli" ::: "memory");
+	return sched_need_switch(v) ? EXIT_YIELD : EXIT_RESUME;
+}
+
+static enum exit_action handle_preemption_timer(struct vcpu *v, const struct exit_info *e)
+{
+	return EXIT_YIELD;
+}
+
+static enum exit_action handle_nop(struct vcpu *v, const struct exit_info *e)
+{
+	vcpu_skip_instruction();
+	return EXIT_RESUME;
+}
+
+/* Instructions Tern does not offer to guests (VMX, SMX, MONITOR/MWAIT, XSETBV). */
+static enum exit_action inject_ud(struct vcpu *v, const struct exit_info *e)
+{
+	vcpu_inject_exception(VEC_UD, false, 0);
+	return EXIT_RESUME;
+}
+
+#define E(reason, fn) [reason] = { fn, #reason }
+#define STOP(reason) [reason] = { NULL, #reason }
+static const struct exit_entry exit_table[VMX_EXIT_REASON_MAX] = {
+	STOP(VMX_EXIT_EXCEPTION_NMI),
+	E(VMX_EXIT_EXTERNAL_INTERRUPT, handle_external_interrupt),
+	E(VMX_EXIT_TRIPLE_FAULT, handle_triple_fault),
+	STOP(VMX_EXIT_INIT_SIGNAL),
+	STOP(VMX_EXIT_SIPI),
+	STOP(VMX_EXIT_INTERRUPT_WINDOW),
+	STOP(VMX_EXIT_TASK_SWITCH),
+	E(VMX_EXIT_CPUID, handle_cpuid),
+	E(VMX_EXIT_GETSEC, inject_ud),
+	E(VMX_EXIT_HLT, handle_hlt),
+	E(VMX_EXIT_INVD, handle_nop),
+	E(VMX_EXIT_VMCALL, handle_vmcall),
+	E(VMX_EXIT_VMCLEAR, inject_ud),
+	E(VMX_EXIT_VMLAUNCH, inject_ud),
+	E(VMX_EXIT_VMPTRLD, inject_ud),
+	E(VMX_EXIT_VMPTRST, inject_ud),
+	E(VMX_EXIT_VMREAD, inject_ud),
+	E(VMX_EXIT_VMRESUME, inject_ud),
+	E(VMX_EXIT_VMWRITE, inject_ud),
+	E(VMX_EXIT_VMXOFF, inject_ud),
+	E(VMX_EXIT_VMXON, inject_ud),
+	E(VMX_EXIT_CR_ACCESS, handle_cr_access),
+	E(VMX_EXIT_IO_INSTRUCTION, handle_io),
+	E(VMX_EXIT_RDMSR, handle_rdmsr),
+	E(VMX_EXIT_WRMSR, handle_wrmsr),
+	STOP(VMX_EXIT_INVALID_GUEST_STATE),
+	STOP(VMX_EXIT_MSR_LOADING),
+	E(VMX_EXIT_MWAIT, inject_ud),
+	E(VMX_EXIT_MONITOR, inject_ud),
+	STOP(VMX_EXIT_MACHINE_CHECK),
+	E(VMX_EXIT_EPT_VIOLATION, handle_ept_violation),
+	STOP(VMX_EXIT_EPT_MISCONFIG),
+	E(VMX_EXIT_INVEPT, inject_ud),
+	E(VMX_EXIT_PREEMPTION_TIMER, handle_preemption_timer),
+	E(VMX_EXIT_INVVPID, inject_ud),
+	E(VMX_EXIT_XSETBV, inject_ud),
+	E(VMX_EXIT_VMFUNC, inject_ud),
+};
+#undef E
+#undef STOP
+
+const char *exit_reason_name(uint32_t reason)
+{
+	if (reason < VMX_EXIT_REASON_MAX && exit_table[reason].name)
+		return exit_table[reason].name + sizeof("VMX_EXIT_") - 1;
+	return "unknown";
+}
+
+static enum exit_action unexpected(struct vcpu *v, const struct exit_info *e)
+{
+	vm_stop(v->vm, "unexpected VM exit %u (%s), qualification 0x%lx, RIP 0x%lx", e->reason,
+		exit_reason_name(e->reason), e->qual, vmcs_read(VMCS_GUEST_RIP));
+	vcpu_dump(v);
+	return EXIT_STOP;
+}
+
+void vmx_exit_handler(void)
+{
+	struct vcpu *v = this_cpu()->vcpu;
+	uint32_t raw = (uint32_t)vmcs_read(VMCS_EXIT_REASON);
+	struct exit_info e = { VMX_EXIT_REASON_BASIC(raw), vmcs_read(VMCS_EXIT_QUALIFICATION) };
+	enum exit_action act;
+
+	v->launched = 1;
+	v->nr_exits++;
+	if (e.reason < VMX_EXIT_REASON_MAX)
+		v->exits[e.reason]++;
+	if (raw & VMX_EXIT_REASON_ENTRY_FAILURE) {
+		vm_stop(v->vm, "VM entry failed: %s (exit reason %u, qualification 0x%lx)",
+			e.reason == VMX_EXIT_INVALID_GUEST_STATE ? "invalid guest state" :
+			e.reason == VMX_EXIT_MSR_LOADING ? "MSR loading" : "machine check",
+			e.reason, e.qual);
+		vcpu_dump(v);
+		act = EXIT_STOP;
+	} else if (e.reason < VMX_EXIT_REASON_MAX && exit_table[e.reason].handle) {
+		act = exit_table[e.reason].handle(v, &e);
+	} else {
+		act = unexpected(v, &e);
+	}
+	if (v->vm->state == VM_STOPPED)
+		act = EXIT_STOP;
+	sched_after_exit(v, act);
+}
+
+void vmx_entry_failed(uint64_t rflags)
+{
+	struct vcpu *v = this_cpu()->vcpu;
+	uint32_t err = rflags & RFLAGS_ZF ? (uint32_t)vmcs_read(VMCS_VM_INSTRUCTION_ERROR) : 0;
+
+	vm_stop(v->vm, "%s failed: %s (VM-instruction error %u)",
+		v->launched ? "VMRESUME" : "VMLAUNCH",
+		rflags & RFLAGS_ZF ? vmx_instruction_error_name(err) : "no valid current VMCS", err);
+	sched_after_exit(v, EXIT_STOP);
+	panic("vmx_entry_failed: the scheduler returned");
+}

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: MIT */
+/* vCPU objects and their VMCS: controls, guest state (SDM vol. 3C ch. 25-27). */
+#include "vmm/vcpu.h"
+#include "vmm/vm.h"
+#include "vmm/msr.h"
+#include "vmm/cr.h"
+#include "vmm/loader.h"
+#include "arch/vmx_ctls.h"
+#include "arch/vmx_defs.h"
+#include "arch/msr.h"
+#include "kernel/errno.h"
+#include "kernel/log.h"
+#include "kernel/mm.h"
+#include "kernel/panic.h"
+#include "kernel/pcpu.h"
+#include "kernel/spinlock.h"
+#include "kernel/string.h"
+
+#define VPID_MAX 0x10000u
+#define AR_UNUSABLE   BIT(16)
+#define AR_CODE64     0xa09bu /* G, L, P, S, execute/read accessed */
+#define AR_DATA32     0xc093u /* G, D/B, P, S, read/write accessed */
+#define AR_CODE16     0x009bu
+#define AR_DATA16     0x0093u
+#define AR_TSS_BUSY   0x008bu
+#define AR_LDT        0x0082u
+#define RFLAGS_FIXED  0x2ull
+#define DR7_INIT      0x400ull
+#define PAT_DEFAULT   0x0007040600070406ull
+
+static struct spinlock vpid_lock = SPINLOCK_INIT("vpid");
+static uint64_t vpid_used[VPID_MAX / 64] = { 1 }; /* VPID 0 is the host's */
+
+static uint16_t vpid_alloc(void)
+{
+	uint16_t vpid = 0;
+
+	spin_lock(&vpid_lock);
+	for (uint32_t i = 0; i < VPID_MAX / 64 && !vpid; i++)
+		if (~vpid_used[i]) {
+			uint32_t bit = (uint32_t)__builtin_ctzll(~vpid_used[i]);
+
+			vpid_used[i] |= 1ull << bit;
+			vpid = (uint16_t)(i * 64 + bit);
+		}
+	spin_unlock(&vpid_lock);
+	return vpid;
+}
+
+static void vpid_free(uint16_t vpid)
+{
+	spin_lock(&vpid_lock);
+	vpid_used[vpid / 64] &= ~(1ull << (vpid % 64));
+	spin_unlock(&vpid_lock);
+}
+
+struct vcpu *vcpu_create(struct vm *vm, uint32_t index)
+{
+	uint64_t p = page_alloc((sizeof(struct vcpu) + PAGE_SIZE - 1) / PAGE_SIZE, PMM_OWNER_VMM);
+	struct vcpu *v = p ? phys_to_virt(p) : NULL;
+
+	if (!v)
+		return NULL;
+	v->vm = vm;
+	v->index = index;
+	v->vmcs = vmcs_alloc();
+	if (vmx_config.vpid)
+		v->vpid = vpid_alloc();
+	if (!v->vmcs || (vmx_config.vpid && !v->vpid)) {
+		vcpu_destroy(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* Called on the CPU that ran v last (its VMCS may be active only there). */
+void vcpu_destroy(struct vcpu *v)
+{
+	if (v->vmcs) {
+		if (v->pcpu)
+			vmcs_clear(v->vmcs);
+		vmcs_free(v->vmcs);
+	}
+	if (v->vpid) {
+		vmx_invvpid_single(v->vpid);
+		vpid_free(v->vpid);
+	}
+	page_free(virt_to_phys(v), (sizeof(*v) + PAGE_SIZE - 1) / PAGE_SIZE, PMM_OWNER_VMM);
+}
+
+void vcpu_load(struct vcpu *v)
+{
+	struct pcpu *c = this_cpu();
+
+	if (c->loaded_vmcs != v->vmcs && vmcs_load(v->vmcs))
+		panic("VMPTRLD of vCPU %s/%u failed", v->vm->name, v->index);
+	if (v->pcpu != c) {
+		v->pcpu = c;
+		vmx_write_host_state();
+	}
+}
+
+void vcpu_msrs_load(const struct vcpu *v)
+{
+	wrmsr(MSR_IA32_STAR, v->msrs.star);
+	wrmsr(MSR_IA32_LSTAR, v->msrs.lstar);
+	wrmsr(MSR_IA32_CSTAR, v->msrs.cstar);
+	wrmsr(MSR_IA32_FMASK, v->msrs.sfmask);
+	wrmsr(MSR_IA32_KERNEL_GS_BASE, v->msrs.kernel_gs_base);
+}
+
+void vcpu_msrs_save(struct vcpu *v)
+{
+	v->msrs.star = rdmsr(MSR_IA32_STAR);
+	v->msrs.lstar = rdmsr(MSR_IA32_LSTAR);
+	v->msrs.cstar = rdmsr(MSR_IA32_CSTAR);
+	v->msrs.sfmask = rdmsr(MSR_IA32_FMASK);
+	v->msrs.kernel_gs_base = rdmsr(MSR_IA32_KERNEL_GS_BASE);
+}
+
+static void write_controls(const struct vcpu *v)
+{
+	const struct vmx_config *c = &vmx_config;
+	uint32_t entry = c->entry;
+
+	if (v->init.mode == GUEST_LONG)
+		entry |= VM_ENTRY_IA32E_MODE_GUEST;
+	vmcs_write(VMCS_PIN_BASED_VM_EXEC_CONTROL, c->pin);
+	vmcs_write(VMCS_PRIMARY_PROC_BASED_VM_EXEC_CONTROL, c->proc);
+	vmcs_write(VMCS_SECONDARY_PROC_BASED_VM_EXEC_CONTROL, c->proc2);
+	vmcs_write(VMCS_VM_EXIT_CONTROLS, c->exit);
+	vmcs_write(VMCS_VM_ENTRY_CONTROLS, entry);
+	vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
+	vmcs_write(VMCS_PAGE_FAULT_ERROR_CODE_MASK, 0);
+	vmcs_write(VMCS_PAGE_FAULT_ERROR_CODE_MATCH, 0);
+	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
+	vmcs_write(VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write(VMCS_VM_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write(VMCS_VM_ENTRY_INTR_INFO, 0);
+	vmcs_write(VMCS_MSR_BITMAP, msr_bitmap_phys());
+	vmcs_write(VMCS_EPT_POINTER, v->vm->eptp);
+	if (v->vpid)
+		vmcs_write(VMCS_VPID, v->vpid);
+	vmcs_write(VMCS_VMCS_LINK_POINTER, ~0ull);
+	/* Host-owned CR bits (fixed by VMX) trap; the guest sees its own values in the shadows. */
+	vmcs_write(VMCS_CR0_GUEST_HOST_MASK, guest_cr0_host_mask());
+	vmcs_write(VMCS_CR4_GUEST_HOST_MASK, guest_cr4_host_mask());
+}
+
+static void write_segment(uint32_t sel_field, uint16_t sel, uint64_t base, uint32_t limit,
+			  uint32_t ar)
+{
+	/* Field encodings of one segment are spaced alike in every group (B.1.2, B.3.3, B.4.3). */
+	uint32_t n = (sel_field - VMCS_GUEST_ES_SELECTOR) / 2;
+
+	vmcs_write(sel_field, sel);
+	vmcs_write(VMCS_GUEST_ES_BASE + 2 * n, base);
+	vmcs_write(VMCS_GUEST_ES_LIMIT + 2 * n, limit);
+	vmcs_write(VMCS_GUEST_ES_AR_BYTES + 2 * n, ar);
+}
+
+static void write_guest_real(const struct vcpu_init *in)
+{
+	static const uint32_t data[] = { VMCS_GUEST_ES_SELECTOR, VMCS_GUEST_SS_SELECTOR,
+					 VMCS_GUEST_DS_SELECTOR, VMCS_GUEST_FS_SELECTOR,
+					 VMCS_GUEST_GS_SELECTOR };
+
+	write_segment(VMCS_GUEST_CS_SELECTOR, in->cs, (uint64_t)in->cs << 4, 0xffff, AR_CODE16);
+	for (unsigned int i = 0; i < sizeof(data) / sizeof(data[0]); i++)
+		write_segment(data[i], 0, 0, 0xffff, AR_DATA16);
+	vmcs_write(VMCS_GUEST_CR0, guest_cr0_hw(CR0_ET));
+	vmcs_write(VMCS_CR0_READ_SHADOW, CR0_ET);
+	vmcs_write(VMCS_GUEST_CR3, 0);
+	vmcs_write(VMCS_GUEST_CR4, guest_cr4_hw(0));
+	vmcs_write(VMCS_CR4_READ_SHADOW, 0);
+	vmcs_write(VMCS_GUEST_IA32_EFER, 0);
+	vmcs_write(VMCS_GUEST_GDTR_BASE, 0);
+	vmcs_write(VMCS_GUEST_GDTR_LIMIT, 0xffff);
+	vmcs_write(VMCS_GUEST_IDTR_BASE, 0);
+	vmcs_write(VMCS_GUEST_IDTR_LIMIT, 0x3ff);
+}
+
+static void write_guest_long(const struct vcpu_init *in)
+{
+	static const uint32_t data[] = { VMCS_GUEST_ES_SELECTOR, VMCS_GUEST_SS_SELECTOR,
+					 VMCS_GUEST_DS_SELECTOR };
+	uint64_t cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+
+	write_segment(VMCS_GUEST_CS_SELECTOR, GUEST_SEL_CODE64, 0, 0xffffffff, AR_CODE64);
+	for (unsigned int i = 0; i < sizeof(data) / sizeof(data[0]); i++)
+		write_segment(data[i], GUEST_SEL_DATA, 0, 0xffffffff, AR_DATA32);
+	write_segment(VMCS_GUEST_FS_SELECTOR, 0, 0, 0, AR_UNUSABLE);
+	write_segment(VMCS_GUEST_GS_SELECTOR, 0, 0, 0, AR_UNUSABLE);
+	vmcs_write(VMCS_GUEST_CR0, guest_cr0_hw(cr0));
+	vmcs_write(VMCS_CR0_READ_SHADOW, cr0);
+	vmcs_write(VMCS_GUEST_CR3, in->cr3);
+	vmcs_write(VMCS_GUEST_CR4, guest_cr4_hw(CR4_PAE));
+	vmcs_write(VMCS_CR4_READ_SHADOW, CR4_PAE);
+	vmcs_write(VMCS_GUEST_IA32_EFER, IA32_EFER_LME | IA32_EFER_LMA);
+	vmcs_write(VMCS_GUEST_GDTR_BASE, in->gdt_base);
+	vmcs_write(VMCS_GUEST_GDTR_LIMIT, in->gdt_limit);
+	vmcs_write(VMCS_GUEST_IDTR_BASE, 0);
+	vmcs_write(VMCS_GUEST_IDTR_LIMIT, 0);
+}
+
+void vcpu_setup_vmcs(struct vcpu *v)
+{
+	const struct vcpu_init *in = &v->init;
+
+	write_controls(v);
+	if (in->mode == GUEST_LONG)
+		write_guest_long(in);
+	else
+		write_guest_real(in);
+	write_segment(VMCS_GUEST_LDTR_SELECTOR, 0, 0, 0, AR_UNUSABLE);
+	write_segment(VMCS_GUEST_TR_SELECTOR, 0, 0, 0x67, AR_TSS_BUSY);
+	vmcs_write(VMCS_GUEST_DR7, DR7_INIT);
+	vmcs_write(VMCS_GUEST_RSP, in->rsp);
+	vmcs_write(VMCS_GUEST_RIP, in->rip);
+	vmcs_write(VMCS_GUEST_RFLAGS, RFLAGS_FIXED);
+	vmcs_write(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
+	vmcs_write(VMCS_GUEST_IA32_DEBUGCTL, 0);
+	vmcs_write(VMCS_GUEST_SYSENTER_CS, 0);
+	vmcs_write(VMCS_GUEST_SYSENTER_ESP, 0);
+	vmcs_write(VMCS_GUEST_SYSENTER_EIP, 0);
+	if (vmx_config.entry & VM_ENTRY_LOAD_IA32_PAT)
+		vmcs_write(VMCS_GUEST_IA32_PAT, PAT_DEFAULT);
+	memset(&v->regs, 0, sizeof(v->regs));
+	v->regs.rdi = in->rdi;
+	v->regs.rsi = in->rsi;
+	v->regs.rdx = in->rdx;
+	v->launched = 0;
+}
+
+void vcpu_skip_instruction(void)
+{
+	vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_VM_EXIT_INSTRUCTION_LEN));
+	/* Skipping an instruction ends STI/MOV-SS blocking (SDM 25.4.2). */
+	if (vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_INFO) & 3u)
+		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY_INFO,
+			   vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_INFO) & ~3ull);
+}
+
+void vcpu_inject_exception(uint8_t vector, bool has_error, uint32_t error)
+{
+	vmcs_write(VMCS_VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector |
+						    (has_error ? INTR_INFO_DELIVER_CODE : 0));
+	if (has_error)
+		vmcs_write(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, error);
+}
+
+void vcpu_dump(const struct vcpu *v)
+{
+	const struct guest_regs *r = &v->regs;
+
+	pr_err("vm %s: vcpu%u RIP %016lx RSP %016lx RFLAGS %016lx CS %04lx", v->vm->name,
+	       v->index, vmcs_read(VMCS_GUEST_RIP), vmcs_read(VMCS_GUEST_RSP),
+	       vmcs_read(VMCS_GUEST_RFLAGS), vmcs_read(VMCS_GUEST_CS_SELECTOR));
+	pr_err("vm %s: RAX %016lx RBX %016lx RCX %016lx RDX %016lx", v->vm->name, r->rax,
+	       r->rbx, r->rcx, r->rdx);
+	pr_err("vm %s: RSI %016lx RDI %016lx RBP %016lx R8  %016lx", v->vm->name, r->rsi,
+	       r->rdi, r->rbp, r->r8);
+	pr_err("vm %s: CR0 %016lx CR3 %016lx CR4 %016lx EFER %016lx", v->vm->name,
+	       vmcs_read(VMCS_GUEST_CR0), vmcs_read(VMCS_GUEST_CR3), vmcs_read(VMCS_GUEST_CR4),
+	       vmcs_read(VMCS_GUEST_IA32_EFER));
+}

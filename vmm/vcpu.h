@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/* Virtual CPUs: registers, VMCS, scheduling state and accounting. */
+#ifndef TERN_VMM_VCPU_H
+#define TERN_VMM_VCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "arch/vmx.h"
+
+struct vm;
+struct pcpu;
+
+enum vcpu_state {
+	VCPU_RUNNABLE = 0,
+	VCPU_BLOCKED,  /* HLT with interrupts on: waits for an interrupt */
+	VCPU_HALTED,   /* HLT with interrupts off: done for good */
+	VCPU_STOPPED,  /* its VM was stopped */
+};
+
+enum guest_mode { GUEST_REAL = 0, GUEST_LONG };
+
+/* Initial register state, prepared by the image loader. */
+struct vcpu_init {
+	int mode; /* enum guest_mode */
+	uint64_t rip, rsp, rdi, rsi, rdx;
+	uint16_t cs; /* real mode */
+	uint64_t cr3, gdt_base;
+	uint16_t gdt_limit;
+};
+
+/* MSRs the VMCS does not switch: Tern swaps them when vCPUs change on a CPU. */
+struct vcpu_msrs {
+	uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
+};
+
+struct vcpu {
+	struct guest_regs regs; /* first: the exit stub reaches it by generated offsets */
+	uint8_t launched;       /* VMLAUNCH done on the current VMCS */
+	struct vm *vm;
+	uint32_t index;
+	uint16_t vpid;
+	uint64_t vmcs;          /* physical address */
+	struct pcpu *pcpu;      /* where the VMCS is active (0: nowhere yet) */
+	volatile int state;     /* enum vcpu_state */
+	struct vcpu *rq_next;
+	uint64_t slice_end;     /* TSC at which this slice ends */
+	uint64_t run_start;     /* TSC when last entered from the scheduler */
+	struct vcpu_msrs msrs;
+	struct vcpu_init init;
+	/* accounting */
+	uint64_t run_tsc, nr_scheduled, nr_exits;
+	uint64_t exits[VMX_EXIT_REASON_MAX];
+};
+
+struct vcpu *vcpu_create(struct vm *vm, uint32_t index);
+void vcpu_destroy(struct vcpu *v);
+/* Make v's VMCS current on this CPU, (re)writing host state if it moved. */
+void vcpu_load(struct vcpu *v);
+/* Fill v's VMCS (must be current) from its vcpu_init. */
+void vcpu_setup_vmcs(struct vcpu *v);
+void vcpu_skip_instruction(void);
+void vcpu_inject_exception(uint8_t vector, bool has_error, uint32_t error);
+void vcpu_msrs_load(const struct vcpu *v);
+void vcpu_msrs_save(struct vcpu *v);
+/* Log the guest state (stop reasons, unexpected exits). */
+void vcpu_dump(const struct vcpu *v);
+
+#endif

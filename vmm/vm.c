@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+/* VM objects: guest RAM from the page allocator behind EPT, and their teardown. */
+#include <stdarg.h>
+#include "vmm/vm.h"
+#include "vmm/sched.h"
+#include "arch/vmx.h"
+#include "kernel/errno.h"
+#include "kernel/fmt.h"
+#include "kernel/log.h"
+#include "kernel/mm.h"
+#include "kernel/panic.h"
+#include "kernel/string.h"
+
+#define PAGES_2M 512u
+#define MAX_EXTENTS (PAGE_SIZE / sizeof(struct mem_extent))
+
+static struct spinlock vms_lock = SPINLOCK_INIT("vms");
+static struct vm *vms;
+static uint32_t next_vm_id = 1;
+static uint32_t nr_vms;
+
+static uint64_t ept_alloc(void *ctx)
+{
+	return page_alloc(1, PMM_OWNER_VMM);
+}
+
+static void ept_free(void *ctx, uint64_t phys)
+{
+	page_free(phys, 1, PMM_OWNER_VMM);
+}
+
+static void *ept_virt(void *ctx, uint64_t phys)
+{
+	return phys_to_virt(phys);
+}
+
+static int add_extent(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size)
+{
+	struct mem_extent *last = vm->nr_extents ? &vm->extents[vm->nr_extents - 1] : NULL;
+
+	if (last && last->hpa + last->size == hpa && last->gpa + last->size == gpa) {
+		last->size += size;
+		return 0;
+	}
+	if (vm->nr_extents == MAX_EXTENTS)
+		return -ENOMEM;
+	vm->extents[vm->nr_extents++] = (struct mem_extent){ gpa, hpa, size };
+	return 0;
+}
+
+/* Guest RAM in 2 MiB pieces where the allocator has them (EPT large pages), else 4 KiB. */
+static int alloc_guest_ram(struct vm *vm)
+{
+	for (uint64_t gpa = 0; gpa < vm->mem_size;) {
+		uint64_t left = vm->mem_size - gpa, hpa = 0, size = PAGE_SIZE;
+		int err;
+
+		if (left >= EPT_PAGE_2M && !(gpa & (EPT_PAGE_2M - 1))) {
+			hpa = page_alloc_aligned(PAGES_2M, PAGES_2M, PMM_OWNER_GUEST);
+			size = EPT_PAGE_2M;
+		}
+		if (!hpa) {
+			size = PAGE_SIZE;
+			hpa = page_alloc(1, PMM_OWNER_GUEST);
+		}
+		if (!hpa)
+			return -ENOMEM;
+		err = add_extent(vm, gpa, hpa, size);
+		if (!err)
+			err = ept_map(&vm->ept, gpa, hpa, size, EPT_RWX, EPT_MT_WB);
+		if (err) {
+			page_free(hpa, size / PAGE_SIZE, PMM_OWNER_GUEST);
+			return err;
+		}
+		gpa += size;
+	}
+	return 0;
+}
+
+static void free_guest_ram(struct vm *vm)
+{
+	for (uint32_t i = 0; i < vm->nr_extents; i++)
+		page_free(vm->extents[i].hpa, vm->extents[i].size / PAGE_SIZE, PMM_OWNER_GUEST);
+	vm->nr_extents = 0;
+}
+
+static void free_vm(struct vm *vm)
+{
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i])
+			vcpu_destroy(vm->vcpus[i]);
+	free_guest_ram(vm);
+	if (vm->ept.pml4)
+		ept_destroy(&vm->ept);
+	if (vm->extents)
+		page_free(virt_to_phys(vm->extents), 1, PMM_OWNER_VMM);
+	page_free(virt_to_phys(vm), (sizeof(*vm) + PAGE_SIZE - 1) / PAGE_SIZE, PMM_OWNER_VMM);
+}
+
+struct vm *vm_create(const char *name, uint64_t mem, uint32_t nr_vcpus, int *err)
+{
+	struct ept_ops ops = { ept_alloc, ept_free, ept_virt, NULL };
+	uint64_t p = page_alloc((sizeof(struct vm) + PAGE_SIZE - 1) / PAGE_SIZE, PMM_OWNER_VMM);
+	struct vm *vm = p ? phys_to_virt(p) : NULL;
+	uint64_t ext = 0;
+
+	*err = -ENOMEM;
+	if (!vm)
+		return NULL;
+	vm->lock = (struct spinlock)SPINLOCK_INIT("vm");
+	strlcpy(vm->name, name, sizeof(vm->name));
+	vm->mem_size = mem;
+	vm->nr_vcpus = nr_vcpus;
+	vuart_init(&vm->uart, vm->name);
+	ext = page_alloc(1, PMM_OWNER_VMM);
+	vm->extents = ext ? phys_to_virt(ext) : NULL;
+	if (!vm->extents || ept_init(&vm->ept, &ops) || (*err = alloc_guest_ram(vm)))
+		goto fail;
+	vm->eptp = ept_eptp(&vm->ept, vmx_config.ept_ad);
+	for (uint32_t i = 0; i < nr_vcpus; i++) {
+		vm->vcpus[i] = vcpu_create(vm, i);
+		if (!vm->vcpus[i]) {
+			*err = -ENOMEM;
+			goto fail;
+		}
+	}
+	vm->live_vcpus = nr_vcpus;
+	spin_lock(&vms_lock);
+	vm->id = next_vm_id++;
+	vm->next = vms;
+	vms = vm;
+	nr_vms++;
+	spin_unlock(&vms_lock);
+	*err = 0;
+	return vm;
+fail:
+	if (*err == 0)
+		*err = -ENOMEM;
+	free_vm(vm);
+	return NULL;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	struct vm **pp;
+
+	spin_lock(&vms_lock);
+	for (pp = &vms; *pp; pp = &(*pp)->next)
+		if (*pp == vm) {
+			*pp = vm->next;
+			nr_vms--;
+			break;
+		}
+	spin_unlock(&vms_lock);
+	vmx_invept_single(vm->eptp);
+	free_vm(vm);
+	if (!vm_count())
+		sched_kick(0); /* the bootstrap CPU reports when every VM is gone */
+}
+
+uint32_t vm_count(void)
+{
+	return nr_vms;
+}
+
+void *vm_guest_ptr(struct vm *vm, uint64_t gpa, size_t len)
+{
+	for (uint32_t i = 0; i < vm->nr_extents; i++) {
+		const struct mem_extent *e = &vm->extents[i];
+
+		if (gpa >= e->gpa && gpa - e->gpa < e->size && len <= e->size - (gpa - e->gpa))
+			return phys_to_virt(e->hpa + (gpa - e->gpa));
+	}
+	return NULL;
+}
+
+int vm_write_guest(struct vm *vm, uint64_t gpa, const void *src, size_t len)
+{
+	const uint8_t *s = src;
+
+	if (gpa >= vm->mem_size || len > vm->mem_size - gpa)
+		return -EFAULT;
+	while (len) {
+		size_t chunk = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
+		void *dst;
+
+		chunk = chunk < len ? chunk : len;
+		dst = vm_guest_ptr(vm, gpa, chunk);
+		if (!dst)
+			return -EFAULT;
+		memcpy(dst, s, chunk);
+		gpa += chunk;
+		s += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+void vm_stop(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (vm->state == VM_STOPPED)
+		return;
+	va_start(ap, fmt);
+	fmt_vsnprintf(vm->stop_reason, sizeof(vm->stop_reason), fmt, ap);
+	va_end(ap);
+	vm->state = VM_STOPPED;
+	vuart_flush(&vm->uart);
+	pr_err("vm %s: stopped: %s", vm->name, vm->stop_reason);
+}
+
+void vm_vcpu_gone(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	bool last;
+
+	spin_lock(&vm->lock);
+	last = --vm->live_vcpus == 0;
+	spin_unlock(&vm->lock);
+	if (!last)
+		return;
+	vuart_flush(&vm->uart);
+	if (vm->state != VM_STOPPED) {
+		vm->state = VM_FINISHED;
+		pr_info("vm %s: finished: every vCPU halted", vm->name);
+	}
+	vm_destroy(vm);
+}
