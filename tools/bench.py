@@ -28,7 +28,22 @@ def boot_time(label, **kw):
           % (label, t, total, tsc), flush=True)
 
 
+def exit_paths():
+    """VM exit round trips measured by tests/guests/bench.c (RDTSC under sync=none)."""
+    guest = os.path.join(emu.BUILD, "guests", "bench.elf")
+    with emu.Machine(emu="bochs", cpus=1, boot="mb2", cmdline="after_boot=poweroff vm=bench,mem=4M",
+                     modules=[(guest, "bench")]) as m:
+        lines = [m.wait_for(r"\[bench\] bench: (%s .*)" % what, 300).group(1)
+                 for what in ("vmcall", "cpuid", "out")]
+        m.wait_for(r"tern: powering off", 120)
+    print("VM exit round trips (Bochs corei7_skylake_x, ips=50M, sync=none, 1 CPU; "
+          "TSC ticks = instructions, net of a NOP loop, 10000 iterations):")
+    for line in lines:
+        print("  " + line)
+
+
 def main():
+    exit_paths()
     boot_time("QEMU TCG + OVMF, 4 CPUs", emu="qemu", cpus=4)
     boot_time("Bochs + OVMF, skylake_x, 1 CPU", emu="bochs", cpus=1)
     boot_time("Bochs + OVMF, skylake_x, 2 CPUs", emu="bochs", cpus=2)

@@ -6,8 +6,12 @@
 set -eu
 out=$1 kernel=$2 cmdline=$3
 shift 3
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tern-iso.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+work=$(mktemp -d "${TMPDIR:-/tmp}/tern-iso.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+# The ISO tree and grub-mkrescue's log must be apart: a log growing inside
+# the tree being packed makes xorriso fail ("size of file has changed").
+tmp="$work/tree"
+log="$work/log"
 mkdir -p "$tmp/boot/grub" "$tmp/tern"
 cp "$kernel" "$tmp/tern/tern.elf"
 
@@ -44,8 +48,8 @@ ${mods}	boot
 }
 CFG
 
-grub-mkrescue -d /usr/lib/grub/i386-pc -o "$out.tmp" "$tmp" >/dev/null 2>"$tmp/log" || {
-	cat "$tmp/log" >&2
+grub-mkrescue -d /usr/lib/grub/i386-pc -o "$out.tmp" "$tmp" >/dev/null 2>"$log" || {
+	cat "$log" >&2
 	exit 1
 }
 mv "$out.tmp" "$out"

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include "vmm/vm.h"
 #include "vmm/sched.h"
+#include "vmm/exit.h"
 #include "arch/vmx.h"
 #include "kernel/errno.h"
 #include "kernel/fmt.h"
@@ -210,6 +211,35 @@ void vm_stop(struct vm *vm, const char *fmt, ...)
 	pr_err("vm %s: stopped: %s", vm->name, vm->stop_reason);
 }
 
+/* One line of accounting when a VM ends: exits by reason, unhandled accesses. */
+static void vm_report(const struct vm *vm)
+{
+	uint64_t total = 0, by[VMX_EXIT_REASON_MAX] = { 0 };
+	char top[128] = "";
+	size_t len = 0;
+
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
+		for (uint32_t r = 0; r < VMX_EXIT_REASON_MAX; r++) {
+			by[r] += vm->vcpus[i]->exits[r];
+			total += vm->vcpus[i]->exits[r];
+		}
+	for (int n = 0; n < 3; n++) {
+		uint32_t best = 0;
+
+		for (uint32_t r = 1; r < VMX_EXIT_REASON_MAX; r++)
+			if (by[r] > by[best])
+				best = r;
+		if (!by[best])
+			break;
+		len += (size_t)fmt_snprintf(top + len, sizeof(top) - len, "%s%s %lu", n ? ", " : "",
+					    exit_reason_name(best), (unsigned long)by[best]);
+		by[best] = 0;
+	}
+	pr_info("vm %s: %lu exits (%s); unhandled I/O %lu, MSR %lu", vm->name,
+		(unsigned long)total, top, (unsigned long)vm->unhandled_io,
+		(unsigned long)vm->unhandled_msr);
+}
+
 void vm_vcpu_gone(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
@@ -225,5 +255,6 @@ void vm_vcpu_gone(struct vcpu *v)
 		vm->state = VM_FINISHED;
 		pr_info("vm %s: finished: every vCPU halted", vm->name);
 	}
+	vm_report(vm);
 	vm_destroy(vm);
 }

@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: MIT
+"""Issue 3: isolated guests under VMX and EPT on every core; bad guests stopped alone."""
+import os
+import re
+
+import emu
+
+BOOT = 120   # Bochs + GRUB: seconds to the kernel with 2 CPUs is under 10
+RUN = 240    # for the guests to finish
+
+
+def guest(name):
+    ext = ".bin" if name == "realmode" else ".elf"
+    path = os.path.join(emu.BUILD, "guests", name + ext)
+    assert os.path.exists(path), path
+    return path
+
+
+def mods(*names):
+    return [(guest(n), n) for n in names]
+
+
+def free_pages_match(out):
+    before = re.search(r"mem: before guests: free (\d+) pages", out)
+    after = re.search(r"mem: all VMs gone: free (\d+) pages \(before guests: (\d+) pages\)", out)
+    assert before and after, out[-3000:]
+    assert after.group(1) == before.group(1) == after.group(2), (before.group(0), after.group(0))
+
+
+def vm_lines(out, vm):
+    return [l.split("] ", 2)[2] if l.count("] ") >= 2 else l
+            for l in out.splitlines() if re.search(r"\] \[%s\] " % re.escape(vm), l)]
+
+
+def no_guest_errors(out):
+    bad = [l for l in out.splitlines() if re.search(r"\] \[[\w-]+\] .*ERROR", l)]
+    assert not bad, bad
+
+
+def test_three_guests_on_two_cpus_print_intact_lines(machine):
+    cmd = "after_boot=poweroff panic=poweroff vm=a,image=hello,mem=4M vm=b,image=hello,mem=4M " \
+          "vm=c,image=hello,mem=4M"
+    m = machine(emu="bochs", cpus=2, boot="mb2", cmdline=cmd, modules=mods("hello"))
+    m.wait_for(r"vmx: VMX on in 2 of 2 CPUs", BOOT)
+    placed = {vm: int(m.wait_for(r"vm %s: started \(id \d+, 4096 KiB, image 'hello', 64-bit, "
+                                  r"cpu(\d)\)" % vm, 30).group(1)) for vm in "abc"}
+    assert set(placed.values()) == {0, 1}, placed   # spread over both CPUs
+    m.wait_for(r"vmm: all VMs gone", RUN)
+    m.wait_for(r"tern: powering off", 30)
+    out = m.output()
+    order = []
+    for i, line in enumerate(out.splitlines()):
+        g = re.search(r"\] \[([abc])\] (.*)$", line)
+        if g:
+            order.append(g.group(1))
+            # Every attributed line is whole: nothing from another VM or the log inside it.
+            assert re.fullmatch(r"hello: (start|done|vm \d line [1-5] of 5)", g.group(2)), line
+    for vm in "abc":
+        lines = [l for l in vm_lines(out, vm)]
+        vmid = re.search(r"vm %s: started \(id (\d+)" % vm, out).group(1)
+        assert lines == ["hello: start"] + ["hello: vm %s line %d of 5" % (vmid, n)
+                                           for n in range(1, 6)] + ["hello: done"], lines
+        assert "vm %s: finished: every vCPU halted" % vm in out
+    # Interleaved: some VM prints between another VM's first and last line.
+    span = {vm: (order.index(vm), len(order) - 1 - order[::-1].index(vm)) for vm in "abc"}
+    assert any(span[x][0] < i < span[x][1] and order[i] != x
+               for x in "abc" for i in range(len(order))), order
+    free_pages_match(out)
+
+
+def test_bad_guests_are_stopped_and_the_others_finish(machine):
+    cmd = ("after_boot=poweroff panic=poweroff vm=good1,image=hello,mem=4M "
+           "vm=triple,image=bad_triple,mem=4M vm=wild,image=bad_wild,mem=4M "
+           "vm=storm,image=bad_ioport,mem=4M vm=msr,image=bad_msr,mem=4M "
+           "vm=good2,image=hello,mem=4M vm=ghost,image=nosuch,mem=4M vm=huge,image=hello,mem=60G")
+    m = machine(emu="bochs", cpus=2, boot="mb2", cmdline=cmd,
+                modules=mods("hello", "bad_triple", "bad_wild", "bad_ioport", "bad_msr"))
+    m.wait_for(r"vm ghost: not started: no boot module named 'nosuch'", BOOT)
+    m.wait_for(r"vm huge: not started: cannot allocate 62914560 KiB of guest memory", 30)
+    m.wait_for(r"vmm: all VMs gone", RUN)
+    m.wait_for(r"tern: powering off", 30)
+    out = m.output()
+    reasons = {
+        "triple": r"vm triple: stopped: triple fault at RIP 0x[0-9a-f]+",
+        "wild": r"vm wild: stopped: EPT violation: instruction fetch at GPA 0xbeef0000, "
+                r"outside its 4096 KiB of memory \(RIP 0xbeef0000",
+        "storm": r"vm storm: stopped: I/O port storm: 100000 accesses to unhandled ports "
+                 r"\(last: port 0x5[0-9a-f]{2}\)",
+        "msr": r"vm msr: stopped: triple fault at RIP 0x[0-9a-f]+",
+    }
+    for vm, rx in reasons.items():
+        assert len(re.findall(rx, out)) == 1, (vm, out[-4000:])
+        assert "vm %s: finished" % vm not in out
+    assert "vm msr: wrmsr of MSR 0x12345678 refused with #GP" in out
+    for vm in ("good1", "good2"):
+        assert vm_lines(out, vm)[-1] == "hello: done", vm_lines(out, vm)
+        assert "vm %s: finished: every vCPU halted" % vm in out
+        assert "vm %s: stopped" % vm not in out
+    no_guest_errors(out)
+    free_pages_match(out)
+
+
+def test_memory_is_isolated_between_guests(machine):
+    cmd = ("after_boot=poweroff panic=poweroff vm=m1,image=memtest,mem=8M,cpu=0 "
+           "vm=m2,image=memtest,mem=6M,cpu=1")
+    m = machine(emu="bochs", cpus=2, boot="mb2", cmdline=cmd, modules=mods("memtest"))
+    m.wait_for(r"vmm: all VMs gone", BOOT + RUN)
+    m.wait_for(r"tern: powering off", 30)
+    out = m.output()
+    for vm, mib in (("m1", 8), ("m2", 6)):
+        lines = vm_lines(out, vm)
+        assert "memtest: initial memory clean" in lines, lines
+        assert any(re.fullmatch(r"memtest: vm \d+ pattern verified \d+ KiB", l) for l in lines), lines
+        # The access beyond its memory stops this VM, and only this VM.
+        assert re.search(r"vm %s: stopped: EPT violation: write at GPA 0x%x, outside its %d KiB"
+                         % (vm, mib * 1024 * 1024 + 0x1000, mib * 1024), out), out[-3000:]
+    no_guest_errors(out)
+    free_pages_match(out)
+
+
+def test_guest_view_of_cpuid_msrs_and_real_mode(machine):
+    cmd = ("after_boot=poweroff panic=poweroff vm=cpuid,mem=4M vm=msrprobe,mem=4M "
+           "vm=realmode,mem=2M")
+    m = machine(emu="bochs", cpus=1, boot="mb2", cmdline=cmd,
+                modules=mods("cpuid", "msrprobe", "realmode"))
+    m.wait_for(r"vm realmode: started \(id \d+, 2048 KiB, image 'realmode', real mode", BOOT)
+    m.wait_for(r"vmm: all VMs gone", RUN)
+    out = m.output()
+    assert vm_lines(out, "cpuid")[1:] == [
+        "cpuid: vmx=0 hypervisor=1",
+        "cpuid: leaf 0x40000000 max=0x40000001 signature='TernTernTern'",
+        "cpuid: done"], vm_lines(out, "cpuid")
+    assert vm_lines(out, "msrprobe")[1:] == [
+        "msrprobe: wrmsr 0x12345678 raised #GP",
+        "msrprobe: rdmsr 0x9abcdef0 raised #GP",
+        "msrprobe: rdmsr IA32_TSC ok",
+        "msrprobe: done"], vm_lines(out, "msrprobe")
+    assert "realmode: hello from real mode" in vm_lines(out, "realmode")
+    no_guest_errors(out)
+    free_pages_match(out)
+
+
+def test_uefi_boot_runs_a_guest_from_the_esp(machine):
+    m = machine(emu="bochs", cpus=1, cmdline="after_boot=poweroff vm=hello,mem=4M",
+                modules=mods("hello"))
+    m.wait_for(r"boot: module 'hello' at 0x[0-9a-f]+, \d+ bytes", 240)
+    m.wait_for(r"\[hello\] hello: done", RUN)
+    m.wait_for(r"vmm: all VMs gone", 30)
+    free_pages_match(m.output())
