@@ -133,12 +133,12 @@ FORCE:
 # --- running -------------------------------------------------------------------
 run: deps all
 	$(PYTHON) tools/run.py --emu $(EMU) --cpus $(CPUS) --mem $(MEM) --model $(MODEL) \
-		--boot $(BOOT) --cmdline "$(CMDLINE)"
+		--boot $(BOOT) --cmdline "$(CMDLINE)" $(foreach m,$(MODULES),--module $(m))
 
 # --- tests ---------------------------------------------------------------------
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. -DTERN_HOST_TEST \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
-UNIT_TESTS := fmt cmdline memmap pmm acpi bootcfg ept vmx_ctls
+UNIT_TESTS := fmt cmdline memmap pmm acpi bootcfg ept vmx_ctls placement
 unit_srcs_bootcfg := boot/bootcfg.c
 unit_srcs_fmt := kernel/fmt.c
 unit_srcs_cmdline := kernel/cmdline.c kernel/fmt.c
@@ -147,6 +147,7 @@ unit_srcs_pmm := kernel/pmm.c kernel/memmap.c
 unit_srcs_acpi := drivers/acpi.c kernel/fmt.c
 unit_srcs_ept := arch/ept.c
 unit_srcs_vmx_ctls := arch/vmx_ctls.c
+unit_srcs_placement := vmm/placement.c
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:

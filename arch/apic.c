@@ -6,6 +6,7 @@
 #include "arch/msr.h"
 #include "kernel/errno.h"
 #include "kernel/log.h"
+#include "drivers/tsc.h"
 
 #define APIC_DEFAULT_PHYS 0xfee00000ull
 #define ICR_SPINS 1000000u
@@ -95,4 +96,58 @@ int apic_send_ipi(uint32_t dest, uint32_t icr_lo)
 int apic_send_ipi_all_but_self(uint32_t icr_lo)
 {
 	return apic_send_ipi(0, icr_lo | APIC_ICR_ALL_BUT_SELF);
+}
+
+#define TIMER_DIV_1        0xbu
+#define LVT_TIMER_ONESHOT  (0u << 17)
+#define LVT_TIMER_TSC_DEADLINE (2u << 17)
+#define CAL_US             10000u
+
+static bool tsc_deadline_timer;
+static uint64_t apic_ticks_per_ms;
+
+void apic_timer_calibrate(void)
+{
+	uint64_t start;
+	uint32_t left;
+
+	tsc_deadline_timer = cpuid(CPUID_LEAF_FEATURES, 0).ecx & CPUID_1_ECX_TSC_DEADLINE;
+	if (tsc_deadline_timer) {
+		pr_info("apic: host timer in TSC-deadline mode");
+		return;
+	}
+	apic_write(APIC_TIMER_DCR, TIMER_DIV_1);
+	apic_write(APIC_LVT_TIMER, APIC_LVT_MASKED);
+	apic_write(APIC_TIMER_ICR, 0xffffffffu);
+	start = tsc_now_us();
+	while (tsc_now_us() - start < CAL_US)
+		cpu_relax();
+	left = apic_read(APIC_TIMER_CCR);
+	apic_write(APIC_TIMER_ICR, 0);
+	apic_ticks_per_ms = (0xffffffffull - left) / (CAL_US / 1000);
+	pr_info("apic: host timer one-shot, %lu ticks per ms", (unsigned long)apic_ticks_per_ms);
+}
+
+void apic_timer_arm(uint64_t deadline)
+{
+	uint64_t now = rdtsc(), ticks;
+
+	if (tsc_deadline_timer) {
+		apic_write(APIC_LVT_TIMER, LVT_TIMER_TSC_DEADLINE | VEC_APIC_TIMER);
+		wrmsr(MSR_IA32_TSC_DEADLINE, deadline > now ? deadline : now + 1);
+		return;
+	}
+	ticks = deadline > now ? (deadline - now) * apic_ticks_per_ms / (tsc_khz ? tsc_khz : 1) : 1;
+	apic_write(APIC_TIMER_DCR, TIMER_DIV_1);
+	apic_write(APIC_LVT_TIMER, LVT_TIMER_ONESHOT | VEC_APIC_TIMER);
+	apic_write(APIC_TIMER_ICR, (uint32_t)(ticks > 0xffffffffull ? 0xffffffffull : ticks ? ticks : 1));
+}
+
+void apic_timer_cancel(void)
+{
+	if (tsc_deadline_timer)
+		wrmsr(MSR_IA32_TSC_DEADLINE, 0);
+	else
+		apic_write(APIC_TIMER_ICR, 0);
+	apic_write(APIC_LVT_TIMER, APIC_LVT_MASKED);
 }

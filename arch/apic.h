@@ -45,5 +45,10 @@ void apic_eoi(void);
 /* Send an IPI; 0 or -ETIMEDOUT when an xAPIC never accepted it. */
 int apic_send_ipi(uint32_t dest_apic_id, uint32_t icr_lo);
 int apic_send_ipi_all_but_self(uint32_t icr_lo);
+/* Host timer: calibrate once on the BSP (after the TSC), then arm per CPU. */
+void apic_timer_calibrate(void);
+/* One interrupt on VEC_APIC_TIMER at (or a little after) TSC value deadline. */
+void apic_timer_arm(uint64_t deadline);
+void apic_timer_cancel(void);
 
 #endif

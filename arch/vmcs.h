@@ -282,6 +282,8 @@
 #define INTR_TYPE_EXT_INTR                  (0u << 8)
 #define INTR_TYPE_NMI                       (2u << 8)
 #define INTR_TYPE_HW_EXCEPTION              (3u << 8)
+#define INTR_TYPE_SW_INTR                   (4u << 8)
+#define INTR_TYPE_PRIV_SW_EXCEPTION         (5u << 8)
 #define INTR_TYPE_SW_EXCEPTION              (6u << 8)
 #define INTR_INFO_DELIVER_CODE              BIT(11)
 #define INTR_INFO_VALID                     BIT(31)

@@ -227,6 +227,16 @@ static bool parse_apic(const char *val, struct boot_options *opts, const char **
 	return true;
 }
 
+static bool parse_shuffle(const char *val, struct boot_options *opts, const char **why)
+{
+	uint32_t ms;
+
+	if (!parse_uint(val, 10, 10000, &ms) || ms == 0)
+		return false;
+	opts->shuffle_ms = ms;
+	return true;
+}
+
 static bool parse_timeslice(const char *val, struct boot_options *opts, const char **why)
 {
 	uint32_t ms;
@@ -290,6 +300,15 @@ static bool vm_field(struct boot_vm_spec *vm, const char *f, size_t len, const c
 		return parse_size(eq + 1, vlen, &vm->mem) && vm->mem >= VM_MEM_MIN &&
 		       vm->mem <= VM_MEM_MAX;
 	}
+	if (eq && klen == 5 && !strncmp(f, "vcpus", 5) && vlen && vlen < sizeof(num)) {
+		memcpy(num, eq + 1, vlen);
+		num[vlen] = '\0';
+		*why = "vcpus=N with N from 1 to 8";
+		if (!parse_uint(num, 10, VM_MAX_VCPUS_OPT, &cpu) || !cpu)
+			return false;
+		vm->vcpus = cpu;
+		return true;
+	}
 	if (eq && klen == 3 && !strncmp(f, "cpu", 3) && vlen && vlen < sizeof(num)) {
 		memcpy(num, eq + 1, vlen);
 		num[vlen] = '\0';
@@ -304,7 +323,7 @@ static bool vm_field(struct boot_vm_spec *vm, const char *f, size_t len, const c
 
 static bool parse_vm(const char *val, struct boot_options *opts, const char **why)
 {
-	struct boot_vm_spec vm = { .mem = 16ull << 20, .cpu = -1 };
+	struct boot_vm_spec vm = { .mem = 16ull << 20, .cpu = -1, .vcpus = 1 };
 	const char *p = val, *comma = strchr(p, ',');
 	size_t nlen = comma ? (size_t)(comma - p) : strlen(p);
 
@@ -340,7 +359,8 @@ static const struct cmdline_option cmdline_options[] = {
 	{ "maxcpus", parse_maxcpus, "a number from 1 to 256" },
 	{ "apic", parse_apic, "auto, xapic or x2apic" },
 	{ "timeslice", parse_timeslice, "milliseconds from 1 to 1000" },
-	{ "vm", parse_vm, "NAME[,image=MODULE][,mem=SIZE][,cpu=N]" },
+	{ "vm", parse_vm, "NAME[,image=MODULE][,mem=SIZE][,cpu=N][,vcpus=N]" },
+	{ "shuffle", parse_shuffle, "milliseconds from 1 to 10000 (test option)" },
 };
 
 static const struct cmdline_option *find_option(const char *key, size_t len)

@@ -43,13 +43,15 @@ enum apic_mode_opt { APIC_OPT_AUTO = 0, APIC_OPT_XAPIC, APIC_OPT_X2APIC };
 #define VM_MEM_MIN   (2ull << 20)  /* the low 1 MiB holds Tern-built structures */
 #define VM_MEM_MAX   (64ull << 30)
 #define TIMESLICE_DEFAULT_US 10000u
+#define VM_MAX_VCPUS_OPT 8
 
-/* A VM declared on the command line: vm=NAME[,image=MODULE][,mem=SIZE][,cpu=N] */
+/* A VM declared on the command line: vm=NAME[,image=MODULE][,mem=SIZE][,cpu=N][,vcpus=N] */
 struct boot_vm_spec {
 	char name[VM_NAME_MAX];
 	char image[64];  /* boot module name; defaults to the VM name */
 	uint64_t mem;    /* bytes; default 16 MiB */
 	int32_t cpu;     /* physical CPU to pin to; -1: least loaded */
+	uint32_t vcpus;  /* 1..VM_MAX_VCPUS_OPT */
 };
 
 struct boot_options {
@@ -63,6 +65,7 @@ struct boot_options {
 	uint32_t maxcpus;      /* 0: all */
 	enum apic_mode_opt apic;
 	uint32_t timeslice_us; /* vCPU time slice */
+	uint32_t shuffle_ms;   /* test option: move every unpinned vCPU this often */
 	uint32_t nr_vms;
 	struct boot_vm_spec vms[BOOT_MAX_VMS];
 };

@@ -23,7 +23,7 @@ def boot_time(label, **kw):
         m.wait_for(r"tern: powering off", 300)
         total = m.elapsed()
         m.wait_exit(60)
-    tsc = "%d instructions" % int(g.group(2)) if kw["emu"] == "bochs" else "n/a (TCG)"
+    tsc = "%d ticks" % int(g.group(2)) if kw["emu"] == "bochs" else "n/a (TCG)"
     print("%-44s banner after %6.1f s wall, powered off after %6.1f s; TSC at banner: %s"
           % (label, t, total, tsc), flush=True)
 

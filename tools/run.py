@@ -58,11 +58,18 @@ def main():
     ap.add_argument("--model", default="corei7_skylake_x")
     ap.add_argument("--boot", default="uefi", choices=["uefi", "mb2"])
     ap.add_argument("--cmdline", default="")
+    ap.add_argument("--module", action="append", default=[],
+                    help="PATH[:NAME] of a boot module (repeatable)")
     a = ap.parse_args()
+    mods = []
+    for spec in a.module:
+        path, _, name = spec.partition(":")
+        mods.append((path, name or os.path.splitext(os.path.basename(path))[0]))
 
     kvm = emu.kvm_has_vmx()
     which = a.emu if a.emu != "auto" else ("qemu" if kvm else "bochs")
     m = emu.Machine(emu=which, cpus=a.cpus, mem=a.mem, model=a.model, cmdline=a.cmdline,
+                    modules=mods,
                     boot=a.boot, accel="kvm" if (which == "qemu" and kvm) else "tcg",
                     interactive=True)
     try:

@@ -12,6 +12,7 @@
 #include "kernel/log.h"
 #include "kernel/mm.h"
 #include "kernel/string.h"
+#include "kernel/pcpu.h"
 
 static struct pmm_stats before;
 static int started;
@@ -49,7 +50,7 @@ static int start_one(const struct boot_vm_spec *s)
 		pr_err("vm %s: not started: no boot module named '%s'", s->name, s->image);
 		return -1;
 	}
-	vm = vm_create(s->name, s->mem, 1, &err);
+	vm = vm_create(s->name, s->mem, s->vcpus, &err);
 	if (!vm) {
 		pr_err("vm %s: not started: cannot allocate %lu KiB of guest memory (error %d)",
 		       s->name, (unsigned long)(s->mem >> 10), err);
@@ -61,16 +62,22 @@ static int start_one(const struct boot_vm_spec *s)
 		vm_destroy(vm);
 		return -1;
 	}
-	vm->state = VM_RUNNING;
-	cpu = sched_add(vm->vcpus[0], s->cpu);
-	if (cpu < 0) {
+	if (s->cpu >= 0 && (s->cpu >= (int)nr_pcpus || pcpus[s->cpu]->state != PCPU_ONLINE)) {
 		pr_err("vm %s: not started: cpu%d is not online", s->name, s->cpu);
 		vm_destroy(vm);
 		return -1;
 	}
-	pr_info("vm %s: started (id %u, %lu KiB, image '%s', %s, cpu%d)", vm->name, vm->id,
-		(unsigned long)(vm->mem_size >> 10), s->image,
-		vm->vcpus[0]->init.mode == GUEST_LONG ? "64-bit" : "real mode", cpu);
+	vm->vcpus[0]->init.rcx = vm->nr_vcpus;
+	vm->state = VM_RUNNING;
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+		vm->vcpus[i]->pinned = s->cpu >= 0;
+		cpu = sched_add(vm->vcpus[i], s->cpu);
+		if (!i)
+			pr_info("vm %s: started (id %u, %lu KiB, image '%s', %s, %u vCPUs, vcpu0 on cpu%d%s)",
+				vm->name, vm->id, (unsigned long)(vm->mem_size >> 10), s->image,
+				vm->vcpus[0]->init.mode == GUEST_LONG ? "64-bit" : "real mode",
+				vm->nr_vcpus, cpu, s->cpu >= 0 ? ", pinned" : "");
+	}
 	return 0;
 }
 

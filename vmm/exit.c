@@ -41,9 +41,11 @@ static enum exit_action handle_cpuid(struct vcpu *v, const struct exit_info *e)
 	}
 	if (leaf == CPUID_LEAF_FEATURES) {
 		/* Hide what Tern does not virtualize; say a hypervisor is there. */
-		r.ecx &= ~(uint32_t)(CPUID_1_ECX_VMX | CPUID_1_ECX_SMX | CPUID_1_ECX_MONITOR |
-				     CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE);
-		r.ecx |= (uint32_t)CPUID_1_ECX_HYPERVISOR;
+		r.ecx &= ~(uint32_t)(CPUID_1_ECX_VMX | CPUID_1_ECX_SMX | CPUID_1_ECX_MONITOR);
+		/* The virtual local APIC offers x2APIC and the TSC-deadline timer everywhere. */
+		r.ecx |= (uint32_t)(CPUID_1_ECX_HYPERVISOR | CPUID_1_ECX_X2APIC |
+				    CPUID_1_ECX_TSC_DEADLINE);
+		r.edx |= (uint32_t)CPUID_1_EDX_APIC;
 		r.ebx = (r.ebx & 0x00ffffffu) | (v->index << 24); /* initial APIC ID */
 	}
 	v->regs.rax = r.eax;
@@ -57,7 +59,16 @@ static enum exit_action handle_cpuid(struct vcpu *v, const struct exit_info *e)
 static enum exit_action handle_hlt(struct vcpu *v, const struct exit_info *e)
 {
 	vcpu_skip_instruction();
-	return vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF ? EXIT_BLOCK : EXIT_HALT;
+	if (!(vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF))
+		return EXIT_HALT;
+	vlapic_timer_check(v, rdtsc());
+	return vlapic_pending(v) != VLAPIC_NONE ? EXIT_RESUME : EXIT_BLOCK;
+}
+
+/* The guest can take interrupts again: vcpu_deliver_events injects before entry. */
+static enum exit_action handle_interrupt_window(struct vcpu *v, const struct exit_info *e)
+{
+	return EXIT_RESUME;
 }
 
 /* Placeholder until the hypercall ABI: call 0 answers 0, the rest -ENOSYS. */
@@ -120,7 +131,7 @@ static const struct exit_entry exit_table[VMX_EXIT_REASON_MAX] = {
 	E(VMX_EXIT_TRIPLE_FAULT, handle_triple_fault),
 	STOP(VMX_EXIT_INIT_SIGNAL),
 	STOP(VMX_EXIT_SIPI),
-	STOP(VMX_EXIT_INTERRUPT_WINDOW),
+	E(VMX_EXIT_INTERRUPT_WINDOW, handle_interrupt_window),
 	STOP(VMX_EXIT_TASK_SWITCH),
 	E(VMX_EXIT_CPUID, handle_cpuid),
 	E(VMX_EXIT_GETSEC, inject_ud),
@@ -163,6 +174,27 @@ const char *exit_reason_name(uint32_t reason)
 	return "unknown";
 }
 
+/*
+ * An exit during event delivery (e.g. an external interrupt while an
+ * injected interrupt was being delivered) loses the event unless it is
+ * injected again on the next entry (SDM 28.2.4, 27.2.4).
+ */
+static void reinject_interrupted_event(void)
+{
+	uint64_t idt = vmcs_read(VMCS_IDT_VECTORING_INFO);
+	uint32_t type;
+
+	if (!(idt & INTR_INFO_VALID))
+		return;
+	type = idt & 0x700u;
+	vmcs_write(VMCS_VM_ENTRY_INTR_INFO, idt & (INTR_INFO_VALID | 0x7ffu));
+	if (idt & INTR_INFO_DELIVER_CODE)
+		vmcs_write(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE,
+			   vmcs_read(VMCS_IDT_VECTORING_ERROR_CODE));
+	if (type == INTR_TYPE_SW_EXCEPTION || type == INTR_TYPE_SW_INTR || type == INTR_TYPE_PRIV_SW_EXCEPTION)
+		vmcs_write(VMCS_VM_ENTRY_INSTRUCTION_LEN, vmcs_read(VMCS_VM_EXIT_INSTRUCTION_LEN));
+}
+
 static enum exit_action unexpected(struct vcpu *v, const struct exit_info *e)
 {
 	vm_stop(v->vm, "unexpected VM exit %u (%s), qualification 0x%lx, RIP 0x%lx", e->reason,
@@ -180,6 +212,7 @@ void vmx_exit_handler(void)
 
 	v->launched = 1;
 	v->nr_exits++;
+	reinject_interrupted_event();
 	if (e.reason < VMX_EXIT_REASON_MAX)
 		v->exits[e.reason]++;
 	if (raw & VMX_EXIT_REASON_ENTRY_FAILURE) {

@@ -22,7 +22,6 @@
 #define MSR_IA32_SYSENTER_EIP       0x00000176u
 #define MSR_IA32_MISC_ENABLE        0x000001a0u
 #define   MISC_ENABLE_FAST_STRINGS  BIT(0)
-#define APIC_BASE_DEFAULT           0xfee00000ull
 
 /* Guest state the VMCS saves and loads, or Tern swaps: no exit needed. */
 static const uint32_t passthrough[] = {
@@ -66,9 +65,6 @@ static int emulated_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
 	switch (msr) {
 	case MSR_IA32_TIME_STAMP_COUNTER: *val = rdtsc(); return 0;
-	case MSR_IA32_APIC_BASE:
-		*val = APIC_BASE_DEFAULT | IA32_APIC_BASE_EN | (v->index ? 0 : IA32_APIC_BASE_BSP);
-		return 0;
 	case MSR_IA32_EFER: *val = vmcs_read(VMCS_GUEST_IA32_EFER); return 0;
 	case MSR_IA32_PAT: *val = vmcs_read(VMCS_GUEST_IA32_PAT); return 0;
 	case MSR_IA32_MISC_ENABLE: *val = MISC_ENABLE_FAST_STRINGS; return 0;
@@ -92,7 +88,6 @@ static int emulated_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	}
 	case MSR_IA32_PAT: vmcs_write(VMCS_GUEST_IA32_PAT, val); return 0;
 	case MSR_IA32_TIME_STAMP_COUNTER: /* accepted, not applied: guests share the host TSC */
-	case MSR_IA32_APIC_BASE:
 	case MSR_IA32_MTRR_DEF_TYPE:
 	case MSR_IA32_MISC_ENABLE:
 		return 0;
@@ -113,8 +108,11 @@ enum exit_action handle_rdmsr(struct vcpu *v, const struct exit_info *e)
 {
 	uint32_t msr = (uint32_t)v->regs.rcx;
 	uint64_t val;
+	int err = vlapic_rdmsr(v, msr, &val);
 
-	if (emulated_read(v, msr, &val))
+	if (err == -EPERM)
+		err = emulated_read(v, msr, &val);
+	if (err)
 		return refuse(v, "rdmsr", msr);
 	v->regs.rax = (uint32_t)val;
 	v->regs.rdx = val >> 32;
@@ -126,8 +124,11 @@ enum exit_action handle_wrmsr(struct vcpu *v, const struct exit_info *e)
 {
 	uint32_t msr = (uint32_t)v->regs.rcx;
 	uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+	int err = vlapic_wrmsr(v, msr, val);
 
-	if (emulated_write(v, msr, val))
+	if (err == -EPERM)
+		err = emulated_write(v, msr, val);
+	if (err)
 		return refuse(v, "wrmsr", msr);
 	vcpu_skip_instruction();
 	return EXIT_RESUME;

@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Round-robin vCPU scheduler with VMX-preemption-timer slices (see sched.h). */
+/*
+ * Round-robin vCPU scheduler (see sched.h). Each CPU owns its run queue and
+ * the VMCSs active on it: other CPUs never touch those; they set a request
+ * (a move, a wake-up, a stopped VM) and send an IPI, and the owner acts at
+ * its next scheduling point.
+ */
 #include "vmm/sched.h"
+#include "vmm/placement.h"
 #include "vmm/vm.h"
 #include "arch/apic.h"
 #include "arch/desc.h"
@@ -15,15 +21,20 @@
 #include "kernel/pcpu.h"
 #include "kernel/spinlock.h"
 
+#define BALANCE_PERIOD_SLICES 5  /* balance every 5 time slices */
+
 struct runqueue {
 	struct spinlock lock;
 	struct vcpu *head;  /* circular list through rq_next */
 	struct vcpu *cur;   /* last picked */
 	uint32_t nr;
+	uint64_t next_event; /* earliest timer of a vCPU waiting here */
+	volatile bool work;  /* a request from another CPU: scan the queue */
 };
 
 static void (*idle_hook)(void);
 static uint64_t slice_ticks;
+static uint64_t next_balance, next_shuffle;
 
 void sched_set_idle_hook(void (*hook)(void))
 {
@@ -32,7 +43,7 @@ void sched_set_idle_hook(void (*hook)(void))
 
 static void kick_irq(struct trap_frame *tf)
 {
-	/* Nothing to do: waking from HLT is the point. */
+	/* Nothing to do: the exit or the wake-up from HLT is the point. */
 }
 
 int sched_init_cpu(void)
@@ -44,9 +55,12 @@ int sched_init_cpu(void)
 		return -ENOMEM;
 	c->rq = phys_to_virt(p);
 	c->rq->lock = (struct spinlock)SPINLOCK_INIT("runqueue");
+	c->rq->next_event = VLAPIC_NO_EVENT;
 	if (c->is_bsp) {
 		irq_register(VEC_IPI_KICK, kick_irq);
+		irq_register(VEC_APIC_TIMER, kick_irq);
 		slice_ticks = (uint64_t)boot_opts.timeslice_us * tsc_khz / 1000;
+		apic_timer_calibrate();
 	}
 	return 0;
 }
@@ -56,31 +70,34 @@ uint32_t sched_nr_queued(uint32_t cpu)
 	return cpu < nr_pcpus && pcpus[cpu]->rq ? pcpus[cpu]->rq->nr : 0;
 }
 
-static int least_loaded(void)
+static int choose_cpu(int pin)
 {
-	int best = -1;
+	struct place_cpu cpus[MAX_CPUS];
 
 	for (uint32_t i = 0; i < nr_pcpus; i++)
-		if (pcpus[i]->state == PCPU_ONLINE && pcpus[i]->rq &&
-		    (best < 0 || pcpus[i]->rq->nr < pcpus[best]->rq->nr))
-			best = (int)i;
-	return best;
+		cpus[i] = (struct place_cpu){ pcpus[i]->state == PCPU_ONLINE && pcpus[i]->rq,
+					      sched_nr_queued(i) };
+	return place_vcpu(cpus, nr_pcpus, pin);
 }
 
 void sched_kick(uint32_t cpu)
 {
-	if (cpu < nr_pcpus && pcpus[cpu] != this_cpu_or_null())
+	if (cpu < nr_pcpus && pcpus[cpu] != this_cpu_or_null() && pcpus[cpu]->state == PCPU_ONLINE)
 		apic_send_ipi(pcpus[cpu]->apic_id, APIC_ICR_FIXED | VEC_IPI_KICK);
 }
 
-int sched_add(struct vcpu *v, int cpu)
+static void request(uint32_t cpu)
 {
+	pcpus[cpu]->rq->work = true;
+	sched_kick(cpu);
+}
+
+int sched_add(struct vcpu *v, int pin)
+{
+	int cpu = choose_cpu(pin);
 	struct runqueue *rq;
 
 	if (cpu < 0)
-		cpu = least_loaded();
-	if (cpu < 0 || (uint32_t)cpu >= nr_pcpus || pcpus[cpu]->state != PCPU_ONLINE ||
-	    !pcpus[cpu]->rq)
 		return -EINVAL;
 	rq = pcpus[cpu]->rq;
 	spin_lock(&rq->lock);
@@ -91,7 +108,9 @@ int sched_add(struct vcpu *v, int cpu)
 		v->rq_next = rq->head->rq_next;
 		rq->head->rq_next = v;
 	}
+	v->cpu = (uint32_t)cpu;
 	rq->nr++;
+	rq->work = true;
 	spin_unlock(&rq->lock);
 	sched_kick((uint32_t)cpu);
 	return cpu;
@@ -99,9 +118,10 @@ int sched_add(struct vcpu *v, int cpu)
 
 static void rq_remove(struct runqueue *rq, struct vcpu *v)
 {
-	struct vcpu *p = rq->head;
+	struct vcpu *p;
 
 	spin_lock(&rq->lock);
+	p = rq->head;
 	while (p->rq_next != v)
 		p = p->rq_next;
 	p->rq_next = v->rq_next;
@@ -113,9 +133,61 @@ static void rq_remove(struct runqueue *rq, struct vcpu *v)
 	spin_unlock(&rq->lock);
 }
 
-/* The next runnable vCPU after the last one picked, or NULL. */
+void sched_wake(struct vcpu *v)
+{
+	int blocked = VCPU_BLOCKED;
+
+	if (__atomic_compare_exchange_n(&v->state, &blocked, VCPU_RUNNABLE, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_RELAXED) ||
+	    v->state == VCPU_RUNNABLE)
+		request(v->cpu);
+}
+
+void sched_vcpu_init(struct vcpu *v)
+{
+	/* INIT parks an AP until its SIPI; INIT to a running vCPU is not offered. */
+	if (v->state != VCPU_WAIT_SIPI && v->vm->unhandled_msr++ < 8)
+		pr_warn("vm %s: INIT to running vcpu%u ignored", v->vm->name, v->index);
+}
+
+void sched_vcpu_sipi(struct vcpu *v, uint8_t vector)
+{
+	if (v->state != VCPU_WAIT_SIPI)
+		return; /* SIPIs are ignored unless waiting for one (SDM 9.4.4) */
+	v->init = (struct vcpu_init){ .mode = GUEST_REAL, .cs = (uint16_t)(vector << 8), .rip = 0,
+				      .rdx = v->vm->id, .rsi = v->index };
+	v->needs_setup = true;
+	__atomic_store_n(&v->state, VCPU_RUNNABLE, __ATOMIC_RELEASE);
+	request(v->cpu);
+}
+
+void sched_move(struct vcpu *v, uint32_t to)
+{
+	if (v->pinned || to >= nr_pcpus || to == v->cpu || pcpus[to]->state != PCPU_ONLINE)
+		return;
+	v->move_to = (int)to;
+	request(v->cpu);
+}
+
+/* Can v run now? Blocked vCPUs wake on a pending interrupt or a due timer. */
+static bool ready(struct vcpu *v, uint64_t now)
+{
+	if (v->state == VCPU_BLOCKED) {
+		vlapic_timer_check(v, now);
+		if (vlapic_pending(v) != VLAPIC_NONE) {
+			int b = VCPU_BLOCKED;
+
+			__atomic_compare_exchange_n(&v->state, &b, VCPU_RUNNABLE, false,
+						    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+		}
+	}
+	return v->state == VCPU_RUNNABLE && v->move_to < 0 && v->vm->state != VM_STOPPED;
+}
+
+/* The next ready vCPU after the last one picked, or NULL; notes the next timer. */
 static struct vcpu *pick(struct runqueue *rq)
 {
+	uint64_t now = rdtsc(), next = VLAPIC_NO_EVENT;
 	struct vcpu *start, *v, *found = NULL;
 
 	spin_lock(&rq->lock);
@@ -124,30 +196,35 @@ static struct vcpu *pick(struct runqueue *rq)
 		v = start;
 		do {
 			v = v->rq_next;
-			if (v->state == VCPU_RUNNABLE) {
+			if (!found && ready(v, now))
 				found = v;
-				break;
-			}
+			else if (v->state == VCPU_BLOCKED && vlapic_next_event(v) < next)
+				next = vlapic_next_event(v);
 		} while (v != start);
 		if (found)
 			rq->cur = found;
 	}
+	rq->next_event = next;
 	spin_unlock(&rq->lock);
 	return found;
 }
 
 bool sched_need_switch(const struct vcpu *v)
 {
-	return rdtsc() >= v->slice_end;
+	return rdtsc() >= v->slice_end || v->move_to >= 0 || this_cpu()->rq->work;
 }
 
-/* Program the preemption timer with what is left of the slice (25.5.1). */
+/* Preemption timer: the end of the slice, or the next timer on this CPU (25.5.1). */
 static void arm_slice(struct vcpu *v)
 {
-	uint64_t now = rdtsc(), left = v->slice_end > now ? v->slice_end - now : 1;
-	uint64_t ticks = left >> vmx_config.preempt_shift;
+	uint64_t now = rdtsc(), until = v->slice_end, ticks;
 
-	vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffull ? 0xffffffffull : ticks ? ticks : 1);
+	if (vlapic_next_event(v) < until)
+		until = vlapic_next_event(v);
+	if (this_cpu()->rq->next_event < until)
+		until = this_cpu()->rq->next_event;
+	ticks = until > now ? (until - now) >> vmx_config.preempt_shift : 0;
+	vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffull ? 0xffffffffull : ticks);
 }
 
 __attribute__((noreturn)) static void enter(struct vcpu *v)
@@ -155,15 +232,71 @@ __attribute__((noreturn)) static void enter(struct vcpu *v)
 	struct pcpu *c = this_cpu();
 
 	vcpu_load(v);
-	if (!v->launched && !v->run_start)
+	if (v->needs_setup)
 		vcpu_setup_vmcs(v);
 	vcpu_msrs_load(v);
 	v->nr_scheduled++;
+	v->cpus_seen |= 1ull << (c->id & 63);
 	v->run_start = rdtsc();
 	v->slice_end = v->run_start + slice_ticks;
 	c->vcpu = v;
+	vcpu_deliver_events(v);
 	arm_slice(v);
 	vmx_run_current();
+}
+
+/* v leaves this CPU: its VMCS is cleared so any CPU can load it next. */
+static void detach(struct vcpu *v)
+{
+	rq_remove(this_cpu()->rq, v);
+	if (v->pcpu == this_cpu()) {
+		vmcs_clear(v->vmcs);
+		v->launched = 0;
+	}
+	v->pcpu = NULL;
+}
+
+static void migrate(struct vcpu *v)
+{
+	uint32_t to = (uint32_t)v->move_to;
+
+	detach(v);
+	v->nr_moves++;
+	v->move_to = -1;
+	if (sched_add(v, (int)to) < 0)
+		sched_add(v, -1); /* the target went away: anywhere will do */
+}
+
+static void reap(struct vcpu *v)
+{
+	detach(v);
+	if (v->state != VCPU_HALTED)
+		v->state = VCPU_STOPPED;
+	vm_vcpu_gone(v);
+}
+
+/* Act on requests for vCPUs queued here and not running: moves, stopped VMs. */
+static void process_requests(struct runqueue *rq)
+{
+	bool again = true;
+
+	rq->work = false;
+	while (again) {
+		struct vcpu *v, *act = NULL;
+
+		spin_lock(&rq->lock);
+		v = rq->head;
+		for (uint32_t i = 0; v && i < rq->nr && !act; i++, v = v->rq_next)
+			if (v->move_to >= 0 || v->vm->state == VM_STOPPED ||
+			    (v->state == VCPU_WAIT_SIPI && v->vm->ending))
+				act = v;
+		spin_unlock(&rq->lock);
+		again = act != NULL;
+		if (act && act->move_to >= 0 && act->vm->state != VM_STOPPED && !act->vm->ending)
+			migrate(act);
+		else if (act)
+			reap(act);
+	}
 }
 
 /* v leaves this CPU for now (yield, block) or for good (halt, stop). */
@@ -175,18 +308,90 @@ static void leave(struct vcpu *v, bool for_good)
 	c->vcpu = NULL;
 	if (!for_good) {
 		vcpu_msrs_save(v);
+		if (v->move_to >= 0)
+			migrate(v);
 		return;
 	}
-	rq_remove(c->rq, v);
-	vmcs_clear(v->vmcs); /* its VMCS may be active only here */
-	v->pcpu = NULL;
-	vm_vcpu_gone(v);
+	reap(v);
+}
+
+static void balance(void)
+{
+	struct bal_vcpu bv[64];
+	struct vcpu *who[64];
+	struct place_cpu cpus[MAX_CPUS];
+	struct bal_move mv[BAL_MAX_MOVES];
+	uint32_t n = 0, nm;
+
+	for (uint32_t i = 0; i < nr_pcpus; i++) {
+		struct runqueue *rq = pcpus[i]->rq;
+		struct vcpu *v;
+
+		cpus[i] = (struct place_cpu){ pcpus[i]->state == PCPU_ONLINE && rq, rq ? rq->nr : 0 };
+		if (!rq)
+			continue;
+		spin_lock(&rq->lock);
+		v = rq->head;
+		for (uint32_t k = 0; v && k < rq->nr && n < 64; k++, v = v->rq_next, n++) {
+			who[n] = v;
+			bv[n] = (struct bal_vcpu){ i, v->pinned || v->move_to >= 0,
+						   v->state == VCPU_RUNNABLE, v->run_tsc };
+		}
+		spin_unlock(&rq->lock);
+	}
+	nm = balance_step(bv, n, cpus, nr_pcpus, slice_ticks, mv);
+	for (uint32_t i = 0; i < nm; i++)
+		sched_move(who[mv[i].vcpu], mv[i].to);
+}
+
+/* shuffle=MS (test option): move every unpinned vCPU to the next CPU. */
+static void shuffle(void)
+{
+	struct vcpu *list[64];
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < nr_pcpus; i++) {
+		struct runqueue *rq = pcpus[i]->rq;
+		struct vcpu *v;
+
+		if (!rq)
+			continue;
+		spin_lock(&rq->lock);
+		v = rq->head;
+		for (uint32_t k = 0; v && k < rq->nr && n < 64; k++, v = v->rq_next)
+			list[n++] = v;
+		spin_unlock(&rq->lock);
+	}
+	for (uint32_t i = 0; i < n; i++)
+		sched_move(list[i], (list[i]->cpu + 1) % pcpu_online_count());
+}
+
+/* Bootstrap CPU housekeeping at its scheduling points. */
+static void periodic(void)
+{
+	uint64_t now = rdtsc();
+
+	if (!this_cpu()->is_bsp || nr_pcpus < 2)
+		return;
+	if (now >= next_balance) {
+		next_balance = now + BALANCE_PERIOD_SLICES * slice_ticks;
+		if (!boot_opts.shuffle_ms)
+			balance();
+	}
+	if (boot_opts.shuffle_ms && now >= next_shuffle) {
+		next_shuffle = now + (uint64_t)boot_opts.shuffle_ms * tsc_khz;
+		shuffle();
+	}
 }
 
 void sched_after_exit(struct vcpu *v, enum exit_action act)
 {
+	periodic();
+	if (act == EXIT_RESUME && (v->move_to >= 0 || this_cpu()->rq->work))
+		act = EXIT_YIELD;
 	switch (act) {
 	case EXIT_RESUME:
+		vcpu_deliver_events(v);
 		arm_slice(v);
 		return;
 	case EXIT_YIELD:
@@ -216,12 +421,18 @@ void sched_run(void)
 		struct vcpu *v;
 
 		irq_disable();
-		v = c->rq ? pick(c->rq) : NULL;
+		if (c->rq->work)
+			process_requests(c->rq);
+		periodic();
+		v = pick(c->rq);
 		if (v)
 			enter(v);
 		if (c->is_bsp && idle_hook)
 			idle_hook();
+		if (c->rq->next_event != VLAPIC_NO_EVENT)
+			apic_timer_arm(c->rq->next_event);
 		/* sti;hlt is atomic: a kick arriving between them still wakes us. */
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
+		apic_timer_cancel();
 	}
 }

@@ -10,11 +10,19 @@
 #include <stdbool.h>
 #include "vmm/exit.h"
 #include "vmm/vcpu.h"
+#include <stdint.h>
 
 /* Run queue of the calling CPU (boot). 0 or -ENOMEM. */
 int sched_init_cpu(void);
-/* Queue v on a CPU (-1: the least loaded online one). Returns the CPU id or -EINVAL. */
+/* Queue v on a CPU (pin >= 0: exactly there; -1: the least loaded online one). CPU id or -EINVAL. */
 int sched_add(struct vcpu *v, int cpu);
+/* Wake a blocked vCPU (it has an interrupt); safe from any CPU. */
+void sched_wake(struct vcpu *v);
+/* INIT and SIPI from another vCPU of the same VM. */
+void sched_vcpu_init(struct vcpu *v);
+void sched_vcpu_sipi(struct vcpu *v, uint8_t vector);
+/* Ask v's CPU to move it to CPU to (ignored for pinned vCPUs); safe from any CPU. */
+void sched_move(struct vcpu *v, uint32_t to);
 /* After a handled exit: returns to resume v, or switches and never returns. */
 void sched_after_exit(struct vcpu *v, enum exit_action act);
 /* Is v's slice over? */

@@ -63,10 +63,13 @@ struct vcpu *vcpu_create(struct vm *vm, uint32_t index)
 		return NULL;
 	v->vm = vm;
 	v->index = index;
+	v->move_to = -1;
+	v->needs_setup = true;
+	v->state = index ? VCPU_WAIT_SIPI : VCPU_RUNNABLE;
 	v->vmcs = vmcs_alloc();
 	if (vmx_config.vpid)
 		v->vpid = vpid_alloc();
-	if (!v->vmcs || (vmx_config.vpid && !v->vpid)) {
+	if (!v->vmcs || (vmx_config.vpid && !v->vpid) || vlapic_init(v)) {
 		vcpu_destroy(v);
 		return NULL;
 	}
@@ -85,6 +88,7 @@ void vcpu_destroy(struct vcpu *v)
 		vmx_invvpid_single(v->vpid);
 		vpid_free(v->vpid);
 	}
+	vlapic_free(v);
 	page_free(virt_to_phys(v), (sizeof(*v) + PAGE_SIZE - 1) / PAGE_SIZE, PMM_OWNER_VMM);
 }
 
@@ -118,7 +122,7 @@ void vcpu_msrs_save(struct vcpu *v)
 	v->msrs.kernel_gs_base = rdmsr(MSR_IA32_KERNEL_GS_BASE);
 }
 
-static void write_controls(const struct vcpu *v)
+static void write_controls(struct vcpu *v)
 {
 	const struct vmx_config *c = &vmx_config;
 	uint32_t entry = c->entry;
@@ -127,6 +131,7 @@ static void write_controls(const struct vcpu *v)
 		entry |= VM_ENTRY_IA32E_MODE_GUEST;
 	vmcs_write(VMCS_PIN_BASED_VM_EXEC_CONTROL, c->pin);
 	vmcs_write(VMCS_PRIMARY_PROC_BASED_VM_EXEC_CONTROL, c->proc);
+	v->proc_ctls = c->proc;
 	vmcs_write(VMCS_SECONDARY_PROC_BASED_VM_EXEC_CONTROL, c->proc2);
 	vmcs_write(VMCS_VM_EXIT_CONTROLS, c->exit);
 	vmcs_write(VMCS_VM_ENTRY_CONTROLS, entry);
@@ -232,7 +237,9 @@ void vcpu_setup_vmcs(struct vcpu *v)
 	v->regs.rdi = in->rdi;
 	v->regs.rsi = in->rsi;
 	v->regs.rdx = in->rdx;
+	v->regs.rcx = in->rcx;
 	v->launched = 0;
+	v->needs_setup = false;
 }
 
 void vcpu_skip_instruction(void)
@@ -242,6 +249,39 @@ void vcpu_skip_instruction(void)
 	if (vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_INFO) & 3u)
 		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY_INFO,
 			   vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_INFO) & ~3ull);
+}
+
+static void set_window_exiting(struct vcpu *v, bool on)
+{
+	uint32_t want = on ? v->proc_ctls | (uint32_t)CPU_BASED_INTR_WINDOW_EXITING
+			   : v->proc_ctls & ~(uint32_t)CPU_BASED_INTR_WINDOW_EXITING;
+
+	if (want != v->proc_ctls) {
+		v->proc_ctls = want;
+		vmcs_write(VMCS_PRIMARY_PROC_BASED_VM_EXEC_CONTROL, want);
+	}
+}
+
+void vcpu_deliver_events(struct vcpu *v)
+{
+	int vec;
+
+	vlapic_timer_check(v, rdtsc());
+	vec = vlapic_pending(v);
+	if (vec == VLAPIC_NONE) {
+		set_window_exiting(v, false);
+		return;
+	}
+	/* One event per entry; interrupts wait for IF=1 and no STI/MOV-SS blocking (26.3.1.5). */
+	if ((vmcs_read(VMCS_VM_ENTRY_INTR_INFO) & INTR_INFO_VALID) ||
+	    !(vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) ||
+	    (vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_INFO) & 3u)) {
+		set_window_exiting(v, true);
+		return;
+	}
+	vmcs_write(VMCS_VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | (uint32_t)vec);
+	vlapic_ack(v, vec);
+	set_window_exiting(v, false);
 }
 
 void vcpu_inject_exception(uint8_t vector, bool has_error, uint32_t error)

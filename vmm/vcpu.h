@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "arch/vmx.h"
+#include "vmm/vlapic.h"
 
 struct vm;
 struct pcpu;
@@ -15,6 +16,7 @@ enum vcpu_state {
 	VCPU_BLOCKED,  /* HLT with interrupts on: waits for an interrupt */
 	VCPU_HALTED,   /* HLT with interrupts off: done for good */
 	VCPU_STOPPED,  /* its VM was stopped */
+	VCPU_WAIT_SIPI, /* an AP before INIT-SIPI-SIPI */
 };
 
 enum guest_mode { GUEST_REAL = 0, GUEST_LONG };
@@ -22,7 +24,7 @@ enum guest_mode { GUEST_REAL = 0, GUEST_LONG };
 /* Initial register state, prepared by the image loader. */
 struct vcpu_init {
 	int mode; /* enum guest_mode */
-	uint64_t rip, rsp, rdi, rsi, rdx;
+	uint64_t rip, rsp, rdi, rsi, rdx, rcx;
 	uint16_t cs; /* real mode */
 	uint64_t cr3, gdt_base;
 	uint16_t gdt_limit;
@@ -43,12 +45,19 @@ struct vcpu {
 	struct pcpu *pcpu;      /* where the VMCS is active (0: nowhere yet) */
 	volatile int state;     /* enum vcpu_state */
 	struct vcpu *rq_next;
+	volatile uint32_t cpu;  /* run queue it is on */
+	volatile int move_to;   /* pending move to this CPU, -1: none */
+	bool pinned;
+	bool needs_setup;       /* VMCS guest state to be written from init */
+	uint32_t proc_ctls;     /* primary controls as last written */
+	struct vlapic lapic;
 	uint64_t slice_end;     /* TSC at which this slice ends */
 	uint64_t run_start;     /* TSC when last entered from the scheduler */
 	struct vcpu_msrs msrs;
 	struct vcpu_init init;
 	/* accounting */
-	uint64_t run_tsc, nr_scheduled, nr_exits;
+	uint64_t run_tsc, nr_scheduled, nr_exits, nr_moves;
+	uint64_t cpus_seen;     /* bit n: ran on CPU n */
 	uint64_t exits[VMX_EXIT_REASON_MAX];
 };
 
@@ -59,6 +68,8 @@ void vcpu_load(struct vcpu *v);
 /* Fill v's VMCS (must be current) from its vcpu_init. */
 void vcpu_setup_vmcs(struct vcpu *v);
 void vcpu_skip_instruction(void);
+/* Before every VM entry: fire due timers, inject a pending interrupt or ask for a window. */
+void vcpu_deliver_events(struct vcpu *v);
 void vcpu_inject_exception(uint8_t vector, bool has_error, uint32_t error);
 void vcpu_msrs_load(const struct vcpu *v);
 void vcpu_msrs_save(struct vcpu *v);

@@ -197,6 +197,25 @@ int vm_write_guest(struct vm *vm, uint64_t gpa, const void *src, size_t len)
 	return 0;
 }
 
+/* Make every CPU holding one of vm's vCPUs look at its run queue. */
+static void kick_vcpus(struct vm *vm)
+{
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i]->state != VCPU_HALTED && vm->vcpus[i]->state != VCPU_STOPPED)
+			sched_wake(vm->vcpus[i]);
+}
+
+static bool only_waiting_aps_left(const struct vm *vm)
+{
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+		int st = vm->vcpus[i]->state;
+
+		if (st != VCPU_HALTED && st != VCPU_STOPPED && st != VCPU_WAIT_SIPI)
+			return false;
+	}
+	return true;
+}
+
 void vm_stop(struct vm *vm, const char *fmt, ...)
 {
 	va_list ap;
@@ -209,6 +228,7 @@ void vm_stop(struct vm *vm, const char *fmt, ...)
 	vm->state = VM_STOPPED;
 	vuart_flush(&vm->uart);
 	pr_err("vm %s: stopped: %s", vm->name, vm->stop_reason);
+	kick_vcpus(vm);
 }
 
 /* One line of accounting when a VM ends: exits by reason, unhandled accesses. */
@@ -248,8 +268,13 @@ void vm_vcpu_gone(struct vcpu *v)
 	spin_lock(&vm->lock);
 	last = --vm->live_vcpus == 0;
 	spin_unlock(&vm->lock);
-	if (!last)
+	if (!last) {
+		if (!vm->ending && only_waiting_aps_left(vm)) {
+			vm->ending = true;
+			kick_vcpus(vm);
+		}
 		return;
+	}
 	vuart_flush(&vm->uart);
 	if (vm->state != VM_STOPPED) {
 		vm->state = VM_FINISHED;

@@ -35,6 +35,7 @@ struct vm {
 	uint64_t eptp;
 	uint32_t nr_vcpus;
 	uint32_t live_vcpus; /* not yet halted or stopped */
+	volatile bool ending; /* only APs that never got a SIPI are left: reap them */
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	struct vuart uart;
 	uint64_t unhandled_io, unhandled_msr;

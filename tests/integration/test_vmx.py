@@ -43,7 +43,7 @@ def test_three_guests_on_two_cpus_print_intact_lines(machine):
     m = machine(emu="bochs", cpus=2, boot="mb2", cmdline=cmd, modules=mods("hello"))
     m.wait_for(r"vmx: VMX on in 2 of 2 CPUs", BOOT)
     placed = {vm: int(m.wait_for(r"vm %s: started \(id \d+, 4096 KiB, image 'hello', 64-bit, "
-                                  r"cpu(\d)\)" % vm, 30).group(1)) for vm in "abc"}
+                                  r"1 vCPUs, vcpu0 on cpu(\d)\)" % vm, 30).group(1)) for vm in "abc"}
     assert set(placed.values()) == {0, 1}, placed   # spread over both CPUs
     m.wait_for(r"vmm: all VMs gone", RUN)
     m.wait_for(r"tern: powering off", 30)

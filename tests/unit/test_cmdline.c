@@ -21,8 +21,8 @@
 #define CRASH_HELP "(expected none, de, ud, gp, pf, bp, stack or panic)"
 #define MAXCPUS_HELP "(expected a number from 1 to 256)"
 #define APIC_HELP "(expected auto, xapic or x2apic)"
-#define KNOWN "(known: console loglevel after_boot panic crash maxcpus apic timeslice vm)"
-#define VM_HELP "(expected NAME[,image=MODULE][,mem=SIZE][,cpu=N])"
+#define KNOWN "(known: console loglevel after_boot panic crash maxcpus apic timeslice vm shuffle)"
+#define VM_HELP "(expected NAME[,image=MODULE][,mem=SIZE][,cpu=N][,vcpus=N])"
 
 struct capture {
 	int count;
@@ -271,6 +271,11 @@ static void test_vm(void **state)
 	assert_int_equal(opts.vms[1].mem, 64u << 20);
 	assert_int_equal(opts.vms[1].cpu, 1);
 	assert_int_equal(opts.vms[2].mem, 2u << 20);
+	assert_int_equal(opts.vms[0].vcpus, 1);
+	assert_int_equal(parse("vm=s,image=smp,vcpus=4"), 0);
+	assert_int_equal(opts.vms[0].vcpus, 4);
+	expect_error("vm=s,vcpus=9", "cmdline: bad value 's,vcpus=9' for vm= (expected vcpus=N with N from 1 to 8)");
+	expect_error("vm=s,vcpus=0", "cmdline: bad value 's,vcpus=0' for vm= (expected vcpus=N with N from 1 to 8)");
 
 	expect_error("vm=", "cmdline: missing value for vm= in 'vm=' " VM_HELP);
 	expect_error("vm=bad/name", "cmdline: bad value 'bad/name' for vm= " VM_HELP);

@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: MIT */
+/* Virtual local APIC (see vlapic.h); register semantics from SDM vol. 3A 11.4-11.12. */
+#include "vmm/vlapic.h"
+#include "vmm/sched.h"
+#include "vmm/vcpu.h"
+#include "vmm/vm.h"
+#include "arch/apic.h"
+#include "arch/msr.h"
+#include "kernel/errno.h"
+#include "kernel/log.h"
+#include "kernel/mm.h"
+
+#define APIC_BASE_ADDR   0xfee00000ull
+#define APIC_VERSION_VAL 0x00050014u /* version 0x14, 6 LVT entries */
+#define APIC_PPR         0x0a0u
+#define APIC_DFR         0x0e0u
+#define APIC_ISR         0x100u
+#define APIC_TMR         0x180u
+#define APIC_IRR         0x200u
+#define APIC_LVT_CMCI    0x2f0u
+#define APIC_LVT_THERMAL 0x330u
+#define APIC_LVT_PMC     0x340u
+#define APIC_SELF_IPI    0x3f0u /* x2APIC only */
+#define LVT_MASKED       (1u << 16)
+#define LVT_TIMER_MODE(l) (((l) >> 17) & 3u)
+#define TIMER_ONESHOT    0u
+#define TIMER_PERIODIC   1u
+#define TIMER_TSC_DEADLINE 2u
+#define ICR_MODE(i)      (((i) >> 8) & 7u)
+#define ICR_MODE_FIXED   0u
+#define ICR_MODE_INIT    5u
+#define ICR_MODE_SIPI    6u
+#define ICR_LOGICAL      (1u << 11)
+#define ICR_SHORTHAND(i) (((i) >> 18) & 3u)
+#define X2APIC_MSR_FIRST 0x800u
+#define X2APIC_MSR_LAST  0x8ffu
+
+static uint32_t *reg(const struct vcpu *v, uint32_t off)
+{
+	return &v->lapic.regs[off / 4];
+}
+
+static void set_bit_atomic(struct vcpu *v, uint32_t base, int vec)
+{
+	__atomic_fetch_or(reg(v, base + 0x10u * (uint32_t)(vec / 32)), 1u << (vec % 32), __ATOMIC_SEQ_CST);
+}
+
+static void clear_bit_atomic(struct vcpu *v, uint32_t base, int vec)
+{
+	__atomic_fetch_and(reg(v, base + 0x10u * (uint32_t)(vec / 32)), ~(1u << (vec % 32)), __ATOMIC_SEQ_CST);
+}
+
+/* Highest set vector in a 256-bit register array, or -1. */
+static int highest(const struct vcpu *v, uint32_t base)
+{
+	for (int i = 7; i >= 0; i--) {
+		uint32_t w = __atomic_load_n(reg(v, base + 0x10u * (uint32_t)i), __ATOMIC_ACQUIRE);
+
+		if (w)
+			return i * 32 + 31 - __builtin_clz(w);
+	}
+	return -1;
+}
+
+static uint32_t ppr(const struct vcpu *v)
+{
+	uint32_t tpr = *reg(v, APIC_TPR) & 0xffu;
+	int isr = highest(v, APIC_ISR);
+	uint32_t isrv = isr < 0 ? 0 : (uint32_t)isr;
+
+	return (tpr >> 4) >= (isrv >> 4) ? tpr : (isrv & 0xf0u);
+}
+
+int vlapic_init(struct vcpu *v)
+{
+	struct vlapic *l = &v->lapic;
+
+	l->regs_phys = page_alloc(1, PMM_OWNER_VMM);
+	if (!l->regs_phys)
+		return -ENOMEM;
+	l->regs = phys_to_virt(l->regs_phys);
+	l->apic_base = APIC_BASE_ADDR | IA32_APIC_BASE_EN | (v->index ? 0 : IA32_APIC_BASE_BSP);
+	l->timer_next = VLAPIC_NO_EVENT;
+	*reg(v, APIC_ID) = v->index << 24;
+	*reg(v, APIC_VERSION) = APIC_VERSION_VAL;
+	*reg(v, APIC_DFR) = 0xffffffffu;
+	*reg(v, APIC_SVR) = 0xffu;
+	for (uint32_t off = APIC_LVT_TIMER; off <= APIC_LVT_ERROR; off += 0x10)
+		*reg(v, off) = LVT_MASKED;
+	*reg(v, APIC_LVT_CMCI) = LVT_MASKED;
+	return 0;
+}
+
+void vlapic_free(struct vcpu *v)
+{
+	if (v->lapic.regs_phys)
+		page_free(v->lapic.regs_phys, 1, PMM_OWNER_VMM);
+}
+
+bool vlapic_x2apic(const struct vcpu *v)
+{
+	return v->lapic.apic_base & IA32_APIC_BASE_EXTD;
+}
+
+static uint64_t timer_divisor(const struct vcpu *v)
+{
+	uint32_t dcr = *reg(v, APIC_TIMER_DCR);
+	uint32_t code = (dcr & 3u) | ((dcr & 8u) >> 1);
+
+	return code == 7 ? 1 : 2ull << code;
+}
+
+static void timer_disarm(struct vcpu *v)
+{
+	v->lapic.timer_next = VLAPIC_NO_EVENT;
+}
+
+static void timer_load(struct vcpu *v, uint32_t count)
+{
+	struct vlapic *l = &v->lapic;
+
+	if (!count || LVT_TIMER_MODE(*reg(v, APIC_LVT_TIMER)) == TIMER_TSC_DEADLINE) {
+		timer_disarm(v);
+		return;
+	}
+	l->timer_start = rdtsc();
+	l->timer_period = (uint64_t)count * timer_divisor(v);
+	l->timer_next = l->timer_start + l->timer_period;
+}
+
+void vlapic_timer_check(struct vcpu *v, uint64_t now)
+{
+	struct vlapic *l = &v->lapic;
+	uint32_t lvt = *reg(v, APIC_LVT_TIMER);
+
+	if (l->timer_next == VLAPIC_NO_EVENT || now < l->timer_next)
+		return;
+	l->nr_timer_fired++;
+	if (!(lvt & LVT_MASKED))
+		vlapic_post(v, (uint8_t)lvt);
+	if (LVT_TIMER_MODE(lvt) == TIMER_PERIODIC && l->timer_period) {
+		/* Missed periods collapse into one interrupt, as on hardware. */
+		l->timer_next += l->timer_period;
+		if (l->timer_next <= now)
+			l->timer_next = now + l->timer_period - (now - l->timer_next) % l->timer_period;
+	} else {
+		l->tsc_deadline = 0;
+		timer_disarm(v);
+	}
+}
+
+uint64_t vlapic_next_event(const struct vcpu *v)
+{
+	return v->lapic.timer_next;
+}
+
+int vlapic_pending(const struct vcpu *v)
+{
+	int vec = highest(v, APIC_IRR);
+
+	if (vec < 0 || !(*reg(v, APIC_SVR) & APIC_SVR_ENABLE))
+		return VLAPIC_NONE;
+	return ((uint32_t)vec & 0xf0u) > (ppr(v) & 0xf0u) ? vec : VLAPIC_NONE;
+}
+
+void vlapic_ack(struct vcpu *v, int vec)
+{
+	clear_bit_atomic(v, APIC_IRR, vec);
+	set_bit_atomic(v, APIC_ISR, vec);
+}
+
+void vlapic_post(struct vcpu *v, uint8_t vector)
+{
+	if (vector < 16)
+		return; /* illegal vector: real APICs flag an error and drop it */
+	set_bit_atomic(v, APIC_IRR, vector);
+	sched_wake(v);
+}
+
+static void eoi(struct vcpu *v)
+{
+	int vec = highest(v, APIC_ISR);
+
+	if (vec >= 0)
+		clear_bit_atomic(v, APIC_ISR, vec);
+}
+
+static void ipi_one(struct vcpu *src, struct vcpu *dst, uint32_t mode, uint8_t vec)
+{
+	switch (mode) {
+	case ICR_MODE_FIXED:
+		vlapic_post(dst, vec);
+		break;
+	case ICR_MODE_INIT:
+		sched_vcpu_init(dst);
+		break;
+	case ICR_MODE_SIPI:
+		sched_vcpu_sipi(dst, vec);
+		break;
+	default:
+		if (src->vm->unhandled_msr++ < 8)
+			pr_warn("vm %s: IPI delivery mode %u not supported, dropped", src->vm->name, mode);
+	}
+}
+
+static void send_ipi(struct vcpu *v, uint32_t icr, uint32_t dest)
+{
+	struct vm *vm = v->vm;
+	uint32_t sh = ICR_SHORTHAND(icr), mode = ICR_MODE(icr);
+
+	if (sh == 1) {
+		ipi_one(v, v, mode, (uint8_t)icr);
+		return;
+	}
+	if (sh == 0 && (icr & ICR_LOGICAL)) {
+		if (vm->unhandled_msr++ < 8)
+			pr_warn("vm %s: logical-destination IPIs are not supported, dropped", vm->name);
+		return;
+	}
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *t = vm->vcpus[i];
+
+		if ((sh == 0 && i == dest) || sh == 2 || (sh == 3 && t != v))
+			ipi_one(v, t, mode, (uint8_t)icr);
+	}
+}
+
+int vlapic_read(struct vcpu *v, uint32_t off, uint64_t *val)
+{
+	struct vlapic *l = &v->lapic;
+
+	switch (off) {
+	case APIC_ID:
+		*val = vlapic_x2apic(v) ? v->index : (uint64_t)v->index << 24;
+		return 0;
+	case APIC_PPR:
+		*val = ppr(v);
+		return 0;
+	case APIC_TIMER_CCR: {
+		uint64_t now = rdtsc();
+
+		*val = l->timer_next == VLAPIC_NO_EVENT || now >= l->timer_next
+			       ? 0 : (l->timer_next - now) / timer_divisor(v);
+		return 0;
+	}
+	case APIC_ICR_LO:
+		*val = *reg(v, APIC_ICR_LO) & ~(uint32_t)APIC_ICR_BUSY;
+		if (vlapic_x2apic(v))
+			*val |= (uint64_t)*reg(v, APIC_ICR_HI) << 32;
+		return 0;
+	case APIC_EOI:
+	case APIC_SELF_IPI:
+		return -EINVAL; /* write-only */
+	default:
+		if (off >= 0x400 || (off & 0xf))
+			return -EINVAL;
+		*val = *reg(v, off);
+		return 0;
+	}
+}
+
+static int write_lvt_timer(struct vcpu *v, uint32_t val)
+{
+	uint32_t old = *reg(v, APIC_LVT_TIMER);
+
+	*reg(v, APIC_LVT_TIMER) = val & 0x700ffu;
+	if (LVT_TIMER_MODE(old) != LVT_TIMER_MODE(val)) {
+		/* A mode change stops the timer (SDM 11.5.4.1). */
+		timer_disarm(v);
+		v->lapic.tsc_deadline = 0;
+		*reg(v, APIC_TIMER_ICR) = 0;
+	}
+	return 0;
+}
+
+int vlapic_write(struct vcpu *v, uint32_t off, uint64_t val)
+{
+	uint32_t v32 = (uint32_t)val;
+
+	switch (off) {
+	case APIC_TPR: *reg(v, off) = v32 & 0xffu; return 0;
+	case APIC_EOI: eoi(v); return 0;
+	case APIC_SVR: *reg(v, off) = v32 & 0x1ffu; return 0;
+	case APIC_ESR: *reg(v, off) = 0; return 0;
+	case APIC_LDR:
+	case APIC_DFR:
+		if (vlapic_x2apic(v))
+			return -EINVAL;
+		*reg(v, off) = v32;
+		return 0;
+	case APIC_ICR_HI:
+		if (vlapic_x2apic(v))
+			return -EINVAL;
+		*reg(v, off) = v32;
+		return 0;
+	case APIC_ICR_LO:
+		*reg(v, off) = v32;
+		if (vlapic_x2apic(v))
+			*reg(v, APIC_ICR_HI) = (uint32_t)(val >> 32);
+		send_ipi(v, v32, vlapic_x2apic(v) ? (uint32_t)(val >> 32) : *reg(v, APIC_ICR_HI) >> 24);
+		return 0;
+	case APIC_LVT_TIMER: return write_lvt_timer(v, v32);
+	case APIC_LVT_CMCI: case APIC_LVT_THERMAL: case APIC_LVT_PMC:
+	case APIC_LVT_LINT0: case APIC_LVT_LINT1: case APIC_LVT_ERROR:
+		*reg(v, off) = v32 & 0x1f7ffu;
+		return 0;
+	case APIC_TIMER_ICR:
+		*reg(v, off) = v32;
+		timer_load(v, v32);
+		return 0;
+	case APIC_TIMER_DCR: *reg(v, off) = v32 & 0xbu; return 0;
+	case APIC_SELF_IPI:
+		if (!vlapic_x2apic(v))
+			return -EINVAL;
+		vlapic_post(v, (uint8_t)v32);
+		return 0;
+	case APIC_ID: case APIC_VERSION:
+		return vlapic_x2apic(v) ? -EINVAL : 0; /* read-only: ignored in xAPIC mode */
+	default:
+		return -EINVAL;
+	}
+}
+
+static int write_apic_base(struct vcpu *v, uint64_t val)
+{
+	uint64_t allowed = APIC_BASE_ADDR | IA32_APIC_BASE_EN | IA32_APIC_BASE_EXTD | IA32_APIC_BASE_BSP;
+	bool x2 = val & IA32_APIC_BASE_EXTD, was_x2 = vlapic_x2apic(v);
+
+	/* Relocating the APIC, or x2APIC -> xAPIC without disabling first, is refused (11.12.5). */
+	if ((val & ~allowed) || (val & ~0xfffull) != APIC_BASE_ADDR || (was_x2 && !x2 && (val & IA32_APIC_BASE_EN)) ||
+	    (x2 && !(val & IA32_APIC_BASE_EN)))
+		return -EINVAL;
+	v->lapic.apic_base = (val & ~IA32_APIC_BASE_BSP) | (v->lapic.apic_base & IA32_APIC_BASE_BSP);
+	return 0;
+}
+
+int vlapic_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	if (msr == MSR_IA32_APIC_BASE) {
+		*val = v->lapic.apic_base;
+		return 0;
+	}
+	if (msr == MSR_IA32_TSC_DEADLINE) {
+		*val = LVT_TIMER_MODE(*reg(v, APIC_LVT_TIMER)) == TIMER_TSC_DEADLINE ? v->lapic.tsc_deadline : 0;
+		return 0;
+	}
+	if (msr < X2APIC_MSR_FIRST || msr > X2APIC_MSR_LAST)
+		return -EPERM;
+	if (!vlapic_x2apic(v))
+		return -EINVAL;
+	return vlapic_read(v, (msr - X2APIC_MSR_FIRST) << 4, val);
+}
+
+int vlapic_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	if (msr == MSR_IA32_APIC_BASE)
+		return write_apic_base(v, val);
+	if (msr == MSR_IA32_TSC_DEADLINE) {
+		if (LVT_TIMER_MODE(*reg(v, APIC_LVT_TIMER)) == TIMER_TSC_DEADLINE) {
+			v->lapic.tsc_deadline = val;
+			v->lapic.timer_next = val ? val : VLAPIC_NO_EVENT;
+		}
+		return 0;
+	}
+	if (msr < X2APIC_MSR_FIRST || msr > X2APIC_MSR_LAST)
+		return -EPERM;
+	if (!vlapic_x2apic(v) || (msr != X2APIC_MSR_FIRST + (APIC_ICR_LO >> 4) && (val >> 32)))
+		return -EINVAL;
+	return vlapic_write(v, (msr - X2APIC_MSR_FIRST) << 4, val);
+}
