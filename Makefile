@@ -138,8 +138,9 @@ run: deps all
 # --- tests ---------------------------------------------------------------------
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. -DTERN_HOST_TEST \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
-UNIT_TESTS := fmt cmdline memmap pmm acpi bootcfg ept vmx_ctls placement
+UNIT_TESTS := fmt cmdline memmap pmm acpi bootcfg ept vmx_ctls placement decode
 unit_srcs_bootcfg := boot/bootcfg.c
+unit_srcs_decode := vmm/decode.c
 unit_srcs_fmt := kernel/fmt.c
 unit_srcs_cmdline := kernel/cmdline.c kernel/fmt.c
 unit_srcs_memmap := kernel/memmap.c

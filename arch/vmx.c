@@ -84,10 +84,12 @@ int vmx_config_init(void)
 		       ctl_msr(MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED_CTLS),
 		       CPU_BASED_HLT_EXITING | CPU_BASED_UNCOND_IO_EXITING | CPU_BASED_USE_MSR_BITMAPS |
 			       CPU_BASED_ACTIVATE_SECONDARY,
-		       CPU_BASED_MWAIT_EXITING | CPU_BASED_MONITOR_EXITING, &c->proc);
+		       CPU_BASED_MWAIT_EXITING | CPU_BASED_MONITOR_EXITING | CPU_BASED_USE_TPR_SHADOW,
+		       &c->proc);
 	err |= compute("secondary", rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2), SECONDARY_ENABLE_EPT,
 		       SECONDARY_ENABLE_VPID | SECONDARY_UNRESTRICTED_GUEST | SECONDARY_ENABLE_RDTSCP |
-			       SECONDARY_ENABLE_INVPCID | SECONDARY_ENABLE_XSAVES,
+			       SECONDARY_ENABLE_INVPCID | SECONDARY_ENABLE_XSAVES |
+			       SECONDARY_VIRT_APIC_ACCESSES | SECONDARY_APIC_REGISTER_VIRT,
 		       &c->proc2);
 	err |= compute("VM-exit", ctl_msr(MSR_IA32_VMX_EXIT_CTLS, MSR_IA32_VMX_TRUE_EXIT_CTLS),
 		       VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER,
@@ -100,6 +102,13 @@ int vmx_config_init(void)
 	if (!c->vpid)
 		c->proc2 &= ~(uint32_t)SECONDARY_ENABLE_VPID;
 	c->unrestricted = c->proc2 & SECONDARY_UNRESTRICTED_GUEST;
+	c->apicv = (c->proc & CPU_BASED_USE_TPR_SHADOW) && (c->proc2 & SECONDARY_VIRT_APIC_ACCESSES) &&
+		   (c->proc2 & SECONDARY_APIC_REGISTER_VIRT);
+	if (!c->apicv) {
+		/* All or nothing: without register virtualization xAPIC MMIO is not offered. */
+		c->proc &= ~(uint32_t)CPU_BASED_USE_TPR_SHADOW;
+		c->proc2 &= ~(uint32_t)(SECONDARY_VIRT_APIC_ACCESSES | SECONDARY_APIC_REGISTER_VIRT);
+	}
 	c->ept_ad = cap->ept_ad;
 	c->preempt_shift = cap->preemption_timer_shift;
 	c->cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);

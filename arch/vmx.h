@@ -24,6 +24,7 @@ struct vmx_config {
 	uint32_t pin, proc, proc2, exit, entry;
 	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	bool vpid, unrestricted, ept_ad;
+	bool apicv; /* TPR shadow + virtualized APIC accesses + APIC-register virtualization */
 	uint8_t preempt_shift;
 };
 

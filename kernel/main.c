@@ -22,6 +22,7 @@
 #include "arch/vmx.h"
 #include "vmm/bootvm.h"
 #include "vmm/msr.h"
+#include "vmm/apicv.h"
 #include "vmm/sched.h"
 
 struct boot_options boot_opts;
@@ -225,7 +226,7 @@ __attribute__((noreturn)) static void vmm_start(void)
 	uint32_t online = pcpu_online_count();
 	uint64_t deadline;
 
-	if (vmx_config_init() || msr_bitmap_init())
+	if (vmx_config_init() || msr_bitmap_init() || apicv_init())
 		panic("vmx: cannot configure VMX on this CPU");
 	vmm_cpu_start();
 	smp_release_aps(ap_vmm_main);

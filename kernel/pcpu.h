@@ -40,6 +40,8 @@ struct pcpu {
 	uint64_t loaded_vmcs;    /* physical address of the current VMCS, 0: none */
 	struct vcpu *vcpu;       /* the vCPU this CPU runs (read by the exit stub) */
 	struct runqueue *rq;     /* vmm/sched.c */
+	uint64_t exit_tsc;       /* TSC at the last VM exit, for switch-cost accounting */
+	struct vcpu *last_vcpu;  /* the vCPU that ran last here */
 };
 
 extern struct pcpu *pcpus[MAX_CPUS];

@@ -42,8 +42,25 @@ def exit_paths():
         print("  " + line)
 
 
+def scheduling():
+    """Switch and move path lengths, from the scheduler's own TSC accounting."""
+    guest = os.path.join(emu.BUILD, "guests", "counter.elf")
+    vms = " ".join("vm=c%d,image=counter,mem=2M" % i for i in range(4))
+    with emu.Machine(emu="bochs", cpus=2, boot="mb2", cmdline="after_boot=poweroff shuffle=20 " + vms,
+                     modules=[(guest, "counter")]) as m:
+        sw = m.wait_for(r"sched: (\d+) vCPU switches, mean (\d+) ticks", 600)
+        mv = m.wait_for(r"sched: (\d+) moves, mean (\d+) ticks to leave a CPU \(VMCLEAR, requeue\) "
+                        r"and (\d+) to arrive", 60)
+    print("Scheduling (Bochs corei7_skylake_x, 2 CPUs, 4 CPU-bound vCPUs, 10 ms slices, "
+          "shuffle=20 moving every vCPU every 20 ms):")
+    print("  switch: %s ticks from a VM exit to the next vCPU's entry (mean of %s)" % (sw.group(2), sw.group(1)))
+    print("  move: %s ticks to leave a CPU + %s ticks to arrive on the next (mean of %s)"
+          % (mv.group(2), mv.group(3), mv.group(1)))
+
+
 def main():
     exit_paths()
+    scheduling()
     boot_time("QEMU TCG + OVMF, 4 CPUs", emu="qemu", cpus=4)
     boot_time("Bochs + OVMF, skylake_x, 1 CPU", emu="bochs", cpus=1)
     boot_time("Bochs + OVMF, skylake_x, 2 CPUs", emu="bochs", cpus=2)

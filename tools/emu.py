@@ -160,15 +160,18 @@ class Machine:
     def tail(self, n=40):
         return "\n".join(self.output().splitlines()[-n:])
 
-    def wait_for(self, pattern, timeout=120):
-        """Wait for a regex on the console after the last match; returns the match."""
+    def wait_for(self, pattern, timeout=120, anywhere=False):
+        """Wait for a regex on the console after the last match (or anywhere, without
+        moving the mark, for lines whose order is not fixed); returns the match."""
         rx = re.compile(pattern)
         deadline = time.monotonic() + timeout
+        start = 0 if anywhere else self.pos
         while True:
             out = self.output()
-            m = rx.search(out, self.pos)
+            m = rx.search(out, start)
             if m:
-                self.pos = m.end()
+                if not anywhere:
+                    self.pos = m.end()
                 return m
             if time.monotonic() > deadline:
                 raise EmuTimeout("no %r within %ds on %s; console tail:\n%s"
@@ -176,9 +179,10 @@ class Machine:
             if self.proc.poll() is not None:
                 # It exited: one more read catches the last flushed bytes.
                 out = self.output()
-                m = rx.search(out, self.pos)
+                m = rx.search(out, start)
                 if m:
-                    self.pos = m.end()
+                    if not anywhere:
+                        self.pos = m.end()
                     return m
                 raise EmuTimeout("%s exited (rc %s) before %r; console tail:\n%s"
                                  % (self.emu, self.proc.returncode, pattern, self.tail()))

@@ -34,6 +34,7 @@ static void all_gone(void)
 	started = 0;
 	mm_get_stats(&now);
 	pr_info("vmm: all VMs gone");
+	sched_report();
 	pr_info("mem: all VMs gone: free %lu pages (before guests: %lu pages)",
 		(unsigned long)now.free_pages, (unsigned long)before.free_pages);
 	kernel_do_action(boot_opts.after_boot);

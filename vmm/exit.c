@@ -6,6 +6,7 @@
  */
 #include "vmm/exit.h"
 #include "vmm/sched.h"
+#include "vmm/apicv.h"
 #include "vmm/vm.h"
 #include "arch/cpuid.h"
 #include "arch/desc.h"
@@ -85,6 +86,12 @@ static enum exit_action handle_ept_violation(struct vcpu *v, const struct exit_i
 	const char *access = e->qual & EPT_QUAL_FETCH ? "instruction fetch" :
 			     e->qual & EPT_QUAL_WRITE ? "write" : "read";
 
+	if ((gpa & ~0xfffull) == 0xfee00000ull && !vmx_config.apicv) {
+		vm_stop(v->vm, "xAPIC MMIO access at GPA 0x%lx: this CPU has no APIC-register virtualization, so Tern offers the local APIC through x2APIC MSRs only",
+			gpa);
+		return EXIT_STOP;
+	}
+
 	vm_stop(v->vm, "EPT violation: %s at GPA 0x%lx, outside its %lu KiB of memory (RIP 0x%lx, qualification 0x%lx)",
 		access, gpa, (unsigned long)(v->vm->mem_size >> 10), vmcs_read(VMCS_GUEST_RIP), e->qual);
 	vcpu_dump(v);
@@ -156,12 +163,14 @@ static const struct exit_entry exit_table[VMX_EXIT_REASON_MAX] = {
 	E(VMX_EXIT_MWAIT, inject_ud),
 	E(VMX_EXIT_MONITOR, inject_ud),
 	STOP(VMX_EXIT_MACHINE_CHECK),
+	E(VMX_EXIT_APIC_ACCESS, handle_apic_access),
 	E(VMX_EXIT_EPT_VIOLATION, handle_ept_violation),
 	STOP(VMX_EXIT_EPT_MISCONFIG),
 	E(VMX_EXIT_INVEPT, inject_ud),
 	E(VMX_EXIT_PREEMPTION_TIMER, handle_preemption_timer),
 	E(VMX_EXIT_INVVPID, inject_ud),
 	E(VMX_EXIT_XSETBV, inject_ud),
+	E(VMX_EXIT_APIC_WRITE, handle_apic_write),
 	E(VMX_EXIT_VMFUNC, inject_ud),
 };
 #undef E
@@ -205,8 +214,12 @@ static enum exit_action unexpected(struct vcpu *v, const struct exit_info *e)
 
 void vmx_exit_handler(void)
 {
-	struct vcpu *v = this_cpu()->vcpu;
-	uint32_t raw = (uint32_t)vmcs_read(VMCS_EXIT_REASON);
+	struct pcpu *c = this_cpu();
+	struct vcpu *v = c->vcpu;
+	uint32_t raw;
+
+	c->exit_tsc = rdtsc();
+	raw = (uint32_t)vmcs_read(VMCS_EXIT_REASON);
 	struct exit_info e = { VMX_EXIT_REASON_BASIC(raw), vmcs_read(VMCS_EXIT_QUALIFICATION) };
 	enum exit_action act;
 

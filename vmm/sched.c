@@ -30,6 +30,8 @@ struct runqueue {
 	uint32_t nr;
 	uint64_t next_event; /* earliest timer of a vCPU waiting here */
 	volatile bool work;  /* a request from another CPU: scan the queue */
+	/* path lengths in TSC ticks, for make bench */
+	uint64_t sw_ticks, sw_n, leave_ticks, leave_n, arrive_ticks, arrive_n;
 };
 
 static void (*idle_hook)(void);
@@ -230,8 +232,14 @@ static void arm_slice(struct vcpu *v)
 __attribute__((noreturn)) static void enter(struct vcpu *v)
 {
 	struct pcpu *c = this_cpu();
+	uint64_t t0 = rdtsc();
+	bool arriving = v->pcpu != c;
 
 	vcpu_load(v);
+	if (arriving && !v->needs_setup && v->nr_scheduled) {
+		c->rq->arrive_ticks += rdtsc() - t0;
+		c->rq->arrive_n++;
+	}
 	if (v->needs_setup)
 		vcpu_setup_vmcs(v);
 	vcpu_msrs_load(v);
@@ -242,6 +250,11 @@ __attribute__((noreturn)) static void enter(struct vcpu *v)
 	c->vcpu = v;
 	vcpu_deliver_events(v);
 	arm_slice(v);
+	if (c->exit_tsc && c->last_vcpu && c->last_vcpu != v) {
+		c->rq->sw_ticks += rdtsc() - c->exit_tsc;
+		c->rq->sw_n++;
+	}
+	c->last_vcpu = v;
 	vmx_run_current();
 }
 
@@ -259,8 +272,12 @@ static void detach(struct vcpu *v)
 static void migrate(struct vcpu *v)
 {
 	uint32_t to = (uint32_t)v->move_to;
+	struct runqueue *rq = this_cpu()->rq;
+	uint64_t t0 = rdtsc();
 
 	detach(v);
+	rq->leave_ticks += rdtsc() - t0;
+	rq->leave_n++;
 	v->nr_moves++;
 	v->move_to = -1;
 	if (sched_add(v, (int)to) < 0)
@@ -339,7 +356,7 @@ static void balance(void)
 		}
 		spin_unlock(&rq->lock);
 	}
-	nm = balance_step(bv, n, cpus, nr_pcpus, slice_ticks, mv);
+	nm = balance_step(bv, n, cpus, nr_pcpus, 2 * slice_ticks, mv);
 	for (uint32_t i = 0; i < nm; i++)
 		sched_move(who[mv[i].vcpu], mv[i].to);
 }
@@ -413,12 +430,36 @@ void sched_after_exit(struct vcpu *v, enum exit_action act)
 	sched_run();
 }
 
+void sched_report(void)
+{
+	uint64_t s[6] = { 0 };
+
+	for (uint32_t i = 0; i < nr_pcpus; i++) {
+		struct runqueue *rq = pcpus[i]->rq;
+
+		if (!rq)
+			continue;
+		s[0] += rq->sw_ticks;
+		s[1] += rq->sw_n;
+		s[2] += rq->leave_ticks;
+		s[3] += rq->leave_n;
+		s[4] += rq->arrive_ticks;
+		s[5] += rq->arrive_n;
+	}
+	pr_info("sched: %lu vCPU switches, mean %lu ticks from a VM exit to the next vCPU's entry",
+		(unsigned long)s[1], (unsigned long)(s[1] ? s[0] / s[1] : 0));
+	pr_info("sched: %lu moves, mean %lu ticks to leave a CPU (VMCLEAR, requeue) and %lu to arrive (VMPTRLD, host state)",
+		(unsigned long)s[3], (unsigned long)(s[3] ? s[2] / s[3] : 0),
+		(unsigned long)(s[5] ? s[4] / s[5] : 0));
+}
+
 void sched_run(void)
 {
 	struct pcpu *c = this_cpu();
 
 	for (;;) {
 		struct vcpu *v;
+		bool armed;
 
 		irq_disable();
 		if (c->rq->work)
@@ -429,10 +470,13 @@ void sched_run(void)
 			enter(v);
 		if (c->is_bsp && idle_hook)
 			idle_hook();
-		if (c->rq->next_event != VLAPIC_NO_EVENT)
+		armed = c->rq->next_event != VLAPIC_NO_EVENT;
+		if (armed)
 			apic_timer_arm(c->rq->next_event);
+		c->exit_tsc = 0; /* idle time is not switch cost */
 		/* sti;hlt is atomic: a kick arriving between them still wakes us. */
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
-		apic_timer_cancel();
+		if (armed)
+			apic_timer_cancel();
 	}
 }

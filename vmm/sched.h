@@ -34,5 +34,7 @@ void sched_set_idle_hook(void (*hook)(void));
 /* Wake a CPU's idle loop. */
 void sched_kick(uint32_t cpu);
 uint32_t sched_nr_queued(uint32_t cpu);
+/* Log switch and move path lengths (TSC ticks). */
+void sched_report(void);
 
 #endif

@@ -3,6 +3,7 @@
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 #include "vmm/msr.h"
+#include "vmm/apicv.h"
 #include "vmm/cr.h"
 #include "vmm/loader.h"
 #include "arch/vmx_ctls.h"
@@ -145,6 +146,7 @@ static void write_controls(struct vcpu *v)
 	vmcs_write(VMCS_VM_ENTRY_INTR_INFO, 0);
 	vmcs_write(VMCS_MSR_BITMAP, msr_bitmap_phys());
 	vmcs_write(VMCS_EPT_POINTER, v->vm->eptp);
+	apicv_setup_vmcs(v);
 	if (v->vpid)
 		vmcs_write(VMCS_VPID, v->vpid);
 	vmcs_write(VMCS_VMCS_LINK_POINTER, ~0ull);

@@ -4,6 +4,8 @@
 #include "vmm/vm.h"
 #include "vmm/sched.h"
 #include "vmm/exit.h"
+#include "drivers/tsc.h"
+#include "vmm/apicv.h"
 #include "arch/vmx.h"
 #include "kernel/errno.h"
 #include "kernel/fmt.h"
@@ -118,6 +120,8 @@ struct vm *vm_create(const char *name, uint64_t mem, uint32_t nr_vcpus, int *err
 	if (!vm->extents || ept_init(&vm->ept, &ops) || (*err = alloc_guest_ram(vm)))
 		goto fail;
 	vm->eptp = ept_eptp(&vm->ept, vmx_config.ept_ad);
+	if ((*err = apicv_map(vm)))
+		goto fail;
 	for (uint32_t i = 0; i < nr_vcpus; i++) {
 		vm->vcpus[i] = vcpu_create(vm, i);
 		if (!vm->vcpus[i]) {
@@ -231,6 +235,8 @@ void vm_stop(struct vm *vm, const char *fmt, ...)
 	kick_vcpus(vm);
 }
 
+static void vcpu_report(const struct vcpu *v);
+
 /* One line of accounting when a VM ends: exits by reason, unhandled accesses. */
 static void vm_report(const struct vm *vm)
 {
@@ -258,6 +264,22 @@ static void vm_report(const struct vm *vm)
 	pr_info("vm %s: %lu exits (%s); unhandled I/O %lu, MSR %lu", vm->name,
 		(unsigned long)total, top, (unsigned long)vm->unhandled_io,
 		(unsigned long)vm->unhandled_msr);
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
+		vcpu_report(vm->vcpus[i]);
+}
+
+/* Run time, scheduling and placement of one vCPU, for the log. */
+static void vcpu_report(const struct vcpu *v)
+{
+	char cpus[96] = "";
+	size_t len = 0;
+
+	for (uint32_t c = 0; c < 64 && len < sizeof(cpus); c++)
+		if (v->cpus_seen & (1ull << c))
+			len += (size_t)fmt_snprintf(cpus + len, sizeof(cpus) - len, "%s%u", len ? "," : "", c);
+	pr_info("vm %s: vcpu%u ran %lu ms, scheduled %lu times, moved %lu times, on cpus %s",
+		v->vm->name, v->index, (unsigned long)(v->run_tsc / (tsc_khz ? tsc_khz : 1)),
+		(unsigned long)v->nr_scheduled, (unsigned long)v->nr_moves, len ? cpus : "none");
 }
 
 void vm_vcpu_gone(struct vcpu *v)

@@ -9,7 +9,7 @@
 
 const char guest_name[] = "bad_ioport";
 
-void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id)
+void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id, uint64_t nr_vcpus)
 {
 	bool reported_value = false;
 

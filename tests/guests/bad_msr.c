@@ -6,7 +6,7 @@
 
 const char guest_name[] = "bad_msr";
 
-void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id)
+void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id, uint64_t nr_vcpus)
 {
 	guest_log("start");
 	wrmsr(BAD_MSR, 0);

@@ -10,7 +10,7 @@
 
 const char guest_name[] = "bad_wild";
 
-void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id)
+void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id, uint64_t nr_vcpus)
 {
 	guest_log("start");
 	if (memsize > BAD_WILD_TARGET) {

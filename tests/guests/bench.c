@@ -65,7 +65,7 @@ static void bench_report(const char *what, struct bench_result r, struct bench_r
 	guest_log("%s %ld ticks/round-trip (min %ld)", what, per, min);
 }
 
-void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id)
+void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id, uint64_t nr_vcpus)
 {
 	struct bench_result nop;
 	int64_t ret;

@@ -6,7 +6,7 @@
 
 const char guest_name[] = "cpuid";
 
-void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id)
+void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id, uint64_t nr_vcpus)
 {
 	struct cpuid_regs r;
 	char sig[13];

@@ -15,10 +15,38 @@
  *     escalates to a triple fault unless the guest installs its own IDT.
  *   - CR4.OSFXSR clear: no SSE, so guests build with -mgeneral-regs-only.
  *   - RSP = top of guest memory, RDI = guest memory size in bytes,
- *     RSI = vCPU index (0), RDX = VM id (1, 2, 3...).
- *   - Guest RAM is [0, memsize). The low 1 MiB holds Tern's structures for
- *     the guest (page tables, GDT); guests may read it but do not own it.
- *     Any access to a GPA >= memsize is an EPT violation: Tern stops the VM.
+ *     RSI = vCPU index (0), RDX = VM id (1, 2, 3...), RCX = number of vCPUs
+ *     of the VM (N >= 1).
+ *   - Guest RAM is [0, memsize). Tern's structures for the guest (page
+ *     tables, GDT) occupy GPA 0x1000-0x7fff; guests may read them but do not
+ *     own them. The rest of the low 1 MiB (0x8000-0xfffff) is the guest's,
+ *     e.g. for an AP start-up trampoline. Any access to a GPA >= memsize is
+ *     an EPT violation: Tern stops the VM.
+ *
+ * Multiprocessor VMs
+ *   - Only vCPU 0 (the BSP, APIC ID 0) starts as above. vCPUs 1..N-1 (APIC
+ *     IDs 1..N-1) wait for INIT-SIPI-SIPI, as on a real machine: after an INIT
+ *     and then a start-up IPI with vector V, the AP starts in 16-bit real mode
+ *     at CS:IP = (V << 8):0000 (GPA V << 12) with interrupts off. A SIPI to
+ *     an AP that is already running is ignored.
+ *   - Each vCPU has its own local APIC and IA32_APIC_BASE (the BSP bit 8 is
+ *     set on vCPU 0 only).
+ *
+ * Local APIC (SDM Vol. 3A, chapter 10)
+ *   - CPUID.1:ECX bit 21 (x2APIC) and bit 24 (TSC-deadline timer) are set.
+ *   - IA32_APIC_BASE (MSR 0x1b) reads 0xfee00900 on vCPU 0 and 0xfee00800 on
+ *     the others: enabled, xAPIC mode. Setting bit 10 (EXTD) switches that
+ *     vCPU to x2APIC mode, where register R is MSR 0x800 + (R >> 4); in xAPIC
+ *     mode it is 32-bit MMIO at 0xfee00000 + R. The guests access xAPIC
+ *     registers only with "mov r32, [r64]" (8B /r) and "mov [r64], r32"
+ *     (89 /r) (apic.h).
+ *   - The timer counts down at the TSC rate divided by the divide
+ *     configuration; one-shot, periodic and TSC-deadline (IA32_TSC_DEADLINE,
+ *     MSR 0x6e0: fires when TSC >= deadline, then reads 0; writing 0 disarms).
+ *   - Interrupts are delivered with RFLAGS.IF = 1; handlers write EOI. HLT
+ *     with interrupts on waits for the next interrupt.
+ *   - ICR: INIT (0x4500) and start-up (0x4600 | V) to a single destination
+ *     APIC ID (x2APIC: ICR bits 63:32).
  *
  * Real-mode guests (build/guests/NAME.bin)
  *   - Flat binary loaded at GPA 0x7c00, entered at CS:IP = 0000:7c00 in
@@ -42,7 +70,8 @@
  * Other
  *   - Unknown I/O ports read as all-ones and ignore writes.
  *   - Unknown MSRs raise #GP in the guest.
- *   - "cli; hlt" (halted with interrupts off) ends the VM cleanly.
+ *   - "cli; hlt" (halted with interrupts off) stops that vCPU for good; the VM
+ *     ends cleanly once every vCPU that was started has stopped.
  *
  * Conventions of these guests: each prints "<name>: start" first and, when it
  * finishes normally, "<name>: done" last, then halts. Anything unexpected is
@@ -52,6 +81,7 @@
 #define TERN_TESTS_GUESTS_GUEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define BIT(n) (1ull << (n))
@@ -82,17 +112,18 @@
 /* MSRs (SDM Vol. 4). */
 #define MSR_IA32_TSC 0x00000010u
 
-/* Exception vectors (SDM Vol. 3A, 6.3.1). */
+/* Exception vectors (SDM Vol. 3A, 6.3.1); 32..255 are for interrupts. */
 #define X86_VEC_BP 3u
 #define X86_VEC_DF 8u
 #define X86_VEC_GP 13u
 #define X86_NR_EXCEPTIONS 32u
+#define X86_NR_VECTORS 256u
 
 /* Each guest names itself; the library prefixes its lines with the name. */
 extern const char guest_name[];
 
-/* Entered by start.asm with the registers Tern set (see above). */
-void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id);
+/* Entered by start.asm on vCPU 0 with the registers Tern set (see above). */
+void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id, uint64_t nr_vcpus);
 
 /* Linker symbols from guest.ld: the image occupies [__image_start, __image_end). */
 extern char __image_start[], __bss_start[], __bss_end[], __image_end[];
@@ -158,23 +189,27 @@ static inline void wrmsr(uint32_t msr, uint64_t val)
 			 : "memory");
 }
 
-/* Halted with interrupts off: Tern ends the VM. Loops in case of an NMI. */
+/* Halted with interrupts off: Tern stops this vCPU. Loops in case of an NMI. */
 static inline __attribute__((noreturn)) void guest_halt(void)
 {
 	for (;;)
 		__asm__ volatile("cli; hlt" : : : "memory");
 }
 
+/* Raw output, not serialized between vCPUs. */
 void guest_putc(char c);
 void guest_puts(const char *s);
-/* Formats and prints as is: the caller supplies any newline. */
+/*
+ * Formats and prints as is: the caller supplies any newline. Each call's
+ * output is printed under a console lock, so vCPUs do not interleave it.
+ */
 void guest_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Prints one whole line "<guest_name>: <formatted>\n". */
+/* Prints one whole line "<guest_name>: <formatted>\n", under the console lock. */
 void guest_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "<guest_name>: done" and halts. */
 __attribute__((noreturn)) void guest_done(void);
 
-/* --- exceptions (trap.c, trap_entry.asm) ------------------------------------ */
+/* --- exceptions and interrupts (trap.c, trap_entry.asm) --------------------- */
 
 /*
  * What trap_entry.asm leaves on the stack, lowest address first: the GPRs it
@@ -190,12 +225,20 @@ struct guest_trap_frame {
 
 /* Returns true when it dealt with the exception; the frame is then resumed. */
 typedef bool (*guest_trap_fn)(struct guest_trap_frame *frame);
+/* Handles one interrupt (EOI included); the frame is then resumed. */
+typedef void (*guest_irq_fn)(struct guest_trap_frame *frame);
 
 /*
- * Loads an IDT covering the 32 exception vectors, all routed to fn. An
- * exception fn does not handle is reported as an ERROR line, then the guest
- * halts.
+ * Builds and loads an IDT of all 256 vectors: the 32 exception vectors are
+ * routed to fn (may be NULL), interrupt vectors to the guest_irq_install()
+ * handlers. An exception fn does not handle, or an interrupt with no
+ * handler, is reported as an ERROR line, then the vCPU halts. Handlers run
+ * with interrupts off (interrupt gates).
  */
 void guest_trap_install(guest_trap_fn fn);
+/* Loads the IDT built by guest_trap_install() on this vCPU (for APs). */
+void guest_trap_load(void);
+/* Routes interrupt vector (32..255) to fn; NULL makes it unexpected again. */
+void guest_irq_install(unsigned int vector, guest_irq_fn fn);
 
 #endif

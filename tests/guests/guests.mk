@@ -6,9 +6,10 @@ GUEST_SRC := tests/guests
 GUEST_OUT := $(BUILD)/guests
 GUEST_OBJ := $(GUEST_OUT)/obj
 
-# Long-mode C guests (start.asm + NAME.c + libguest.a), nasm-only ELF guests,
-# and real-mode flat binaries.
-GUESTS_C    := hello cpuid bench memtest msrprobe bad_wild bad_ioport bad_msr
+# Long-mode C guests (start.asm + NAME.c + libguest.a, plus any
+# GUEST_EXTRA_OBJS_NAME), nasm-only ELF guests, and real-mode flat binaries.
+GUESTS_C    := hello cpuid bench memtest msrprobe bad_wild bad_ioport bad_msr \
+	counter spinner apictimer apictimer_xapic smp
 GUESTS_ASM  := bad_triple
 GUESTS_REAL := realmode
 
@@ -44,6 +45,16 @@ $(GUEST_OBJ)/%.o: $(GUEST_SRC)/%.asm
 	$(call SAY,GUEST   $@)
 	$(Q)$(NASM) $(GUEST_NASMFLAGS) -MD $(@:.o=.d) $< -o $@
 
+# One source, two guests: apictimer (x2APIC) and apictimer_xapic (xAPIC).
+$(GUEST_OBJ)/apictimer_xapic.o: $(GUEST_SRC)/apictimer.c
+	@mkdir -p $(dir $@)
+	$(call SAY,GUEST   $@)
+	$(Q)$(CC) $(GUEST_CFLAGS) -DUSE_XAPIC -MMD -MP -c $< -o $@
+
+# The smp guest's AP start-up code.
+GUEST_EXTRA_OBJS_smp := $(GUEST_OBJ)/smp_ap.o
+$(GUEST_OUT)/smp.elf: $(GUEST_EXTRA_OBJS_smp)
+
 $(GUEST_OBJ)/kernel/%.o: kernel/%.c
 	@mkdir -p $(dir $@)
 	$(call SAY,GUEST   $@)
@@ -58,7 +69,8 @@ $(GUEST_LIB): $(GUEST_LIB_OBJS)
 $(patsubst %,$(GUEST_OUT)/%.elf,$(GUESTS_C)): $(GUEST_OUT)/%.elf: \
 		$(GUEST_OBJ)/start.o $(GUEST_OBJ)/%.o $(GUEST_LIB) $(GUEST_SRC)/guest.ld
 	$(call SAY,GUEST   $@)
-	$(Q)$(LD) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJ)/start.o $(GUEST_OBJ)/$*.o $(GUEST_LIB)
+	$(Q)$(LD) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJ)/start.o $(GUEST_OBJ)/$*.o \
+		$(GUEST_EXTRA_OBJS_$*) $(GUEST_LIB)
 
 $(patsubst %,$(GUEST_OUT)/%.elf,$(GUESTS_ASM)): $(GUEST_OUT)/%.elf: \
 		$(GUEST_OBJ)/%.o $(GUEST_SRC)/guest.ld

@@ -14,7 +14,7 @@ static void spin(void)
 		__asm__ volatile("" : : : "memory");
 }
 
-void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id)
+void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id, uint64_t nr_vcpus)
 {
 	guest_log("start");
 	for (int n = 1; n <= HELLO_LINES; n++) {

@@ -55,7 +55,7 @@ static uint64_t verify(uint64_t lo, uint64_t hi, uint64_t vm_id, uint64_t *found
 	return 0;
 }
 
-void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id)
+void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id, uint64_t nr_vcpus)
 {
 	uint64_t lo = ((uint64_t)__image_end + 7) & ~7ul;
 	uint64_t hi = (memsize - MEMTEST_STACK_SIZE) & ~7ul;

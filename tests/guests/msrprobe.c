@@ -33,7 +33,7 @@ static const char *outcome(unsigned int before)
 	return gp_count != before ? "raised #GP" : "did NOT raise #GP";
 }
 
-void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id)
+void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id, uint64_t nr_vcpus)
 {
 	unsigned int before;
 

@@ -1,9 +1,9 @@
 ; SPDX-License-Identifier: MIT
-; Entry of the C test guests: guest_main(memsize, vcpu, vm_id), then halt.
+; Entry of the C test guests: guest_main(memsize, vcpu, vm_id, nr_vcpus), then halt.
 ;
-; Tern enters here in 64-bit mode with RDI = memory size, RSI = vCPU index,
-; RDX = VM id and RSP = top of guest memory (see guest.h), which is already
-; the SysV argument order of guest_main.
+; Tern enters here on vCPU 0 in 64-bit mode with RDI = memory size, RSI =
+; vCPU index, RDX = VM id, RCX = number of vCPUs and RSP = top of guest memory
+; (see guest.h), which is already the SysV argument order of guest_main.
 
 bits 64
 default rel
@@ -22,6 +22,7 @@ _start:
 	mov r12, rdi
 	mov r13, rsi
 	mov r14, rdx
+	mov r15, rcx
 	lea rdi, [__bss_start]
 	lea rcx, [__bss_end]
 	sub rcx, rdi
@@ -30,6 +31,7 @@ _start:
 	mov rdi, r12
 	mov rsi, r13
 	mov rdx, r14
+	mov rcx, r15
 
 	; SysV: RSP is 16-byte aligned at the call, so guest_main sees
 	; RSP = 8 (mod 16) after the return address is pushed.

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* A minimal 64-bit IDT for test guests that want to survive an exception. */
+/* A minimal 64-bit IDT for test guests that want to survive an exception or take interrupts. */
 #include "tests/guests/guest.h"
 
 #include <stddef.h>
@@ -32,16 +32,29 @@ _Static_assert(offsetof(struct guest_trap_frame, error_code) == 16 * 8, "frame: 
 _Static_assert(offsetof(struct guest_trap_frame, rip) == 17 * 8, "frame: CPU frame");
 _Static_assert(sizeof(struct guest_trap_frame) == 22 * 8, "frame: size");
 
-extern const uint64_t guest_trap_stubs[X86_NR_EXCEPTIONS];
+extern const uint64_t guest_trap_stubs[X86_NR_VECTORS];
 
-static struct idt_gate idt[X86_NR_EXCEPTIONS] __attribute__((aligned(16)));
+/* One IDT shared by every vCPU of the guest (guest_trap_load on the others). */
+static struct idt_gate idt[X86_NR_VECTORS] __attribute__((aligned(16)));
 static guest_trap_fn trap_fn;
+static guest_irq_fn irq_fns[X86_NR_VECTORS];
 
 /* Called by trap_entry.asm with the frame it built. */
 void guest_trap_dispatch(struct guest_trap_frame *frame);
 
 void guest_trap_dispatch(struct guest_trap_frame *frame)
 {
+	if (frame->vector >= X86_NR_EXCEPTIONS) {
+		guest_irq_fn fn = irq_fns[frame->vector];
+
+		if (fn) {
+			fn(frame);
+			return;
+		}
+		guest_log("ERROR unexpected interrupt vector 0x%lx at rip 0x%lx", frame->vector,
+			  frame->rip);
+		guest_halt();
+	}
 	if (trap_fn && trap_fn(frame))
 		return;
 	guest_log("ERROR unexpected exception %lu error 0x%lx at rip 0x%lx",
@@ -49,15 +62,31 @@ void guest_trap_dispatch(struct guest_trap_frame *frame)
 	guest_halt();
 }
 
-void guest_trap_install(guest_trap_fn fn)
+void guest_trap_load(void)
 {
 	struct idt_ptr idtr = { .limit = sizeof(idt) - 1, .base = (uint64_t)idt };
+
+	__asm__ volatile("lidt %0" : : "m"(idtr) : "memory");
+}
+
+void guest_irq_install(unsigned int vector, guest_irq_fn fn)
+{
+	if (vector >= X86_NR_EXCEPTIONS && vector < X86_NR_VECTORS) {
+		irq_fns[vector] = fn;
+		return;
+	}
+	guest_log("ERROR guest_irq_install: vector %u is not an interrupt vector", vector);
+	guest_halt();
+}
+
+void guest_trap_install(guest_trap_fn fn)
+{
 	uint16_t cs;
 
 	/* Whatever code selector Tern entered us with (0x08 by the ABI). */
 	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
 	trap_fn = fn;
-	for (unsigned int v = 0; v < X86_NR_EXCEPTIONS; v++) {
+	for (unsigned int v = 0; v < X86_NR_VECTORS; v++) {
 		uint64_t addr = guest_trap_stubs[v];
 
 		idt[v] = (struct idt_gate){
@@ -68,5 +97,5 @@ void guest_trap_install(guest_trap_fn fn)
 			.offset_hi = (uint32_t)(addr >> 32),
 		};
 	}
-	__asm__ volatile("lidt %0" : : "m"(idtr) : "memory");
+	guest_trap_load();
 }

@@ -1,5 +1,6 @@
 ; SPDX-License-Identifier: MIT
-; Exception entry stubs for test guests: build a struct guest_trap_frame, call C.
+; Exception and interrupt entry stubs for test guests: build a struct
+; guest_trap_frame, call C.
 ;
 ; The push order below is the layout of struct guest_trap_frame in guest.h
 ; (read it bottom-up there); trap.c checks its size and offsets.
@@ -16,10 +17,14 @@ extern guest_trap_dispatch
 
 section .text
 
+; One stub per IDT vector (X86_NR_VECTORS in guest.h). Only exceptions
+; (vectors below 32) can come with an error code.
+%define NR_VECTORS 256
+
 %assign vec 0
-%rep 32
+%rep NR_VECTORS
 trap_stub_ %+ vec:
-%if ((ERRCODE_VECTORS >> vec) & 1) == 0
+%if vec >= 32 || ((ERRCODE_VECTORS >> vec) & 1) == 0
 	push 0				; no error code: keep the frame uniform
 %endif
 	push vec
@@ -75,7 +80,7 @@ global guest_trap_stubs
 align 8
 guest_trap_stubs:
 %assign vec 0
-%rep 32
+%rep NR_VECTORS
 	dq trap_stub_ %+ vec
 %assign vec vec + 1
 %endrep

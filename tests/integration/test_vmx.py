@@ -125,6 +125,7 @@ def test_guest_view_of_cpuid_msrs_and_real_mode(machine):
                 modules=mods("cpuid", "msrprobe", "realmode"))
     m.wait_for(r"vm realmode: started \(id \d+, 2048 KiB, image 'realmode', real mode", BOOT)
     m.wait_for(r"vmm: all VMs gone", RUN)
+    m.wait_for(r"tern: powering off", 30)
     out = m.output()
     assert vm_lines(out, "cpuid")[1:] == [
         "cpuid: vmx=0 hypervisor=1",
@@ -145,5 +146,5 @@ def test_uefi_boot_runs_a_guest_from_the_esp(machine):
                 modules=mods("hello"))
     m.wait_for(r"boot: module 'hello' at 0x[0-9a-f]+, \d+ bytes", 240)
     m.wait_for(r"\[hello\] hello: done", RUN)
-    m.wait_for(r"vmm: all VMs gone", 30)
+    m.wait_for(r"tern: powering off", 60)
     free_pages_match(m.output())
