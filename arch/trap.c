@@ -7,6 +7,7 @@
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/pcpu.h"
+#include "kernel/watchdog.h"
 
 static irq_handler_fn irq_handlers[IDT_ENTRIES];
 
@@ -77,6 +78,8 @@ static void dump_exception(const struct trap_frame *tf)
 
 static void handle_exception(struct trap_frame *tf)
 {
+	if (tf->vector == VEC_NMI && !panic_in_progress && watchdog_nmi_host(tf->rip, tf->rbp))
+		return;
 	if (tf->vector == VEC_NMI && panic_in_progress) {
 		struct pcpu *c = this_cpu_or_null();
 

@@ -79,6 +79,26 @@ void uart_putc(const struct uart *u, char c)
 	wr(u, UART_THR, (uint8_t)c);
 }
 
+#define UART_FIFO_SIZE 16u
+
+uint32_t uart_tx_room(const struct uart *u)
+{
+	if (!u->present)
+		return 1024; /* nothing to wait for: let the queue drain */
+	return rd(u, UART_LSR) & LSR_THRE ? UART_FIFO_SIZE : 0;
+}
+
+void uart_tx_byte(const struct uart *u, char c, bool wait)
+{
+	if (!u->present)
+		return;
+	if (wait) {
+		uart_putc(u, c);
+		return;
+	}
+	wr(u, UART_THR, (uint8_t)c);
+}
+
 void uart_write(const struct uart *u, const char *s, unsigned long n)
 {
 	for (unsigned long i = 0; i < n; i++) {

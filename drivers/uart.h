@@ -21,6 +21,10 @@ struct uart {
 /* Program 8N1 at baud (0: leave the firmware's divisor). -ENODEV when absent. */
 int uart_init(struct uart *u, bool mmio, uint64_t base, uint8_t reg_shift, uint32_t baud);
 void uart_putc(const struct uart *u, char c);
+/* Bytes the transmitter takes now without waiting: the FIFO (16) when empty, else 0. */
+uint32_t uart_tx_room(const struct uart *u);
+/* One byte as is; wait: for room (bounded), else the caller checked uart_tx_room. */
+void uart_tx_byte(const struct uart *u, char c, bool wait);
 /* Writes n bytes, turning "\n" into "\r\n". */
 void uart_write(const struct uart *u, const char *s, unsigned long n);
 /* -1 when nothing is waiting. */

@@ -2,13 +2,84 @@
 /* Console selection and the log sink (see console.h). */
 #include "kernel/console.h"
 #include "kernel/log.h"
+#include "kernel/spinlock.h"
+#include "kernel/string.h"
 #include "drivers/uart.h"
 
+#define TX_SIZE 32768u /* power of two */
+
 static struct uart con;
+static struct spinlock tx_lock = SPINLOCK_INIT("console");
+static char tx[TX_SIZE];
+static volatile uint64_t tx_head, tx_tail; /* bytes queued / bytes sent */
+static uint64_t tx_dropped;
+static bool async;
+
+/* Send queued bytes; if wait is false, only as many as the UART takes now. */
+static void tx_flush(bool wait)
+{
+	while (tx_tail < tx_head) {
+		uint64_t n = tx_head - tx_tail;
+		uint32_t room = wait ? (uint32_t)n : uart_tx_room(&con);
+
+		if (!room)
+			break;
+		for (uint64_t i = 0; i < n && room; i++, room--)
+			uart_tx_byte(&con, tx[(tx_tail++) & (TX_SIZE - 1)], wait);
+	}
+}
+
+static void queue(const char *s, size_t n)
+{
+	bool irq = spin_lock_irqsave(&tx_lock);
+
+	for (size_t i = 0; i < n; i++) {
+		if (tx_head - tx_tail >= TX_SIZE - 2) {
+			tx_dropped++; /* keep the newest lines whole: drop this byte */
+			continue;
+		}
+		if (s[i] == '\n')
+			tx[(tx_head++) & (TX_SIZE - 1)] = '\r';
+		tx[(tx_head++) & (TX_SIZE - 1)] = s[i];
+	}
+	tx_flush(false);
+	spin_unlock_irqrestore(&tx_lock, irq);
+}
 
 static void sink(const char *s, size_t n)
 {
+	if (async)
+		queue(s, n);
+	else
+		uart_write(&con, s, n);
+}
+
+/* Panic path: never queue, and never wait for a lock another CPU may hold. */
+static void raw_sink(const char *s, size_t n)
+{
+	if (spin_trylock_bounded(&tx_lock, 1000000)) {
+		tx_flush(true);
+		spin_unlock(&tx_lock);
+	}
 	uart_write(&con, s, n);
+}
+
+void console_set_async(bool on)
+{
+	async = on;
+}
+
+bool console_pending(void)
+{
+	return tx_tail < tx_head;
+}
+
+void console_poll(void)
+{
+	if (tx_tail >= tx_head || !spin_trylock_bounded(&tx_lock, 1))
+		return;
+	tx_flush(false);
+	spin_unlock(&tx_lock);
 }
 
 void console_init_early(const struct boot_options *o)
@@ -19,7 +90,7 @@ void console_init_early(const struct boot_options *o)
 		return;
 	if (!uart_init(&con, false, port, 0,
 		       o->console_baud ? o->console_baud : UART_DEFAULT_BAUD))
-		log_set_sink(sink);
+		log_set_sink(sink, raw_sink);
 }
 
 void console_init_acpi(const struct boot_options *o, const struct acpi_info *a)
@@ -50,6 +121,10 @@ void console_init_acpi(const struct boot_options *o, const struct acpi_info *a)
 
 void console_drain(void)
 {
+	if (spin_trylock_bounded(&tx_lock, 1000000)) {
+		tx_flush(true);
+		spin_unlock(&tx_lock);
+	}
 	uart_drain(&con);
 }
 

@@ -10,7 +10,16 @@
 void console_init_early(const struct boot_options *opts);
 /* With ACPI known: console=auto moves to the SPCR port when there is one. */
 void console_init_acpi(const struct boot_options *opts, const struct acpi_info *acpi);
+/* Everything queued goes out, waiting for the UART (power-off, panic). */
 void console_drain(void);
+/*
+ * From now on log lines are queued and sent as the UART has room: a
+ * 115200-baud line takes ~9 ms, which must not stall a CPU with its
+ * interrupts off. console_poll() sends what fits without waiting.
+ */
+void console_set_async(bool on);
+void console_poll(void);
+bool console_pending(void);
 /* -1 when no input is waiting. */
 int console_getc(void);
 

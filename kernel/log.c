@@ -16,12 +16,16 @@
 static struct spinlock log_lock = SPINLOCK_INIT("log");
 static char ring[LOG_RING_SIZE];
 static uint64_t ring_head; /* total bytes ever written */
-static log_sink_fn sink;
+static log_sink_fn sink, raw_sink;
 static int level = LOG_LEVEL_INFO;
 static uint64_t (*clock_us)(void);
 static volatile bool lock_busted;
 
-void log_set_sink(log_sink_fn s) { sink = s; }
+void log_set_sink(log_sink_fn line, log_sink_fn raw)
+{
+	sink = line;
+	raw_sink = raw;
+}
 void log_set_level(int l) { level = l; }
 void log_set_clock(uint64_t (*now_us)(void)) { clock_us = now_us; }
 void log_force_unlock(void) { lock_busted = true; }
@@ -86,8 +90,8 @@ void log_raw(const char *fmt, ...)
 	va_end(ap);
 	if (n > (int)sizeof(buf) - 1)
 		n = (int)sizeof(buf) - 1;
-	if (sink)
-		sink(buf, (size_t)n);
+	if (raw_sink)
+		raw_sink(buf, (size_t)n);
 }
 
 size_t log_ring_read(uint64_t *pos, char *buf, size_t n)

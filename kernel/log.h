@@ -13,7 +13,8 @@
 
 typedef void (*log_sink_fn)(const char *s, size_t n);
 
-void log_set_sink(log_sink_fn sink);
+/* line: each log line (may queue); raw: panic-path text (must not queue). */
+void log_set_sink(log_sink_fn line, log_sink_fn raw);
 void log_set_level(int level);
 /* Microseconds since boot for the line prefix; NULL until a clock exists. */
 void log_set_clock(uint64_t (*now_us)(void));

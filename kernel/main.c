@@ -229,6 +229,7 @@ __attribute__((noreturn)) static void vmm_start(void)
 	if (vmx_config_init() || msr_bitmap_init() || apicv_init())
 		panic("vmx: cannot configure VMX on this CPU");
 	vmm_cpu_start();
+	console_set_async(true);
 	smp_release_aps(ap_vmm_main);
 	deadline = tsc_now_us() + 1000000;
 	while (vmm_cpus_ready < online && tsc_now_us() < deadline)

@@ -42,6 +42,9 @@ struct pcpu {
 	struct runqueue *rq;     /* vmm/sched.c */
 	uint64_t exit_tsc;       /* TSC at the last VM exit, for switch-cost accounting */
 	struct vcpu *last_vcpu;  /* the vCPU that ran last here */
+	volatile uint64_t heartbeat; /* bumped at every exit and scheduling pass */
+	volatile bool idle;      /* halted in the scheduler's idle loop */
+	volatile bool wd_probe;  /* the watchdog's NMI: report, do not stop */
 };
 
 extern struct pcpu *pcpus[MAX_CPUS];

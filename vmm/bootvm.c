@@ -35,6 +35,7 @@ static void all_gone(void)
 	mm_get_stats(&now);
 	pr_info("vmm: all VMs gone");
 	sched_report();
+	mm_print_stats("all VMs gone");
 	pr_info("mem: all VMs gone: free %lu pages (before guests: %lu pages)",
 		(unsigned long)now.free_pages, (unsigned long)before.free_pages);
 	kernel_do_action(boot_opts.after_boot);
@@ -85,6 +86,8 @@ static int start_one(const struct boot_vm_spec *s)
 int bootvm_start_all(void)
 {
 	mm_get_stats(&before);
+	if (boot_opts.nr_vms)
+		mm_print_stats("before guests");
 	if (boot_opts.nr_vms)
 		pr_info("mem: before guests: free %lu pages", (unsigned long)before.free_pages);
 	sched_set_idle_hook(all_gone);

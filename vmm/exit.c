@@ -26,6 +26,30 @@ struct exit_entry {
 	const char *name;
 };
 
+/* With NMI exiting on, a host NMI that arrives in guest mode ends up here (27.2.2). */
+static enum exit_action handle_exception_nmi(struct vcpu *v, const struct exit_info *e)
+{
+	uint32_t info = (uint32_t)vmcs_read(VMCS_VM_EXIT_INTR_INFO);
+	struct pcpu *c = this_cpu();
+
+	if ((info & INTR_INFO_VALID) && (info & 0x700u) == INTR_TYPE_NMI) {
+		if (panic_in_progress) {
+			c->state = PCPU_STOPPED;
+			cpu_stop();
+		}
+		if (c->wd_probe) {
+			c->wd_probe = false;
+			pr_err("watchdog: cpu%u is running vm %s vcpu%u at guest RIP 0x%lx", c->id,
+			       v->vm->name, v->index, vmcs_read(VMCS_GUEST_RIP));
+		}
+		return EXIT_RESUME;
+	}
+	vm_stop(v->vm, "unexpected exception exit, interruption info 0x%x, RIP 0x%lx", info,
+		vmcs_read(VMCS_GUEST_RIP));
+	vcpu_dump(v);
+	return EXIT_STOP;
+}
+
 static enum exit_action handle_cpuid(struct vcpu *v, const struct exit_info *e)
 {
 	uint32_t leaf = (uint32_t)v->regs.rax, sub = (uint32_t)v->regs.rcx;
@@ -112,9 +136,10 @@ static enum exit_action handle_external_interrupt(struct vcpu *v, const struct e
 	return sched_need_switch(v) ? EXIT_YIELD : EXIT_RESUME;
 }
 
+/* The slice ended, a timer is due, or it is time to look at requests. */
 static enum exit_action handle_preemption_timer(struct vcpu *v, const struct exit_info *e)
 {
-	return EXIT_YIELD;
+	return sched_need_switch(v) ? EXIT_YIELD : EXIT_RESUME;
 }
 
 static enum exit_action handle_nop(struct vcpu *v, const struct exit_info *e)
@@ -133,7 +158,7 @@ static enum exit_action inject_ud(struct vcpu *v, const struct exit_info *e)
 #define E(reason, fn) [reason] = { fn, #reason }
 #define STOP(reason) [reason] = { NULL, #reason }
 static const struct exit_entry exit_table[VMX_EXIT_REASON_MAX] = {
-	STOP(VMX_EXIT_EXCEPTION_NMI),
+	E(VMX_EXIT_EXCEPTION_NMI, handle_exception_nmi),
 	E(VMX_EXIT_EXTERNAL_INTERRUPT, handle_external_interrupt),
 	E(VMX_EXIT_TRIPLE_FAULT, handle_triple_fault),
 	STOP(VMX_EXIT_INIT_SIGNAL),

@@ -20,8 +20,17 @@
 #include "kernel/panic.h"
 #include "kernel/pcpu.h"
 #include "kernel/spinlock.h"
+#include "kernel/watchdog.h"
+#include "kernel/console.h"
 
 #define BALANCE_PERIOD_SLICES 5  /* balance every 5 time slices */
+/*
+ * Longest a guest runs without Tern looking at its run queue. A kick IPI
+ * should force an exit at once, but Bochs holds a host interrupt while the
+ * guest has IF=0 (see ../shared/bochs-notes.md); this bounds the damage to
+ * a request (a vCPU moved in, a timer due) at 1 ms instead of a whole slice.
+ */
+#define REQUEST_POLL_US 1000u
 
 struct runqueue {
 	struct spinlock lock;
@@ -35,7 +44,7 @@ struct runqueue {
 };
 
 static void (*idle_hook)(void);
-static uint64_t slice_ticks;
+static uint64_t slice_ticks, poll_ticks;
 static uint64_t next_balance, next_shuffle;
 
 void sched_set_idle_hook(void (*hook)(void))
@@ -62,6 +71,7 @@ int sched_init_cpu(void)
 		irq_register(VEC_IPI_KICK, kick_irq);
 		irq_register(VEC_APIC_TIMER, kick_irq);
 		slice_ticks = (uint64_t)boot_opts.timeslice_us * tsc_khz / 1000;
+		poll_ticks = (uint64_t)REQUEST_POLL_US * tsc_khz / 1000;
 		apic_timer_calibrate();
 	}
 	return 0;
@@ -140,9 +150,12 @@ void sched_wake(struct vcpu *v)
 	int blocked = VCPU_BLOCKED;
 
 	if (__atomic_compare_exchange_n(&v->state, &blocked, VCPU_RUNNABLE, false,
-					__ATOMIC_ACQ_REL, __ATOMIC_RELAXED) ||
-	    v->state == VCPU_RUNNABLE)
+					__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+		v->boost = true;
 		request(v->cpu);
+	} else if (v->state == VCPU_RUNNABLE) {
+		request(v->cpu);
+	}
 }
 
 void sched_vcpu_init(struct vcpu *v)
@@ -171,26 +184,36 @@ void sched_move(struct vcpu *v, uint32_t to)
 	request(v->cpu);
 }
 
-/* Can v run now? Blocked vCPUs wake on a pending interrupt or a due timer. */
+/*
+ * Can v run now? Fires v's due timer (v is queued here and not running);
+ * a vCPU whose timer just fired, or that wakes from HLT with an interrupt,
+ * is boosted so it does not wait behind other vCPUs' slices.
+ */
 static bool ready(struct vcpu *v, uint64_t now)
 {
+	if (vlapic_timer_check(v, now) && v->state == VCPU_RUNNABLE)
+		v->boost = true;
 	if (v->state == VCPU_BLOCKED) {
-		vlapic_timer_check(v, now);
 		if (vlapic_pending(v) != VLAPIC_NONE) {
 			int b = VCPU_BLOCKED;
 
-			__atomic_compare_exchange_n(&v->state, &b, VCPU_RUNNABLE, false,
-						    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+			if (__atomic_compare_exchange_n(&v->state, &b, VCPU_RUNNABLE, false,
+							__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+				v->boost = true;
 		}
 	}
 	return v->state == VCPU_RUNNABLE && v->move_to < 0 && v->vm->state != VM_STOPPED;
 }
 
-/* The next ready vCPU after the last one picked, or NULL; notes the next timer. */
+/*
+ * The next ready vCPU after the last one picked, or NULL; a vCPU just woken
+ * by an interrupt goes first, so a timer is not late by other vCPUs' slices.
+ * Notes the next timer of the vCPUs waiting here.
+ */
 static struct vcpu *pick(struct runqueue *rq)
 {
 	uint64_t now = rdtsc(), next = VLAPIC_NO_EVENT;
-	struct vcpu *start, *v, *found = NULL;
+	struct vcpu *start, *v, *found = NULL, *boosted = NULL;
 
 	spin_lock(&rq->lock);
 	start = rq->cur ? rq->cur : rq->head;
@@ -198,17 +221,31 @@ static struct vcpu *pick(struct runqueue *rq)
 		v = start;
 		do {
 			v = v->rq_next;
-			if (!found && ready(v, now))
-				found = v;
-			else if (v->state == VCPU_BLOCKED && vlapic_next_event(v) < next)
+			if (ready(v, now)) {
+				if (!found)
+					found = v;
+				if (!boosted && v->boost)
+					boosted = v;
+			}
+			if (vlapic_next_event(v) < next)
 				next = vlapic_next_event(v);
 		} while (v != start);
-		if (found)
+		if (boosted) {
+			boosted->boost = false;
+			found = boosted;
+		} else if (found) {
 			rq->cur = found;
+		}
 	}
 	rq->next_event = next;
 	spin_unlock(&rq->lock);
 	return found;
+}
+
+/* A vCPU blocked here has a timer due: let round-robin reach it now. */
+static bool pick_due(const struct vcpu *v)
+{
+	return this_cpu()->rq->next_event <= rdtsc();
 }
 
 bool sched_need_switch(const struct vcpu *v)
@@ -225,6 +262,8 @@ static void arm_slice(struct vcpu *v)
 		until = vlapic_next_event(v);
 	if (this_cpu()->rq->next_event < until)
 		until = this_cpu()->rq->next_event;
+	if (nr_pcpus > 1 && now + poll_ticks < until)
+		until = now + poll_ticks;
 	ticks = until > now ? (until - now) >> vmx_config.preempt_shift : 0;
 	vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffull ? 0xffffffffull : ticks);
 }
@@ -332,39 +371,9 @@ static void leave(struct vcpu *v, bool for_good)
 	reap(v);
 }
 
-static void balance(void)
+/* Snapshot of every queued vCPU (each run queue locked in turn). */
+static uint32_t collect(struct vcpu **who, struct bal_vcpu *bv, uint32_t max)
 {
-	struct bal_vcpu bv[64];
-	struct vcpu *who[64];
-	struct place_cpu cpus[MAX_CPUS];
-	struct bal_move mv[BAL_MAX_MOVES];
-	uint32_t n = 0, nm;
-
-	for (uint32_t i = 0; i < nr_pcpus; i++) {
-		struct runqueue *rq = pcpus[i]->rq;
-		struct vcpu *v;
-
-		cpus[i] = (struct place_cpu){ pcpus[i]->state == PCPU_ONLINE && rq, rq ? rq->nr : 0 };
-		if (!rq)
-			continue;
-		spin_lock(&rq->lock);
-		v = rq->head;
-		for (uint32_t k = 0; v && k < rq->nr && n < 64; k++, v = v->rq_next, n++) {
-			who[n] = v;
-			bv[n] = (struct bal_vcpu){ i, v->pinned || v->move_to >= 0,
-						   v->state == VCPU_RUNNABLE, v->run_tsc };
-		}
-		spin_unlock(&rq->lock);
-	}
-	nm = balance_step(bv, n, cpus, nr_pcpus, 2 * slice_ticks, mv);
-	for (uint32_t i = 0; i < nm; i++)
-		sched_move(who[mv[i].vcpu], mv[i].to);
-}
-
-/* shuffle=MS (test option): move every unpinned vCPU to the next CPU. */
-static void shuffle(void)
-{
-	struct vcpu *list[64];
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < nr_pcpus; i++) {
@@ -375,12 +384,43 @@ static void shuffle(void)
 			continue;
 		spin_lock(&rq->lock);
 		v = rq->head;
-		for (uint32_t k = 0; v && k < rq->nr && n < 64; k++, v = v->rq_next)
-			list[n++] = v;
+		for (uint32_t k = 0; v && k < rq->nr && n < max; k++, v = v->rq_next, n++) {
+			who[n] = v;
+			bv[n] = (struct bal_vcpu){ i, v->pinned || v->move_to >= 0,
+						   v->state == VCPU_RUNNABLE, v->run_tsc };
+		}
 		spin_unlock(&rq->lock);
 	}
+	return n;
+}
+
+#define SNAPSHOT_MAX 64
+
+static void balance(void)
+{
+	struct vcpu *who[SNAPSHOT_MAX];
+	struct bal_vcpu bv[SNAPSHOT_MAX];
+	struct place_cpu cpus[MAX_CPUS];
+	struct bal_move mv[BAL_MAX_MOVES];
+	uint32_t n = collect(who, bv, SNAPSHOT_MAX), nm;
+
+	for (uint32_t i = 0; i < nr_pcpus; i++)
+		cpus[i] = (struct place_cpu){ pcpus[i]->state == PCPU_ONLINE && pcpus[i]->rq,
+					      sched_nr_queued(i) };
+	nm = balance_step(bv, n, cpus, nr_pcpus, 2 * slice_ticks, mv);
+	for (uint32_t i = 0; i < nm; i++)
+		sched_move(who[mv[i].vcpu], mv[i].to);
+}
+
+/* shuffle=MS (test option): move every unpinned vCPU to the next CPU. */
+static void shuffle(void)
+{
+	struct vcpu *who[SNAPSHOT_MAX];
+	struct bal_vcpu bv[SNAPSHOT_MAX];
+	uint32_t n = collect(who, bv, SNAPSHOT_MAX);
+
 	for (uint32_t i = 0; i < n; i++)
-		sched_move(list[i], (list[i]->cpu + 1) % pcpu_online_count());
+		sched_move(who[i], (bv[i].cpu + 1) % pcpu_online_count());
 }
 
 /* Bootstrap CPU housekeeping at its scheduling points. */
@@ -388,6 +428,8 @@ static void periodic(void)
 {
 	uint64_t now = rdtsc();
 
+	watchdog_check();
+	console_poll();
 	if (!this_cpu()->is_bsp || nr_pcpus < 2)
 		return;
 	if (now >= next_balance) {
@@ -404,7 +446,7 @@ static void periodic(void)
 void sched_after_exit(struct vcpu *v, enum exit_action act)
 {
 	periodic();
-	if (act == EXIT_RESUME && (v->move_to >= 0 || this_cpu()->rq->work))
+	if (act == EXIT_RESUME && (v->move_to >= 0 || this_cpu()->rq->work || pick_due(v)))
 		act = EXIT_YIELD;
 	switch (act) {
 	case EXIT_RESUME:
@@ -459,6 +501,7 @@ void sched_run(void)
 
 	for (;;) {
 		struct vcpu *v;
+		uint64_t wake;
 		bool armed;
 
 		irq_disable();
@@ -470,12 +513,21 @@ void sched_run(void)
 			enter(v);
 		if (c->is_bsp && idle_hook)
 			idle_hook();
-		armed = c->rq->next_event != VLAPIC_NO_EVENT;
+		wake = c->rq->next_event;
+		/* While VMs exist, wake up to watch the other CPUs. */
+		if (vm_count() && watchdog_next() < wake)
+			wake = watchdog_next();
+		/* Queued console output goes out as the UART takes it. */
+		if (console_pending() && rdtsc() + poll_ticks < wake)
+			wake = rdtsc() + poll_ticks;
+		armed = wake != VLAPIC_NO_EVENT;
 		if (armed)
-			apic_timer_arm(c->rq->next_event);
+			apic_timer_arm(wake);
+		c->idle = true;
 		c->exit_tsc = 0; /* idle time is not switch cost */
 		/* sti;hlt is atomic: a kick arriving between them still wakes us. */
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
+		c->idle = false;
 		if (armed)
 			apic_timer_cancel();
 	}

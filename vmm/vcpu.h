@@ -48,6 +48,7 @@ struct vcpu {
 	volatile uint32_t cpu;  /* run queue it is on */
 	volatile int move_to;   /* pending move to this CPU, -1: none */
 	bool pinned;
+	volatile bool boost;    /* just woken by an interrupt: runs before round-robin order */
 	bool needs_setup;       /* VMCS guest state to be written from init */
 	uint32_t proc_ctls;     /* primary controls as last written */
 	struct vlapic lapic;

@@ -128,25 +128,31 @@ static void timer_load(struct vcpu *v, uint32_t count)
 	l->timer_next = l->timer_start + l->timer_period;
 }
 
-void vlapic_timer_check(struct vcpu *v, uint64_t now)
+bool vlapic_timer_check(struct vcpu *v, uint64_t now)
 {
 	struct vlapic *l = &v->lapic;
 	uint32_t lvt = *reg(v, APIC_LVT_TIMER);
 
 	if (l->timer_next == VLAPIC_NO_EVENT || now < l->timer_next)
-		return;
+		return false;
 	l->nr_timer_fired++;
+	if (now - l->timer_next > l->max_timer_late)
+		l->max_timer_late = now - l->timer_next;
+
 	if (!(lvt & LVT_MASKED))
 		vlapic_post(v, (uint8_t)lvt);
 	if (LVT_TIMER_MODE(lvt) == TIMER_PERIODIC && l->timer_period) {
 		/* Missed periods collapse into one interrupt, as on hardware. */
 		l->timer_next += l->timer_period;
-		if (l->timer_next <= now)
+		if (l->timer_next <= now) {
+			l->nr_timer_lost += (now - l->timer_next) / l->timer_period + 1;
 			l->timer_next = now + l->timer_period - (now - l->timer_next) % l->timer_period;
+		}
 	} else {
 		l->tsc_deadline = 0;
 		timer_disarm(v);
 	}
+	return true;
 }
 
 uint64_t vlapic_next_event(const struct vcpu *v)

@@ -26,6 +26,8 @@ struct vlapic {
 	uint64_t timer_next;   /* TSC of the next expiry, VLAPIC_NO_EVENT if none */
 	uint64_t timer_period; /* TSC ticks per period (periodic) */
 	uint64_t nr_timer_fired;
+	uint64_t nr_timer_lost;  /* periods that passed unseen (collapsed) */
+	uint64_t max_timer_late; /* worst TSC ticks between expiry and notice */
 	volatile uint32_t irr_pending; /* set (with the IRR bit) by other CPUs: re-check */
 };
 
@@ -42,8 +44,8 @@ int vlapic_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val);
 
 /* Post a fixed interrupt to v (any CPU); wakes and kicks it. */
 void vlapic_post(struct vcpu *v, uint8_t vector);
-/* Fire the timer if it is due at now. */
-void vlapic_timer_check(struct vcpu *v, uint64_t now);
+/* Fire the timer if it is due at now; true if it fired. */
+bool vlapic_timer_check(struct vcpu *v, uint64_t now);
 /* TSC of v's next timer expiry, or VLAPIC_NO_EVENT. */
 uint64_t vlapic_next_event(const struct vcpu *v);
 /* Highest pending vector above the processor priority, or VLAPIC_NONE. */

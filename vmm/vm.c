@@ -134,7 +134,7 @@ struct vm *vm_create(const char *name, uint64_t mem, uint32_t nr_vcpus, int *err
 	vm->id = next_vm_id++;
 	vm->next = vms;
 	vms = vm;
-	nr_vms++;
+	__atomic_add_fetch(&nr_vms, 1, __ATOMIC_ACQ_REL);
 	spin_unlock(&vms_lock);
 	*err = 0;
 	return vm;
@@ -153,19 +153,19 @@ void vm_destroy(struct vm *vm)
 	for (pp = &vms; *pp; pp = &(*pp)->next)
 		if (*pp == vm) {
 			*pp = vm->next;
-			nr_vms--;
 			break;
 		}
 	spin_unlock(&vms_lock);
 	vmx_invept_single(vm->eptp);
 	free_vm(vm);
-	if (!vm_count())
+	/* Counted out only once every page is back: "all VMs gone" means all memory too. */
+	if (!__atomic_sub_fetch(&nr_vms, 1, __ATOMIC_ACQ_REL))
 		sched_kick(0); /* the bootstrap CPU reports when every VM is gone */
 }
 
 uint32_t vm_count(void)
 {
-	return nr_vms;
+	return __atomic_load_n(&nr_vms, __ATOMIC_ACQUIRE);
 }
 
 void *vm_guest_ptr(struct vm *vm, uint64_t gpa, size_t len)
@@ -280,6 +280,10 @@ static void vcpu_report(const struct vcpu *v)
 	pr_info("vm %s: vcpu%u ran %lu ms, scheduled %lu times, moved %lu times, on cpus %s",
 		v->vm->name, v->index, (unsigned long)(v->run_tsc / (tsc_khz ? tsc_khz : 1)),
 		(unsigned long)v->nr_scheduled, (unsigned long)v->nr_moves, len ? cpus : "none");
+	if (v->lapic.nr_timer_fired)
+		pr_info("vm %s: vcpu%u timer fired %lu times, %lu periods lost, noticed at worst %lu ticks late",
+			v->vm->name, v->index, (unsigned long)v->lapic.nr_timer_fired,
+			(unsigned long)v->lapic.nr_timer_lost, (unsigned long)v->lapic.max_timer_late);
 }
 
 void vm_vcpu_gone(struct vcpu *v)

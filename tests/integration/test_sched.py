@@ -112,7 +112,7 @@ def test_moved_vcpus_keep_state_and_pinning_holds(machine):
     out = m.output()
     c = counts(out, "mover")
     ks = sorted(c)
-    assert ks == list(range(ks[0], 40)), ks
+    assert ks == list(range(ks[0], ks[-1] + 1)) and ks[-1] >= 39, ks
     # The count never resets and grows in every report window: no gap, no restart.
     assert all(c[k + 1] > c[k] for k in ks[:-1]), c
     moved = int(re.search(r"vm mover: vcpu0 ran \d+ ms, scheduled \d+ times, moved (\d+) times, "
