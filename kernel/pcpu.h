@@ -43,6 +43,7 @@ struct pcpu {
 	uint64_t exit_tsc;       /* TSC at the last VM exit, for switch-cost accounting */
 	struct vcpu *last_vcpu;  /* the vCPU that ran last here */
 	volatile uint64_t heartbeat; /* bumped at every exit and scheduling pass */
+	uint64_t next_periodic;  /* TSC of the next scheduler housekeeping */
 	volatile bool idle;      /* halted in the scheduler's idle loop */
 	volatile bool wd_probe;  /* the watchdog's NMI: report, do not stop */
 };

@@ -103,19 +103,17 @@ static int fetch(struct vcpu *v, uint8_t *buf, size_t len)
 	return (int)len;
 }
 
-enum exit_action handle_apic_access(struct vcpu *v, const struct exit_info *e)
+/* Emulate one MOV to or from xAPIC register offset off (write: the guest stores). */
+static enum exit_action emulate_mmio(struct vcpu *v, uint32_t off, bool write)
 {
-	uint32_t off = APIC_ACCESS_OFFSET(e->qual), type = APIC_ACCESS_TYPE(e->qual);
 	uint8_t insn[INSN_MAX_LEN];
 	struct mov_insn m;
 	uint64_t *regs = (uint64_t *)&v->regs, val;
 	int n = fetch(v, insn, sizeof(insn));
 
-	if ((type != APIC_ACCESS_LINEAR_READ && type != APIC_ACCESS_LINEAR_WRITE) || (off & 3) ||
-	    decode_mov(insn, (size_t)n, &m) || m.write != (type == APIC_ACCESS_LINEAR_WRITE) ||
-	    m.reg == 4) {
-		vm_stop(v->vm, "xAPIC access at offset 0x%x (type %u) by an instruction Tern does not emulate, RIP 0x%lx",
-			off, type, vmcs_read(VMCS_GUEST_RIP));
+	if ((off & 3) || decode_mov(insn, (size_t)n, &m) || m.write != write || m.reg == 4) {
+		vm_stop(v->vm, "xAPIC access at offset 0x%x by an instruction Tern does not emulate, RIP 0x%lx",
+			off, vmcs_read(VMCS_GUEST_RIP));
 		return EXIT_STOP;
 	}
 	if (m.write) {
@@ -132,4 +130,29 @@ enum exit_action handle_apic_access(struct vcpu *v, const struct exit_info *e)
 bad:
 	vm_stop(v->vm, "xAPIC %s of offset 0x%x is not valid", m.write ? "write" : "read", off);
 	return EXIT_STOP;
+}
+
+enum exit_action handle_apic_access(struct vcpu *v, const struct exit_info *e)
+{
+	uint32_t type = APIC_ACCESS_TYPE(e->qual);
+
+	if (type != APIC_ACCESS_LINEAR_READ && type != APIC_ACCESS_LINEAR_WRITE) {
+		vm_stop(v->vm, "xAPIC access of type %u at offset 0x%x is not supported", type,
+			(uint32_t)APIC_ACCESS_OFFSET(e->qual));
+		return EXIT_STOP;
+	}
+	return emulate_mmio(v, APIC_ACCESS_OFFSET(e->qual), type == APIC_ACCESS_LINEAR_WRITE);
+}
+
+/*
+ * Without APIC-register virtualization the APIC page is left out of EPT:
+ * every xAPIC access is an EPT violation, emulated here the same way.
+ */
+enum exit_action apicv_ept_violation(struct vcpu *v, uint64_t gpa, bool write)
+{
+	if (vlapic_x2apic(v)) {
+		vm_stop(v->vm, "xAPIC MMIO access at GPA 0x%lx while the local APIC is in x2APIC mode", gpa);
+		return EXIT_STOP;
+	}
+	return emulate_mmio(v, (uint32_t)(gpa & 0xfffu), write);
 }

@@ -110,11 +110,8 @@ static enum exit_action handle_ept_violation(struct vcpu *v, const struct exit_i
 	const char *access = e->qual & EPT_QUAL_FETCH ? "instruction fetch" :
 			     e->qual & EPT_QUAL_WRITE ? "write" : "read";
 
-	if ((gpa & ~0xfffull) == 0xfee00000ull && !vmx_config.apicv) {
-		vm_stop(v->vm, "xAPIC MMIO access at GPA 0x%lx: this CPU has no APIC-register virtualization, so Tern offers the local APIC through x2APIC MSRs only",
-			gpa);
-		return EXIT_STOP;
-	}
+	if ((gpa & ~0xfffull) == APIC_PAGE_GPA && !vmx_config.apicv && !(e->qual & EPT_QUAL_FETCH))
+		return apicv_ept_violation(v, gpa, e->qual & EPT_QUAL_WRITE);
 
 	vm_stop(v->vm, "EPT violation: %s at GPA 0x%lx, outside its %lu KiB of memory (RIP 0x%lx, qualification 0x%lx)",
 		access, gpa, (unsigned long)(v->vm->mem_size >> 10), vmcs_read(VMCS_GUEST_RIP), e->qual);

@@ -426,11 +426,17 @@ static void shuffle(void)
 /* Bootstrap CPU housekeeping at its scheduling points. */
 static void periodic(void)
 {
+	struct pcpu *c = this_cpu();
 	uint64_t now = rdtsc();
 
+	/* Keep the exit fast path short: housekeeping at most once per poll interval. */
+	c->heartbeat++;
+	if (now < c->next_periodic)
+		return;
+	c->next_periodic = now + poll_ticks;
 	watchdog_check();
 	console_poll();
-	if (!this_cpu()->is_bsp || nr_pcpus < 2)
+	if (!c->is_bsp || nr_pcpus < 2)
 		return;
 	if (now >= next_balance) {
 		next_balance = now + BALANCE_PERIOD_SLICES * slice_ticks;

@@ -143,3 +143,23 @@ def test_smp_guest_starts_its_aps_with_init_sipi_sipi(machine):
                               r"on cpus (\S+)", out))) > 1  # spread over both CPUs
     no_guest_errors(out)
     free_pages_match(out)
+
+
+def test_xapic_without_apic_register_virtualization_is_emulated(machine):
+    # corei3_cnl has VMX with EPT but no APIC-register virtualization: xAPIC MMIO
+    # reaches Tern as EPT violations and is emulated by decoding the MOV.
+    cmd = "after_boot=poweroff panic=poweroff vm=xa,image=apictimer_xapic,mem=4M"
+    m = machine(emu="bochs", cpus=1, boot="mb2", model="corei3_cnl", cmdline=cmd,
+                modules=mods("apictimer_xapic"))
+    feats = m.wait_for(r"vmx: features: (.*)", BOOT).group(1)
+    assert "APIC-register-virt" not in feats, feats
+    m.wait_for(r"vmm: all VMs gone", RUN)
+    m.wait_for(r"tern: powering off", 30)
+    out = m.output()
+    lines = vm_lines(out, "xa")
+    assert any(re.search(r"xapic periodic 50 ticks, mean period 19\d{4}|xapic periodic 50 ticks, "
+                         r"mean period 20[0-3]\d{3}", l) for l in lines), lines
+    assert lines[-1] == "apictimer_xapic: done", lines
+    assert re.search(r"vm xa: \d+ exits \([^)]*EPT_VIOLATION \d+", out), out[-2000:]
+    no_guest_errors(out)
+    free_pages_match(out)
