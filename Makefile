@@ -56,7 +56,7 @@ CMDLINE ?=
 MODULES :=
 
 .PHONY: all deps run test unit integration bench usb lint clean help
-all: $(KERNEL) $(LOADER) $(ESP) $(ISO)
+all: $(KERNEL) $(LOADER) $(ESP) $(ISO) $(BUILD)/tern-usb.img
 
 help:
 	@echo "make            build kernel, UEFI loader and ESP image into $(BUILD)/"
@@ -138,9 +138,10 @@ run: deps all
 # --- tests ---------------------------------------------------------------------
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. -DTERN_HOST_TEST \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
-UNIT_TESTS := fmt cmdline memmap pmm acpi bootcfg ept vmx_ctls placement decode
+UNIT_TESTS := fmt cmdline memmap pmm acpi bootcfg ept vmx_ctls placement decode vmcs_check
 unit_srcs_bootcfg := boot/bootcfg.c
 unit_srcs_decode := vmm/decode.c
+unit_srcs_vmcs_check := vmm/vmcs_check.c kernel/fmt.c
 unit_srcs_fmt := kernel/fmt.c
 unit_srcs_cmdline := kernel/cmdline.c kernel/fmt.c
 unit_srcs_memmap := kernel/memmap.c

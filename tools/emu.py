@@ -82,7 +82,13 @@ class Machine:
         self.proc = None
         self.start_time = None
         self.pos = 0
-        if boot == "uefi":
+        if boot == "disk":
+            # A whole disk image as built (make usb), booted as it is.
+            self.image = os.path.join(self.dir, "disk.img")
+            shutil.copyfile(os.path.join(BUILD, "tern-usb.img"), self.image)
+            boot = "uefi"
+            self.boot = boot
+        elif boot == "uefi":
             self.image = make_esp(self.dir, cmdline, modules, cfg_text, drop_kernel)
         elif boot == "mb2":
             self.image = make_iso(self.dir, cmdline, modules)
@@ -157,6 +163,11 @@ class Machine:
         with open(self.serial, "rb") as f:
             return f.read().decode("utf-8", "replace").replace("\r", "")
 
+    def lines(self):
+        """The output up to its last newline: a line still being written never matches."""
+        out = self.output()
+        return out[:out.rfind("\n") + 1]
+
     def tail(self, n=40):
         return "\n".join(self.output().splitlines()[-n:])
 
@@ -167,7 +178,7 @@ class Machine:
         deadline = time.monotonic() + timeout
         start = 0 if anywhere else self.pos
         while True:
-            out = self.output()
+            out = self.lines()
             m = rx.search(out, start)
             if m:
                 if not anywhere:

@@ -71,7 +71,8 @@ static void update_long_mode(uint64_t cr0)
 
 static enum exit_action cr0_write(struct vcpu *v, uint64_t val)
 {
-	if (val >> 32) {
+	/* MOV to CR0 faults on reserved bits, PG without PE, NW without CD (SDM vol. 2B MOV CR). */
+	if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) || ((val & CR0_NW) && !(val & CR0_CD))) {
 		vcpu_inject_exception(VEC_GP, true, 0);
 		return EXIT_RESUME;
 	}

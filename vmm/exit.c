@@ -7,6 +7,7 @@
 #include "vmm/exit.h"
 #include "vmm/sched.h"
 #include "vmm/apicv.h"
+#include "vmm/vmcs_check.h"
 #include "vmm/vm.h"
 #include "arch/cpuid.h"
 #include "arch/desc.h"
@@ -234,6 +235,27 @@ static enum exit_action unexpected(struct vcpu *v, const struct exit_info *e)
 	return EXIT_STOP;
 }
 
+/* The CPU does not say which guest-state check failed: replay the main ones. */
+static void explain_guest_state(char *why, size_t size)
+{
+	struct guest_state g = {
+		.cr0 = vmcs_read(VMCS_GUEST_CR0), .cr4 = vmcs_read(VMCS_GUEST_CR4),
+		.efer = vmcs_read(VMCS_GUEST_IA32_EFER), .rflags = vmcs_read(VMCS_GUEST_RFLAGS),
+		.link_pointer = vmcs_read(VMCS_VMCS_LINK_POINTER),
+		.cr0_fixed0 = vmx_config.cr0_fixed0, .cr0_fixed1 = vmx_config.cr0_fixed1,
+		.cr4_fixed0 = vmx_config.cr4_fixed0, .cr4_fixed1 = vmx_config.cr4_fixed1,
+		.entry_ctls = (uint32_t)vmcs_read(VMCS_VM_ENTRY_CONTROLS),
+		.unrestricted = vmx_config.unrestricted,
+		.cs_ar = (uint32_t)vmcs_read(VMCS_GUEST_CS_AR_BYTES),
+		.ss_ar = (uint32_t)vmcs_read(VMCS_GUEST_SS_AR_BYTES),
+		.tr_ar = (uint32_t)vmcs_read(VMCS_GUEST_TR_AR_BYTES),
+		.ldtr_ar = (uint32_t)vmcs_read(VMCS_GUEST_LDTR_AR_BYTES),
+		.activity = (uint32_t)vmcs_read(VMCS_GUEST_ACTIVITY_STATE),
+	};
+
+	guest_state_check(&g, why, size);
+}
+
 void vmx_exit_handler(void)
 {
 	struct pcpu *c = this_cpu();
@@ -251,10 +273,14 @@ void vmx_exit_handler(void)
 	if (e.reason < VMX_EXIT_REASON_MAX)
 		v->exits[e.reason]++;
 	if (raw & VMX_EXIT_REASON_ENTRY_FAILURE) {
-		vm_stop(v->vm, "VM entry failed: %s (exit reason %u, qualification 0x%lx)",
+		char why[160] = "no check in Tern's list failed";
+
+		if (e.reason == VMX_EXIT_INVALID_GUEST_STATE)
+			explain_guest_state(why, sizeof(why));
+		vm_stop(v->vm, "VM entry failed: %s (exit reason %u, qualification 0x%lx): %s",
 			e.reason == VMX_EXIT_INVALID_GUEST_STATE ? "invalid guest state" :
 			e.reason == VMX_EXIT_MSR_LOADING ? "MSR loading" : "machine check",
-			e.reason, e.qual);
+			e.reason, e.qual, why);
 		vcpu_dump(v);
 		act = EXIT_STOP;
 	} else if (e.reason < VMX_EXIT_REASON_MAX && exit_table[e.reason].handle) {

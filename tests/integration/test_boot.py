@@ -117,3 +117,12 @@ def test_loader_reports_bad_config(machine):
 def test_loader_reports_missing_kernel(machine):
     m = machine(emu="qemu", cpus=1, drop_kernel=True)
     m.wait_for(r"tern loader: cannot open \\tern\\tern\.elf: Not Found", QEMU_BOOT)
+
+
+def test_usb_disk_image_boots(machine):
+    # make usb's GPT image (what goes on a stick), unchanged, in QEMU+OVMF.
+    m = machine(emu="qemu", cpus=2, boot="disk")
+    m.wait_for(r"Tern \S+ hypervisor booting via UEFI", QEMU_BOOT)
+    m.wait_for(r"smp: 2 of 2 CPUs online", 60)
+    m.wait_for(r"tern: powering off", 30)
+    assert m.wait_exit(30) == 0
