@@ -167,6 +167,7 @@ integration: all
 
 test: deps
 	$(MAKE) all
+	$(MAKE) lint
 	$(MAKE) unit
 	$(MAKE) integration
 

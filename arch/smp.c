@@ -114,7 +114,7 @@ static bool start_ap(struct pcpu *c, uint64_t tramp)
 	struct tramp_data *d = phys_to_virt(tramp + TRAMP_DATA_OFFSET);
 	uint32_t sipi = APIC_ICR_STARTUP | (uint32_t)(tramp >> 12);
 
-	memcpy(phys_to_virt(tramp), trampoline_start, (size_t)(trampoline_end - trampoline_start));
+	memcpy(phys_to_virt(tramp), trampoline_start, (size_t)((uintptr_t)trampoline_end - (uintptr_t)trampoline_start));
 	d->far32_off += (uint32_t)tramp;
 	d->far64_off += (uint32_t)tramp;
 	d->gdt_base += (uint32_t)tramp;
@@ -142,7 +142,7 @@ void smp_boot(uint64_t tramp)
 	uint32_t limit = boot_opts.maxcpus ? boot_opts.maxcpus : MAX_CPUS, started = 1;
 
 	_Static_assert(sizeof(struct tramp_data) + TRAMP_DATA_OFFSET < 0x1000, "trampoline fits a page");
-	if ((size_t)(trampoline_end - trampoline_start) > PAGE_SIZE)
+	if ((size_t)((uintptr_t)trampoline_end - (uintptr_t)trampoline_start) > PAGE_SIZE)
 		panic("smp: trampoline larger than a page");
 	for (uint32_t i = 1; i < nr_pcpus; i++) {
 		struct pcpu *c = pcpus[i];

@@ -148,13 +148,15 @@ void *kzalloc(size_t size)
 
 void kfree(void *p)
 {
-	struct km_header *h = (struct km_header *)p - 1;
-	struct km_free *f = (struct km_free *)h;
+	struct km_header *h;
+	struct km_free *f;
 	unsigned int shift;
 	bool irq;
 
 	if (!p)
 		return;
+	h = (struct km_header *)p - 1;
+	f = (struct km_free *)h;
 	if (h->magic != KM_MAGIC)
 		panic("kfree: %p was not allocated by kmalloc (or was freed twice)", p);
 	h->magic = KM_MAGIC_FREE;
