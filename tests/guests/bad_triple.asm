@@ -6,7 +6,6 @@
 bits 64
 default rel
 
-%define UART_COM1_PORT 0x3f8
 
 section .text.start progbits alloc exec nowrite align=16
 
@@ -28,17 +27,7 @@ _start:
 	hlt
 	jmp .halt
 
-; rsi = NUL-terminated string.
-puts:
-	mov dx, UART_COM1_PORT
-.next:
-	lodsb
-	test al, al
-	jz .out
-	out dx, al
-	jmp .next
-.out:
-	ret
+%include "tests/guests/puts.inc"
 
 section .rodata
 

@@ -26,7 +26,7 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g $(GUEST_WARN) -ffreestanding -fno-builtin -nos
 	-mno-red-zone -mgeneral-regs-only -fno-stack-protector -static -fno-common \
 	-fno-strict-aliasing -fno-asynchronous-unwind-tables -fno-unwind-tables \
 	-fcf-protection=none -ffunction-sections -fdata-sections -I.
-GUEST_NASMFLAGS := -f elf64 -g -F dwarf
+GUEST_NASMFLAGS := -f elf64 -g -F dwarf -I./
 GUEST_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 	--no-warn-rwx-segments --build-id=none --gc-sections -T $(GUEST_SRC)/guest.ld
 
@@ -80,7 +80,7 @@ $(patsubst %,$(GUEST_OUT)/%.elf,$(GUESTS_ASM)): $(GUEST_OUT)/%.elf: \
 $(GUEST_OUT)/%.bin: $(GUEST_SRC)/%.asm
 	@mkdir -p $(dir $@)
 	$(call SAY,GUEST   $@)
-	$(Q)$(NASM) -f bin -MD $(@:.bin=.d) -MT $@ $< -o $@
+	$(Q)$(NASM) -f bin -I./ -MD $(@:.bin=.d) -MT $@ $< -o $@
 
 .PHONY: guests
 guests: $(GUEST_IMAGES)

@@ -4,7 +4,6 @@
 bits 16
 org 0x7c00
 
-%define UART_COM1_PORT 0x3f8
 
 start:
 	cli
@@ -25,17 +24,7 @@ start:
 	hlt
 	jmp .halt
 
-; ds:si = NUL-terminated string.
-puts:
-	mov dx, UART_COM1_PORT
-.next:
-	lodsb
-	test al, al
-	jz .out
-	out dx, al
-	jmp .next
-.out:
-	ret
+%include "tests/guests/puts.inc"
 
 msg_start:	db "realmode: start", 10, 0
 msg_hello:	db "realmode: hello from real mode", 10, 0
