@@ -350,6 +350,37 @@ static bool parse_vm(const char *val, struct boot_options *opts, const char **wh
 	return true;
 }
 
+/* mgmt=IMAGE[,mem=SIZE][,cpu=N]: the VM is named after its image; one vCPU. */
+static bool parse_mgmt(const char *val, struct boot_options *opts, const char **why)
+{
+	struct boot_vm_spec vm = { .mem = 16ull << 20, .cpu = -1, .vcpus = 1 };
+	const char *p = val, *comma = strchr(p, ',');
+	size_t nlen = comma ? (size_t)(comma - p) : strlen(p);
+
+	if (!valid_vm_name(p, nlen))
+		return false;
+	memcpy(vm.name, p, nlen);
+	memcpy(vm.image, p, nlen);
+	while (comma) {
+		p = comma + 1;
+		comma = strchr(p, ',');
+		if (!vm_field(&vm, p, comma ? (size_t)(comma - p) : strlen(p), why))
+			return false;
+		if (vm.vcpus != 1) {
+			*why = "one vCPU: the management guest has no vcpus= field";
+			return false;
+		}
+	}
+	opts->mgmt = vm;
+	opts->has_mgmt = true;
+	return true;
+}
+
+static bool parse_reserve(const char *val, struct boot_options *opts, const char **why)
+{
+	return parse_size(val, strlen(val), &opts->reserve) && opts->reserve <= VM_MEM_MAX;
+}
+
 static const struct cmdline_option cmdline_options[] = {
 	{ "console", parse_console, "com1..com4, 0xPORT or none, optionally ,BAUD" },
 	{ "loglevel", parse_loglevel, "error, warn, info, debug or 0..3" },
@@ -361,6 +392,8 @@ static const struct cmdline_option cmdline_options[] = {
 	{ "timeslice", parse_timeslice, "milliseconds from 1 to 1000" },
 	{ "vm", parse_vm, "NAME[,image=MODULE][,mem=SIZE][,cpu=N][,vcpus=N]" },
 	{ "shuffle", parse_shuffle, "milliseconds from 1 to 10000 (test option)" },
+	{ "mgmt", parse_mgmt, "IMAGE[,mem=SIZE][,cpu=N]: the management guest" },
+	{ "reserve", parse_reserve, "SIZE of free memory kept from VM creation, e.g. 8M" },
 };
 
 static const struct cmdline_option *find_option(const char *key, size_t len)
@@ -442,6 +475,7 @@ void cmdline_defaults(struct boot_options *opts)
 		.maxcpus = 0,
 		.apic = APIC_OPT_AUTO,
 		.timeslice_us = TIMESLICE_DEFAULT_US,
+		.reserve = RESERVE_DEFAULT,
 	};
 }
 

@@ -44,6 +44,7 @@ enum apic_mode_opt { APIC_OPT_AUTO = 0, APIC_OPT_XAPIC, APIC_OPT_X2APIC };
 #define VM_MEM_MAX   (64ull << 30)
 #define TIMESLICE_DEFAULT_US 10000u
 #define VM_MAX_VCPUS_OPT 8
+#define RESERVE_DEFAULT (8ull << 20)
 
 /* A VM declared on the command line: vm=NAME[,image=MODULE][,mem=SIZE][,cpu=N][,vcpus=N] */
 struct boot_vm_spec {
@@ -68,6 +69,9 @@ struct boot_options {
 	uint32_t shuffle_ms;   /* test option: move every unpinned vCPU this often */
 	uint32_t nr_vms;
 	struct boot_vm_spec vms[BOOT_MAX_VMS];
+	bool has_mgmt;         /* mgmt=IMAGE[,mem=SIZE][,cpu=N]: the management guest */
+	struct boot_vm_spec mgmt;
+	uint64_t reserve;      /* bytes of free memory VM creation leaves to Tern */
 };
 
 typedef void (*cmdline_report_fn)(void *ctx, const char *msg);

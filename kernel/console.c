@@ -14,6 +14,12 @@ static char tx[TX_SIZE];
 static volatile uint64_t tx_head, tx_tail; /* bytes queued / bytes sent */
 static uint64_t tx_dropped;
 static bool async;
+/* The management guest owns the console: its bytes go out, log lines stay in the ring. */
+static volatile bool guest_owned;
+static struct spinlock rx_lock = SPINLOCK_INIT("console rx");
+static size_t (*input_room)(void *ctx);
+static size_t (*input_put)(void *ctx, const char *s, size_t n);
+static void *input_ctx;
 
 /* Send queued bytes; if wait is false, only as many as the UART takes now. */
 static void tx_flush(bool wait)
@@ -29,7 +35,7 @@ static void tx_flush(bool wait)
 	}
 }
 
-static void queue(const char *s, size_t n)
+static void queue(const char *s, size_t n, bool crlf)
 {
 	bool irq = spin_lock_irqsave(&tx_lock);
 
@@ -38,7 +44,7 @@ static void queue(const char *s, size_t n)
 			tx_dropped++; /* keep the newest lines whole: drop this byte */
 			continue;
 		}
-		if (s[i] == '\n')
+		if (crlf && s[i] == '\n')
 			tx[(tx_head++) & (TX_SIZE - 1)] = '\r';
 		tx[(tx_head++) & (TX_SIZE - 1)] = s[i];
 	}
@@ -48,8 +54,10 @@ static void queue(const char *s, size_t n)
 
 static void sink(const char *s, size_t n)
 {
+	if (guest_owned)
+		return;
 	if (async)
-		queue(s, n);
+		queue(s, n, true);
 	else
 		uart_write(&con, s, n);
 }
@@ -76,6 +84,7 @@ bool console_pending(void)
 
 void console_poll(void)
 {
+	console_poll_input();
 	if (tx_tail >= tx_head || !spin_trylock_bounded(&tx_lock, 1))
 		return;
 	tx_flush(false);
@@ -131,4 +140,35 @@ void console_drain(void)
 int console_getc(void)
 {
 	return uart_getc(&con);
+}
+
+void console_guest_attach(size_t (*room)(void *ctx), size_t (*put)(void *ctx, const char *s, size_t n),
+			  void *ctx)
+{
+	spin_lock(&rx_lock);
+	input_room = room;
+	input_put = put;
+	input_ctx = ctx;
+	spin_unlock(&rx_lock);
+	guest_owned = room != NULL;
+}
+
+void console_guest_write(const char *s, size_t n)
+{
+	if (guest_owned)
+		queue(s, n, false);
+}
+
+void console_poll_input(void)
+{
+	int c;
+
+	if (!guest_owned || !spin_trylock_bounded(&rx_lock, 1))
+		return;
+	while (input_room && input_room(input_ctx) && (c = uart_getc(&con)) >= 0) {
+		char ch = (char)c;
+
+		input_put(input_ctx, &ch, 1);
+	}
+	spin_unlock(&rx_lock);
 }

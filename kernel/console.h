@@ -22,5 +22,16 @@ void console_poll(void);
 bool console_pending(void);
 /* -1 when no input is waiting. */
 int console_getc(void);
+/*
+ * Hand the console to a guest (the management guest): log lines stop going
+ * out (they stay in the log ring), console_guest_write() sends its bytes as
+ * they are, and typed bytes go to put() as room() allows. room NULL gives
+ * the console back to the log.
+ */
+void console_guest_attach(size_t (*room)(void *ctx), size_t (*put)(void *ctx, const char *s, size_t n),
+			  void *ctx);
+void console_guest_write(const char *s, size_t n);
+/* Move typed bytes to the guest (from console_poll and the guest's LSR reads). */
+void console_poll_input(void);
 
 #endif

@@ -6,6 +6,7 @@
  */
 #include "vmm/bootvm.h"
 #include "vmm/loader.h"
+#include "vmm/mgmt.h"
 #include "vmm/sched.h"
 #include "vmm/vm.h"
 #include "kernel/kernel.h"
@@ -17,7 +18,7 @@
 static struct pmm_stats before;
 static int started;
 
-static const struct boot_module *find_module(const char *name)
+const struct boot_module *boot_find_module(const char *name)
 {
 	for (uint32_t i = 0; i < boot_info.nr_modules; i++)
 		if (!strcmp(boot_info.modules[i].name, name))
@@ -43,7 +44,7 @@ static void all_gone(void)
 
 static int start_one(const struct boot_vm_spec *s)
 {
-	const struct boot_module *m = find_module(s->image);
+	const struct boot_module *m = boot_find_module(s->image);
 	char why[128];
 	struct vm *vm;
 	int err, cpu;
@@ -52,7 +53,9 @@ static int start_one(const struct boot_vm_spec *s)
 		pr_err("vm %s: not started: no boot module named '%s'", s->name, s->image);
 		return -1;
 	}
-	vm = vm_create(s->name, s->mem, s->vcpus, &err);
+	/* With a management guest, consoles are read through it and VMs stay until destroyed. */
+	vm = vm_create(s->name, s->mem, s->vcpus, boot_opts.has_mgmt ? VUART_TO_RING : VUART_TO_LOG,
+		       &err);
 	if (!vm) {
 		pr_err("vm %s: not started: cannot allocate %lu KiB of guest memory (error %d)",
 		       s->name, (unsigned long)(s->mem >> 10), err);
@@ -70,27 +73,27 @@ static int start_one(const struct boot_vm_spec *s)
 		return -1;
 	}
 	vm->vcpus[0]->init.rcx = vm->nr_vcpus;
-	vm->state = VM_RUNNING;
-	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
-		vm->vcpus[i]->pinned = s->cpu >= 0;
-		cpu = sched_add(vm->vcpus[i], s->cpu);
-		if (!i)
-			pr_info("vm %s: started (id %u, %lu KiB, image '%s', %s, %u vCPUs, vcpu0 on cpu%d%s)",
-				vm->name, vm->id, (unsigned long)(vm->mem_size >> 10), s->image,
-				vm->vcpus[0]->init.mode == GUEST_LONG ? "64-bit" : "real mode",
-				vm->nr_vcpus, cpu, s->cpu >= 0 ? ", pinned" : "");
-	}
+	vm->persistent = boot_opts.has_mgmt;
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
+		vm->pin[i] = s->cpu >= 0 ? (uint32_t)s->cpu : TERN_CPU_ANY;
+	cpu = vm_start(vm);
+	pr_info("vm %s: started (id %u, %lu KiB, image '%s', %s, %u vCPUs, vcpu0 on cpu%d%s)",
+		vm->name, vm->id, (unsigned long)(vm->mem_size >> 10), s->image,
+		vm->vcpus[0]->init.mode == GUEST_LONG ? "64-bit" : "real mode",
+		vm->nr_vcpus, cpu, s->cpu >= 0 ? ", pinned" : "");
 	return 0;
 }
 
 int bootvm_start_all(void)
 {
 	mm_get_stats(&before);
-	if (boot_opts.nr_vms)
+	if (boot_opts.nr_vms || boot_opts.has_mgmt)
 		mm_print_stats("before guests");
-	if (boot_opts.nr_vms)
+	if (boot_opts.nr_vms || boot_opts.has_mgmt)
 		pr_info("mem: before guests: free %lu pages", (unsigned long)before.free_pages);
 	sched_set_idle_hook(all_gone);
+	if (boot_opts.has_mgmt && !mgmt_start(&boot_opts.mgmt))
+		started++;
 	for (uint32_t i = 0; i < boot_opts.nr_vms; i++)
 		if (!start_one(&boot_opts.vms[i]))
 			started++;

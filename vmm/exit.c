@@ -7,6 +7,7 @@
 #include "vmm/exit.h"
 #include "vmm/sched.h"
 #include "vmm/apicv.h"
+#include "vmm/hypercall.h"
 #include "vmm/vmcs_check.h"
 #include "vmm/vm.h"
 #include "arch/cpuid.h"
@@ -18,9 +19,6 @@
 #include "kernel/pcpu.h"
 
 #define CPUID_HV_LEAF_MAX    0x40000001u
-#define CPUID_HV_SIGNATURE   0x6e726554u /* "Tern" */
-#define TERN_HV_ABI_VERSION  0x00000001u
-#define HC_PING              0u
 
 struct exit_entry {
 	exit_handler_fn handle; /* NULL: stop the VM with a dump */
@@ -58,10 +56,10 @@ static enum exit_action handle_cpuid(struct vcpu *v, const struct exit_info *e)
 
 	if (leaf >= 0x40000000u && leaf <= 0x4fffffffu) {
 		if (leaf == 0x40000000u)
-			r = (struct cpuid_regs){ CPUID_HV_LEAF_MAX, CPUID_HV_SIGNATURE,
-						 CPUID_HV_SIGNATURE, CPUID_HV_SIGNATURE };
+			r = (struct cpuid_regs){ CPUID_HV_LEAF_MAX, TERN_CPUID_SIGNATURE,
+						 TERN_CPUID_SIGNATURE, TERN_CPUID_SIGNATURE };
 		else if (leaf == 0x40000001u)
-			r.eax = TERN_HV_ABI_VERSION;
+			r.eax = TERN_ABI_VERSION;
 	} else {
 		r = cpuid(leaf, sub);
 	}
@@ -97,10 +95,13 @@ static enum exit_action handle_interrupt_window(struct vcpu *v, const struct exi
 	return EXIT_RESUME;
 }
 
-/* Placeholder until the hypercall ABI: call 0 answers 0, the rest -ENOSYS. */
+/* A hypercall (docs/hypercalls.md): errors go back in RAX, the caller goes on. */
 static enum exit_action handle_vmcall(struct vcpu *v, const struct exit_info *e)
 {
-	v->regs.rax = v->regs.rax == HC_PING ? 0 : (uint64_t)-ENOSYS;
+	struct hc_args args = { { v->regs.rdi, v->regs.rsi, v->regs.rdx, v->regs.rcx } };
+	unsigned int cpl = (vmcs_read(VMCS_GUEST_SS_AR_BYTES) >> 5) & 3;
+
+	v->regs.rax = (uint64_t)hc_call(v->vm, cpl, v->regs.rax, &args);
 	vcpu_skip_instruction();
 	return EXIT_RESUME;
 }

@@ -94,6 +94,7 @@ static int load_elf(struct vm *vm, const uint8_t *img, size_t len, char *err, si
 		.rsi = 0, .rdx = vm->id, .cr3 = GUEST_PT_BASE, .gdt_base = GUEST_GDT_BASE,
 		.gdt_limit = 3 * 8 - 1,
 	};
+	vm->vcpus[0]->has_state = true;
 	return 0;
 }
 
@@ -109,6 +110,7 @@ static int load_flat(struct vm *vm, const uint8_t *img, size_t len, char *err, s
 		return fail(err, errlen, -EFAULT, "cannot copy the image");
 	*in = (struct vcpu_init){ .mode = GUEST_REAL, .cs = 0, .rip = GUEST_REAL_ENTRY,
 				  .rsp = GUEST_REAL_ENTRY, .rdx = vm->id };
+	vm->vcpus[0]->has_state = true;
 	return 0;
 }
 

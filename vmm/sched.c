@@ -184,6 +184,18 @@ void sched_move(struct vcpu *v, uint32_t to)
 	request(v->cpu);
 }
 
+void sched_place(struct vcpu *v, uint32_t to, bool pin)
+{
+	v->pinned = false;
+	sched_move(v, to);
+	v->pinned = pin;
+}
+
+void sched_poke(struct vcpu *v)
+{
+	request(v->cpu);
+}
+
 /*
  * Can v run now? Fires v's due timer (v is queued here and not running);
  * a vCPU whose timer just fired, or that wakes from HLT with an interrupt,
@@ -202,7 +214,7 @@ static bool ready(struct vcpu *v, uint64_t now)
 				v->boost = true;
 		}
 	}
-	return v->state == VCPU_RUNNABLE && v->move_to < 0 && v->vm->state != VM_STOPPED;
+	return v->state == VCPU_RUNNABLE && v->move_to < 0 && v->vm->state == VM_RUNNING;
 }
 
 /*

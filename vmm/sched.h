@@ -23,6 +23,10 @@ void sched_vcpu_init(struct vcpu *v);
 void sched_vcpu_sipi(struct vcpu *v, uint8_t vector);
 /* Ask v's CPU to move it to CPU to (ignored for pinned vCPUs); safe from any CPU. */
 void sched_move(struct vcpu *v, uint32_t to);
+/* Move v to CPU to (any CPU number out of range: stay) and set its pinning; safe from any CPU. */
+void sched_place(struct vcpu *v, uint32_t to, bool pin);
+/* Make v's CPU look at its run queue (v's VM changed state). */
+void sched_poke(struct vcpu *v);
 /* After a handled exit: returns to resume v, or switches and never returns. */
 void sched_after_exit(struct vcpu *v, enum exit_action act);
 /* Is v's slice over? */

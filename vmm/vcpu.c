@@ -102,6 +102,14 @@ void vcpu_load(struct vcpu *v)
 	if (v->pcpu != c) {
 		v->pcpu = c;
 		vmx_write_host_state();
+		/*
+		 * VPIDs and EPT roots are reused after a VM is destroyed, and
+		 * INVVPID/INVEPT at destruction reach only that CPU's TLB: flush
+		 * what this CPU may still cache for them before the first entry.
+		 */
+		vmx_invept_single(v->vm->eptp);
+		if (v->vpid)
+			vmx_invvpid_single(v->vpid);
 	}
 }
 

@@ -50,6 +50,7 @@ struct vcpu {
 	bool pinned;
 	volatile bool boost;    /* just woken by an interrupt: runs before round-robin order */
 	bool needs_setup;       /* VMCS guest state to be written from init */
+	bool has_state;         /* init was given (loader or TERN_HC_VCPU_SET_STATE) */
 	uint32_t proc_ctls;     /* primary controls as last written */
 	struct vlapic lapic;
 	uint64_t slice_end;     /* TSC at which this slice ends */

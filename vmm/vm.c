@@ -7,6 +7,7 @@
 #include "drivers/tsc.h"
 #include "vmm/apicv.h"
 #include "arch/vmx.h"
+#include "kernel/console.h"
 #include "kernel/errno.h"
 #include "kernel/fmt.h"
 #include "kernel/log.h"
@@ -37,18 +38,26 @@ static void *ept_virt(void *ctx, uint64_t phys)
 	return phys_to_virt(phys);
 }
 
-static int add_extent(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size)
+static int add_extent(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, uint32_t flags)
 {
 	struct mem_extent *last = vm->nr_extents ? &vm->extents[vm->nr_extents - 1] : NULL;
 
-	if (last && last->hpa + last->size == hpa && last->gpa + last->size == gpa) {
+	if (last && last->hpa + last->size == hpa && last->gpa + last->size == gpa &&
+	    last->flags == flags) {
 		last->size += size;
 		return 0;
 	}
 	if (vm->nr_extents == MAX_EXTENTS)
 		return -ENOMEM;
-	vm->extents[vm->nr_extents++] = (struct mem_extent){ gpa, hpa, size };
+	vm->extents[vm->nr_extents++] = (struct mem_extent){ gpa, hpa, size, flags };
 	return 0;
+}
+
+int vm_map_borrowed(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size)
+{
+	int err = add_extent(vm, gpa, hpa, size, EXT_RO | EXT_BORROWED);
+
+	return err ? err : ept_map(&vm->ept, gpa, hpa, size, EPT_R, EPT_MT_WB);
 }
 
 /* Guest RAM in 2 MiB pieces where the allocator has them (EPT large pages), else 4 KiB. */
@@ -68,7 +77,7 @@ static int alloc_guest_ram(struct vm *vm)
 		}
 		if (!hpa)
 			return -ENOMEM;
-		err = add_extent(vm, gpa, hpa, size);
+		err = add_extent(vm, gpa, hpa, size, 0);
 		if (!err)
 			err = ept_map(&vm->ept, gpa, hpa, size, EPT_RWX, EPT_MT_WB);
 		if (err) {
@@ -83,7 +92,8 @@ static int alloc_guest_ram(struct vm *vm)
 static void free_guest_ram(struct vm *vm)
 {
 	for (uint32_t i = 0; i < vm->nr_extents; i++)
-		page_free(vm->extents[i].hpa, vm->extents[i].size / PAGE_SIZE, PMM_OWNER_GUEST);
+		if (!(vm->extents[i].flags & EXT_BORROWED))
+			page_free(vm->extents[i].hpa, vm->extents[i].size / PAGE_SIZE, PMM_OWNER_GUEST);
 	vm->nr_extents = 0;
 }
 
@@ -100,11 +110,12 @@ static void free_vm(struct vm *vm)
 	page_free(virt_to_phys(vm), (sizeof(*vm) + PAGE_SIZE - 1) / PAGE_SIZE, PMM_OWNER_VMM);
 }
 
-struct vm *vm_create(const char *name, uint64_t mem, uint32_t nr_vcpus, int *err)
+struct vm *vm_create(const char *name, uint64_t mem, uint32_t nr_vcpus, int sink, int *err)
 {
 	struct ept_ops ops = { ept_alloc, ept_free, ept_virt, NULL };
 	uint64_t p = page_alloc((sizeof(struct vm) + PAGE_SIZE - 1) / PAGE_SIZE, PMM_OWNER_VMM);
 	struct vm *vm = p ? phys_to_virt(p) : NULL;
+	struct vm **pp;
 	uint64_t ext = 0;
 
 	*err = -ENOMEM;
@@ -114,7 +125,11 @@ struct vm *vm_create(const char *name, uint64_t mem, uint32_t nr_vcpus, int *err
 	strlcpy(vm->name, name, sizeof(vm->name));
 	vm->mem_size = mem;
 	vm->nr_vcpus = nr_vcpus;
-	vuart_init(&vm->uart, vm->name);
+	vm->quiesced = true;
+	vm->created_tsc = rdtsc();
+	for (uint32_t i = 0; i < VM_MAX_VCPUS; i++)
+		vm->pin[i] = TERN_CPU_ANY;
+	vuart_init(&vm->uart, vm->name, sink);
 	ext = page_alloc(1, PMM_OWNER_VMM);
 	vm->extents = ext ? phys_to_virt(ext) : NULL;
 	if (!vm->extents || ept_init(&vm->ept, &ops) || (*err = alloc_guest_ram(vm)))
@@ -132,8 +147,9 @@ struct vm *vm_create(const char *name, uint64_t mem, uint32_t nr_vcpus, int *err
 	vm->live_vcpus = nr_vcpus;
 	spin_lock(&vms_lock);
 	vm->id = next_vm_id++;
-	vm->next = vms;
-	vms = vm;
+	for (pp = &vms; *pp; pp = &(*pp)->next)
+		;
+	*pp = vm; /* oldest first */
 	__atomic_add_fetch(&nr_vms, 1, __ATOMIC_ACQ_REL);
 	spin_unlock(&vms_lock);
 	*err = 0;
@@ -163,20 +179,101 @@ void vm_destroy(struct vm *vm)
 		sched_kick(0); /* the bootstrap CPU reports when every VM is gone */
 }
 
+struct vm *vm_find(uint32_t id)
+{
+	struct vm *vm;
+
+	spin_lock(&vms_lock);
+	for (vm = vms; vm && vm->id != id; vm = vm->next)
+		;
+	spin_unlock(&vms_lock);
+	return vm;
+}
+
+struct vm *vm_find_name(const char *name)
+{
+	struct vm *vm;
+
+	spin_lock(&vms_lock);
+	for (vm = vms; vm && strcmp(vm->name, name); vm = vm->next)
+		;
+	spin_unlock(&vms_lock);
+	return vm;
+}
+
+uint32_t vm_list(uint32_t *ids, uint32_t max)
+{
+	uint32_t n = 0;
+
+	spin_lock(&vms_lock);
+	for (struct vm *vm = vms; vm; vm = vm->next, n++)
+		if (n < max)
+			ids[n] = vm->id;
+	spin_unlock(&vms_lock);
+	return n;
+}
+
 uint32_t vm_count(void)
 {
 	return __atomic_load_n(&nr_vms, __ATOMIC_ACQUIRE);
 }
 
-void *vm_guest_ptr(struct vm *vm, uint64_t gpa, size_t len)
+static const struct mem_extent *find_extent(const struct vm *vm, uint64_t gpa)
 {
 	for (uint32_t i = 0; i < vm->nr_extents; i++) {
 		const struct mem_extent *e = &vm->extents[i];
 
-		if (gpa >= e->gpa && gpa - e->gpa < e->size && len <= e->size - (gpa - e->gpa))
-			return phys_to_virt(e->hpa + (gpa - e->gpa));
+		if (gpa >= e->gpa && gpa - e->gpa < e->size)
+			return e;
 	}
 	return NULL;
+}
+
+void *vm_guest_ptr(struct vm *vm, uint64_t gpa, size_t len)
+{
+	const struct mem_extent *e = find_extent(vm, gpa);
+
+	if (e && !(e->flags & EXT_BORROWED) && len <= e->size - (gpa - e->gpa))
+		return phys_to_virt(e->hpa + (gpa - e->gpa));
+	return NULL;
+}
+
+bool vm_range_ok(struct vm *vm, uint64_t gpa, uint64_t len, bool write)
+{
+	if (gpa + len < gpa)
+		return false; /* wraps around */
+	while (len) {
+		const struct mem_extent *e = find_extent(vm, gpa);
+		uint64_t in;
+
+		if (!e || (write && (e->flags & EXT_RO)))
+			return false;
+		in = e->size - (gpa - e->gpa);
+		if (in >= len)
+			return true;
+		gpa += in;
+		len -= in;
+	}
+	return true;
+}
+
+int vm_read_guest(struct vm *vm, uint64_t gpa, void *dst, size_t len)
+{
+	uint8_t *d = dst;
+
+	if (!vm_range_ok(vm, gpa, len, false))
+		return -EFAULT;
+	while (len) {
+		const struct mem_extent *e = find_extent(vm, gpa);
+		size_t chunk = e->size - (gpa - e->gpa);
+
+		chunk = chunk < len ? chunk : len;
+		memcpy(d, phys_to_virt(e->hpa + (gpa - e->gpa)), chunk);
+		gpa += chunk;
+		d += chunk;
+		len -= chunk;
+	}
+	return 0;
 }
 
 int vm_write_guest(struct vm *vm, uint64_t gpa, const void *src, size_t len)
@@ -220,19 +317,129 @@ static bool only_waiting_aps_left(const struct vm *vm)
 	return true;
 }
 
+/* The management guest is gone: the serial console shows the hypervisor log again. */
+static void management_gone(struct vm *vm)
+{
+	if (!vm->management)
+		return;
+	console_guest_attach(NULL, NULL, NULL);
+	pr_err("vm %s: the management guest has ended (%s); the serial console shows the hypervisor log again",
+	       vm->name, vm->state == VM_STOPPED ? vm->stop_reason : "every vCPU halted");
+}
+
+/* Move to STOPPED unless already there or FINISHED; true when this call did it. */
+static bool stop_state(struct vm *vm, const char *fmt, va_list ap)
+{
+	bool did = false;
+
+	spin_lock(&vm->lock);
+	if (vm->state != VM_STOPPED && vm->state != VM_FINISHED) {
+		fmt_vsnprintf(vm->stop_reason, sizeof(vm->stop_reason), fmt, ap);
+		vm->state = VM_STOPPED;
+		did = true;
+	}
+	spin_unlock(&vm->lock);
+	return did;
+}
+
 void vm_stop(struct vm *vm, const char *fmt, ...)
 {
 	va_list ap;
+	bool did;
 
-	if (vm->state == VM_STOPPED)
-		return;
 	va_start(ap, fmt);
-	fmt_vsnprintf(vm->stop_reason, sizeof(vm->stop_reason), fmt, ap);
+	did = stop_state(vm, fmt, ap);
 	va_end(ap);
-	vm->state = VM_STOPPED;
+	if (!did)
+		return;
 	vuart_flush(&vm->uart);
 	pr_err("vm %s: stopped: %s", vm->name, vm->stop_reason);
+	management_gone(vm);
 	kick_vcpus(vm);
+}
+
+static void stop_operator(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+	bool did;
+
+	va_start(ap, fmt);
+	did = stop_state(vm, fmt, ap);
+	va_end(ap);
+	if (did) {
+		pr_info("vm %s: stopped by the operator", vm->name);
+		kick_vcpus(vm);
+	}
+}
+
+bool vm_stop_by_operator(struct vm *vm)
+{
+	stop_operator(vm, "stopped by the operator");
+	return vm->state == VM_STOPPED;
+}
+
+/* Make each CPU holding one of vm's vCPUs look at its run queue (no wake-up). */
+static void poke_vcpus(struct vm *vm)
+{
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
+		sched_poke(vm->vcpus[i]);
+}
+
+static bool transition(struct vm *vm, int from, int to)
+{
+	bool ok;
+
+	spin_lock(&vm->lock);
+	ok = vm->state == from;
+	if (ok)
+		vm->state = to;
+	spin_unlock(&vm->lock);
+	return ok;
+}
+
+bool vm_pause(struct vm *vm)
+{
+	if (!transition(vm, VM_RUNNING, VM_PAUSED))
+		return false;
+	poke_vcpus(vm);
+	pr_info("vm %s: paused", vm->name);
+	return true;
+}
+
+bool vm_resume(struct vm *vm)
+{
+	if (!transition(vm, VM_PAUSED, VM_RUNNING))
+		return false;
+	poke_vcpus(vm);
+	pr_info("vm %s: resumed", vm->name);
+	return true;
+}
+
+int vm_start(struct vm *vm)
+{
+	int cpu0 = -1;
+
+	if (!transition(vm, VM_CREATED, VM_RUNNING))
+		return -1;
+	vm->quiesced = false;
+	vm->live_vcpus = vm->nr_vcpus;
+	vm->started_tsc = rdtsc();
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		int cpu;
+
+		v->state = v->has_state ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
+		v->needs_setup = true;
+		v->pinned = vm->pin[i] != TERN_CPU_ANY;
+		cpu = sched_add(v, v->pinned ? (int)vm->pin[i] : -1);
+		if (cpu < 0) {
+			v->pinned = false;
+			cpu = sched_add(v, -1);
+		}
+		if (!i)
+			cpu0 = cpu;
+	}
+	return cpu0;
 }
 
 static void vcpu_report(const struct vcpu *v);
@@ -302,10 +509,14 @@ void vm_vcpu_gone(struct vcpu *v)
 		return;
 	}
 	vuart_flush(&vm->uart);
-	if (vm->state != VM_STOPPED) {
-		vm->state = VM_FINISHED;
+	if (transition(vm, VM_RUNNING, VM_FINISHED) || transition(vm, VM_PAUSED, VM_FINISHED))
 		pr_info("vm %s: finished: every vCPU halted", vm->name);
-	}
 	vm_report(vm);
-	vm_destroy(vm);
+	if (vm->state == VM_FINISHED)
+		management_gone(vm);
+	if (!vm->persistent) {
+		vm_destroy(vm);
+		return;
+	}
+	__atomic_store_n(&vm->quiesced, true, __ATOMIC_RELEASE); /* DESTROY may go ahead */
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Virtual 16550 (TI/NS 16550 register set) printing whole lines to the host log. */
+/* Virtual 16550 (TI/NS 16550 register set) with an output ring and an input FIFO. */
 #include "vmm/vuart.h"
+#include "arch/x86.h"
+#include "kernel/console.h"
 #include "kernel/log.h"
 #include "kernel/string.h"
 
@@ -14,12 +16,15 @@
 #define REG_SCR  7
 #define LCR_DLAB 0x80
 #define IIR_NO_INTERRUPT 0x01
+#define LSR_DR        0x01
 #define LSR_THRE_TEMT 0x60
 
-void vuart_init(struct vuart *u, const char *owner)
+void vuart_init(struct vuart *u, const char *owner, int sink)
 {
 	memset(u, 0, sizeof(*u));
 	u->owner = owner;
+	u->sink = sink;
+	u->lock = (struct spinlock)SPINLOCK_INIT("vuart");
 	u->dll = 1; /* 115200 baud */
 }
 
@@ -36,9 +41,9 @@ void vuart_flush(struct vuart *u)
 	u->len = 0;
 }
 
-static void put(struct vuart *u, char c)
+/* One byte to the log's line buffer. */
+static void line_put(struct vuart *u, char c)
 {
-	u->bytes_out++;
 	if (c == '\n') {
 		if (!u->len)
 			pr_info("[%s]", u->owner);
@@ -53,17 +58,88 @@ static void put(struct vuart *u, char c)
 		vuart_flush(u);
 }
 
+static void put(struct vuart *u, char c)
+{
+	spin_lock(&u->lock);
+	if (!u->out_head)
+		u->first_out_tsc = rdtsc();
+	u->out[u->out_head++ & (VUART_OUT_SIZE - 1)] = c;
+	spin_unlock(&u->lock);
+	if (u->sink == VUART_TO_LOG)
+		line_put(u, c);
+	else if (u->sink == VUART_TO_CONSOLE)
+		console_guest_write(&c, 1);
+}
+
+uint64_t vuart_bytes_out(const struct vuart *u)
+{
+	return __atomic_load_n(&u->out_head, __ATOMIC_RELAXED);
+}
+
+size_t vuart_out_read(struct vuart *u, uint64_t *pos, uint64_t *lost, char *buf, size_t n)
+{
+	size_t i = 0;
+
+	spin_lock(&u->lock);
+	*lost = 0;
+	if (*pos > u->out_head)
+		*pos = u->out_head;
+	if (u->out_head - *pos > VUART_OUT_SIZE) {
+		*lost = u->out_head - VUART_OUT_SIZE - *pos;
+		*pos = u->out_head - VUART_OUT_SIZE;
+	}
+	for (; i < n && *pos < u->out_head; i++, (*pos)++)
+		buf[i] = u->out[*pos & (VUART_OUT_SIZE - 1)];
+	spin_unlock(&u->lock);
+	return i;
+}
+
+size_t vuart_rx_room(struct vuart *u)
+{
+	return VUART_RX_SIZE - (u->rx_head - u->rx_tail);
+}
+
+size_t vuart_rx_put(struct vuart *u, const char *s, size_t n)
+{
+	size_t i = 0;
+
+	spin_lock(&u->lock);
+	for (; i < n && u->rx_head - u->rx_tail < VUART_RX_SIZE; i++)
+		u->rx[u->rx_head++ & (VUART_RX_SIZE - 1)] = (uint8_t)s[i];
+	spin_unlock(&u->lock);
+	return i;
+}
+
+static uint32_t rx_get(struct vuart *u)
+{
+	uint32_t c = 0;
+
+	spin_lock(&u->lock);
+	if (u->rx_tail != u->rx_head)
+		c = u->rx[u->rx_tail++ & (VUART_RX_SIZE - 1)];
+	spin_unlock(&u->lock);
+	return c;
+}
+
+static uint32_t lsr(struct vuart *u)
+{
+	/* The serial console's bytes come in as the guest looks for them. */
+	if (u->sink == VUART_TO_CONSOLE && u->rx_tail == u->rx_head)
+		console_poll_input();
+	return LSR_THRE_TEMT | (u->rx_tail != u->rx_head ? LSR_DR : 0);
+}
+
 uint32_t vuart_read(struct vuart *u, uint16_t port)
 {
 	bool dlab = u->lcr & LCR_DLAB;
 
 	switch (port - VUART_BASE) {
-	case REG_DATA: return dlab ? u->dll : 0;
+	case REG_DATA: return dlab ? u->dll : rx_get(u);
 	case REG_IER:  return dlab ? u->dlm : u->ier;
 	case REG_IIR:  return IIR_NO_INTERRUPT;
 	case REG_LCR:  return u->lcr;
 	case REG_MCR:  return u->mcr;
-	case REG_LSR:  return LSR_THRE_TEMT;
+	case REG_LSR:  return lsr(u);
 	case REG_MSR:  return 0;
 	default:       return u->scr;
 	}

@@ -1,29 +1,56 @@
 /* SPDX-License-Identifier: MIT */
-/* A per-VM virtual 16550 on the COM1 ports whose output goes to the host log. */
+/*
+ * A per-VM virtual 16550 on the COM1 ports. Output is kept in a ring the
+ * management guest reads (TERN_HC_CONSOLE_READ) and, depending on the sink,
+ * also printed to the host log as "[vm] line" or sent to the serial console
+ * as is (the management guest's UART). Input comes from a receive FIFO.
+ */
 #ifndef TERN_VMM_VUART_H
 #define TERN_VMM_VUART_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include "kernel/spinlock.h"
 
 #define VUART_BASE  0x3f8u
 #define VUART_PORTS 8u
 #define VUART_LINE_MAX 160u
+#define VUART_OUT_SIZE 4096u /* power of two */
+#define VUART_RX_SIZE  256u  /* power of two */
+
+enum vuart_sink {
+	VUART_TO_LOG = 0,  /* whole lines into the hypervisor log (and the ring) */
+	VUART_TO_RING,     /* the ring only: read through the management guest */
+	VUART_TO_CONSOLE,  /* the serial console as is (the management guest's own) */
+};
 
 struct vuart {
 	const char *owner; /* the VM name, for the line prefix */
+	int sink;          /* enum vuart_sink */
 	uint8_t ier, lcr, mcr, scr, dll, dlm;
 	uint32_t len;
 	char line[VUART_LINE_MAX];
-	uint64_t bytes_out;
+	struct spinlock lock; /* out ring and rx FIFO: the VM's CPU vs. the management guest's */
+	uint64_t out_head;    /* bytes ever written; the ring holds the last VUART_OUT_SIZE */
+	char out[VUART_OUT_SIZE];
+	uint32_t rx_head, rx_tail;
+	uint8_t rx[VUART_RX_SIZE];
+	uint64_t first_out_tsc;
 };
 
-void vuart_init(struct vuart *u, const char *owner);
+void vuart_init(struct vuart *u, const char *owner, int sink);
 bool vuart_claims(uint16_t port);
 /* size is 1 for every 16550 register; wider accesses touch consecutive ports. */
 uint32_t vuart_read(struct vuart *u, uint16_t port);
 void vuart_write(struct vuart *u, uint16_t port, uint8_t val);
 /* Emit a partial line (VM going away). */
 void vuart_flush(struct vuart *u);
+/* Copy output from *pos on; *lost gets the bytes already overwritten. Returns bytes copied. */
+size_t vuart_out_read(struct vuart *u, uint64_t *pos, uint64_t *lost, char *buf, size_t n);
+/* Queue input; returns the bytes taken (the FIFO may be full). */
+size_t vuart_rx_put(struct vuart *u, const char *s, size_t n);
+size_t vuart_rx_room(struct vuart *u);
+uint64_t vuart_bytes_out(const struct vuart *u);
 
 #endif

@@ -21,7 +21,7 @@
 #define CRASH_HELP "(expected none, de, ud, gp, pf, bp, stack or panic)"
 #define MAXCPUS_HELP "(expected a number from 1 to 256)"
 #define APIC_HELP "(expected auto, xapic or x2apic)"
-#define KNOWN "(known: console loglevel after_boot panic crash maxcpus apic timeslice vm shuffle)"
+#define KNOWN "(known: console loglevel after_boot panic crash maxcpus apic timeslice vm shuffle mgmt reserve)"
 #define VM_HELP "(expected NAME[,image=MODULE][,mem=SIZE][,cpu=N][,vcpus=N])"
 
 struct capture {
@@ -290,6 +290,24 @@ static void test_vm(void **state)
 	assert_int_equal(opts.nr_vms, 1);
 }
 
+static void test_mgmt(void **state)
+{
+	assert_int_equal(parse("vm=a"), 0);
+	assert_false(opts.has_mgmt);
+	assert_int_equal(opts.reserve, 8u << 20);
+	assert_int_equal(parse("mgmt=shell,mem=8M reserve=16M"), 0);
+	assert_true(opts.has_mgmt);
+	assert_string_equal(opts.mgmt.image, "shell");
+	assert_int_equal(opts.mgmt.mem, 8u << 20);
+	assert_int_equal(opts.mgmt.cpu, -1);
+	assert_int_equal(opts.reserve, 16u << 20);
+	assert_int_equal(opts.nr_vms, 0);
+	expect_error("mgmt=shell,vcpus=2",
+		     "cmdline: bad value 'shell,vcpus=2' for mgmt= (expected one vCPU: the management guest has no vcpus= field)");
+	expect_error("reserve=lots",
+		     "cmdline: bad value 'lots' for reserve= (expected SIZE of free memory kept from VM creation, e.g. 8M)");
+}
+
 static void test_apic(void **state)
 {
 	assert_int_equal(parse("apic=xapic"), 0);
@@ -436,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_apic),
 		cmocka_unit_test(test_timeslice),
 		cmocka_unit_test(test_vm),
+		cmocka_unit_test(test_mgmt),
 		cmocka_unit_test(test_missing_values),
 		cmocka_unit_test(test_unknown_options),
 		cmocka_unit_test(test_several_errors),

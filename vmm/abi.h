@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tern's guest-visible ABI: hypercall numbers, argument structures, error
+ * codes, and the boot hand-off to the management guest. Shared, unchanged,
+ * by the hypervisor, the management guest and every test guest, so it
+ * includes nothing but <stdint.h>. The calling convention and each call's
+ * errors are written down in docs/hypercalls.md.
+ */
+#ifndef TERN_ABI_H
+#define TERN_ABI_H
+
+#include <stdint.h>
+
+#define TERN_ABI_MAJOR   1u
+#define TERN_ABI_MINOR   0u
+#define TERN_ABI_VERSION ((TERN_ABI_MAJOR << 16) | TERN_ABI_MINOR)
+
+/* CPUID leaves 0x40000000 (max leaf, "TernTernTern") and 0x40000001 (EAX: ABI version). */
+#define TERN_CPUID_SIGNATURE 0x6e726554u /* "Tern" */
+
+/*
+ * VMCALL with RAX = call number; arguments in RDI, RSI, RDX, RCX; result in
+ * RAX (>= 0 success, -TERN_Exxx failure). Every other register is kept.
+ * Guest pointers are guest-physical addresses of the caller.
+ */
+#define TERN_HC_VERSION        0u  /* () -> TERN_ABI_VERSION */
+#define TERN_HC_HOST_INFO      1u  /* (info, size) -> bytes written */
+#define TERN_HC_VM_CREATE      2u  /* (args) -> VM id */
+#define TERN_HC_VM_WRITE       3u  /* (vm, dst gpa in vm, src in caller, len) -> 0 */
+#define TERN_HC_VCPU_SET_STATE 4u  /* (vm, vcpu, state) -> 0 */
+#define TERN_HC_VM_START       5u  /* (vm) -> 0 */
+#define TERN_HC_VM_PAUSE       6u  /* (vm) -> 0 */
+#define TERN_HC_VM_RESUME      7u  /* (vm) -> 0 */
+#define TERN_HC_VM_STOP        8u  /* (vm) -> 0 */
+#define TERN_HC_VM_DESTROY     9u  /* (vm) -> 0 */
+#define TERN_HC_VM_LIST        10u /* (ids, max) -> number of VMs (may exceed max) */
+#define TERN_HC_VM_INFO        11u /* (vm, info, size) -> bytes written */
+#define TERN_HC_VCPU_MOVE      12u /* (vm, vcpu or TERN_ALL_VCPUS, cpu or TERN_CPU_ANY, flags) -> 0 */
+#define TERN_HC_CONSOLE_READ   13u /* (stream) -> bytes copied */
+#define TERN_HC_CONSOLE_WRITE  14u /* (vm, buf, len) -> bytes taken */
+#define TERN_HC_LOG_READ       15u /* (stream) -> bytes copied */
+#define TERN_HC_COUNT          16u
+
+/* Errors, returned negated in RAX (values as Linux errno). */
+#define TERN_EPERM   1u  /* not the management guest, or not CPL 0; or the target is the management guest */
+#define TERN_ENOENT  2u  /* no VM (or vCPU) with that id */
+#define TERN_E2BIG   7u  /* a size beyond what the call ever accepts */
+#define TERN_ENOMEM  12u /* not enough free memory (admission control) */
+#define TERN_EFAULT  14u /* a buffer is not wholly inside the caller's memory */
+#define TERN_EBUSY   16u /* the VM is running or paused: stop it first */
+#define TERN_EEXIST  17u /* a VM of that name exists */
+#define TERN_EINVAL  22u /* a malformed argument (bad name, flags, CPU, overlapping buffers...) */
+#define TERN_ERANGE  34u /* a range outside the target VM's memory */
+#define TERN_ENOSYS  38u /* unknown call number */
+#define TERN_ESTATE  77u /* the VM is not in a state that allows the call */
+
+/* Limits */
+#define TERN_NAME_MAX      32u               /* with the NUL */
+#define TERN_MAX_VCPUS     8u
+#define TERN_VM_MEM_MIN    (2ull << 20)
+#define TERN_VM_MEM_MAX    (3ull << 30)      /* guest RAM stays below the 3 GiB hole */
+#define TERN_IO_MAX        (64u << 10)       /* largest VM_WRITE / stream / console-write length */
+#define TERN_EXIT_REASONS  80u               /* VMX basic exit reasons counted (SDM vol. 3D app. C) */
+#define TERN_STOP_REASON_MAX 192u
+
+#define TERN_ALL_VCPUS 0xffffffffu
+#define TERN_CPU_ANY   0xffffffffu
+#define TERN_MOVE_PIN  0x1u /* keep the vCPU on that CPU (the balancer leaves it alone) */
+
+/* VM and vCPU states, as TERN_HC_VM_INFO reports them. */
+#define TERN_VM_CREATED  0u /* memory and vCPUs exist, nothing runs yet */
+#define TERN_VM_RUNNING  1u
+#define TERN_VM_PAUSED   2u /* vCPUs kept off every CPU until resumed */
+#define TERN_VM_STOPPED  3u /* stopped by the operator or for a fault; see stop_reason */
+#define TERN_VM_FINISHED 4u /* every vCPU halted with interrupts off */
+
+#define TERN_VCPU_RUNNABLE  0u
+#define TERN_VCPU_BLOCKED   1u /* HLT, waiting for an interrupt */
+#define TERN_VCPU_HALTED    2u /* HLT with interrupts off: done */
+#define TERN_VCPU_STOPPED   3u
+#define TERN_VCPU_WAIT_SIPI 4u /* an AP before INIT-SIPI-SIPI */
+
+/* Host features (tern_host_info.features) */
+#define TERN_FEAT_EPT_2M        (1ull << 0)
+#define TERN_FEAT_VPID          (1ull << 1)
+#define TERN_FEAT_UNRESTRICTED  (1ull << 2) /* real-mode guests */
+#define TERN_FEAT_APICV         (1ull << 3) /* APIC-register virtualization */
+#define TERN_FEAT_PREEMPT_TIMER (1ull << 4)
+
+/* TERN_HC_HOST_INFO */
+struct tern_host_info {
+	uint32_t abi_version;
+	uint32_t nr_cpus;        /* online physical CPUs */
+	uint32_t max_vcpus;      /* per VM */
+	uint32_t caller_id;      /* the calling VM's id */
+	uint64_t mem_total;      /* bytes of RAM Tern manages */
+	uint64_t mem_free;       /* bytes free now */
+	uint64_t mem_reserved;   /* bytes of the free memory kept back for the hypervisor */
+	uint64_t mem_available;  /* what a VM_CREATE may use now: free - reserved */
+	uint64_t tsc_khz;
+	uint64_t uptime_us;
+	uint64_t features;       /* TERN_FEAT_* */
+	uint64_t nr_vms;
+};
+
+/* TERN_HC_VM_CREATE */
+struct tern_vm_create {
+	char name[TERN_NAME_MAX];   /* 1-31 of [A-Za-z0-9._-], NUL-terminated, unique */
+	uint64_t mem_size;          /* bytes, a multiple of 4 KiB, TERN_VM_MEM_MIN..TERN_VM_MEM_MAX */
+	uint32_t nr_vcpus;          /* 1..TERN_MAX_VCPUS */
+	uint32_t flags;             /* 0 */
+	uint32_t cpus[TERN_MAX_VCPUS]; /* vCPU i pinned to CPU cpus[i], or TERN_CPU_ANY */
+};
+
+/* TERN_HC_VCPU_SET_STATE: where a vCPU starts. */
+#define TERN_MODE_REAL 0u /* 16-bit real mode at cs:rip (needs TERN_FEAT_UNRESTRICTED) */
+#define TERN_MODE_LONG 1u /* 64-bit: CR0.PE|PG, CR4.PAE, EFER.LME|LMA, CS 0x08, data 0x10 */
+struct tern_vcpu_state {
+	uint32_t mode;       /* TERN_MODE_* */
+	uint16_t cs;         /* real mode: the code segment */
+	uint16_t gdt_limit;  /* long mode: GDT with a 64-bit code descriptor at 0x08, data at 0x10 */
+	uint64_t rip, rsp, rdi, rsi, rdx, rcx;
+	uint64_t cr3;        /* long mode: page-table root, inside the VM's memory */
+	uint64_t gdt_base;
+};
+
+/* TERN_HC_VM_INFO */
+struct tern_vcpu_info {
+	uint32_t state;      /* TERN_VCPU_* */
+	uint32_t cpu;        /* physical CPU it is queued on (or last ran on) */
+	uint32_t pinned;
+	uint32_t reserved;
+	uint64_t run_us;     /* time in guest mode, microseconds */
+	uint64_t nr_exits;
+	uint64_t nr_moves;
+	uint64_t nr_scheduled;
+	uint64_t cpus_seen;  /* bit n: has run on CPU n */
+};
+
+struct tern_vm_info {
+	uint32_t id;
+	uint32_t state;      /* TERN_VM_* */
+	char name[TERN_NAME_MAX];
+	uint64_t mem_size;
+	uint32_t nr_vcpus;
+	uint32_t flags;      /* TERN_VMF_* */
+	uint64_t run_us;     /* all vCPUs */
+	uint64_t nr_exits;
+	uint64_t created_tsc, started_tsc, first_output_tsc; /* 0: not yet */
+	uint64_t console_bytes;  /* written to its virtual UART */
+	uint64_t denied_calls;   /* hypercalls refused with TERN_EPERM */
+	uint64_t unhandled_io, unhandled_msr;
+	char stop_reason[TERN_STOP_REASON_MAX];
+	struct tern_vcpu_info vcpus[TERN_MAX_VCPUS];
+	uint64_t exits[TERN_EXIT_REASONS]; /* by VMX basic exit reason */
+};
+#define TERN_VMF_MANAGEMENT 0x1u
+
+/* TERN_HC_CONSOLE_READ and TERN_HC_LOG_READ: read a byte stream from pos on. */
+struct tern_stream {
+	uint32_t vm;     /* CONSOLE_READ: whose console; LOG_READ: 0 */
+	uint32_t size;   /* bytes buf holds, at most TERN_IO_MAX */
+	uint64_t buf;    /* must not overlap this structure */
+	uint64_t pos;    /* in: first byte wanted (0: oldest kept); out: next byte */
+	uint64_t lost;   /* out: bytes between pos and the oldest kept (overwritten) */
+};
+
+/*
+ * The management guest's boot hand-off: RSI at entry holds the GPA of a
+ * tern_module_dir, mapped read-only together with every boot module.
+ */
+#define TERN_MODULES_GPA   0xc0000000ull
+#define TERN_MODULES_MAGIC 0x444f4d54u /* "TMOD" */
+#define TERN_MAX_MODULES   16u
+struct tern_module {
+	char name[48];
+	uint64_t gpa;   /* read-only, in the caller's memory map */
+	uint64_t size;
+};
+struct tern_module_dir {
+	uint32_t magic;
+	uint32_t count;
+	struct tern_module mods[TERN_MAX_MODULES];
+};
+
+_Static_assert(sizeof(struct tern_host_info) == 80, "tern_host_info");
+_Static_assert(sizeof(struct tern_vm_create) == 80, "tern_vm_create");
+_Static_assert(sizeof(struct tern_vcpu_state) == 72, "tern_vcpu_state");
+_Static_assert(sizeof(struct tern_vcpu_info) == 56, "tern_vcpu_info");
+_Static_assert(sizeof(struct tern_stream) == 32, "tern_stream");
+_Static_assert(sizeof(struct tern_module) == 64, "tern_module");
+_Static_assert(sizeof(struct tern_vm_info) == 1408, "tern_vm_info");
+
+#endif

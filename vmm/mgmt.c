@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The management guest's start (docs/hypercalls.md, last section): an ELF
+ * guest with management rights, the boot modules mapped read-only behind a
+ * directory at TERN_MODULES_GPA, and the serial console as its UART.
+ */
+#include "vmm/mgmt.h"
+#include "vmm/bootvm.h"
+#include "vmm/loader.h"
+#include "vmm/vm.h"
+#include "kernel/console.h"
+#include "kernel/errno.h"
+#include "kernel/kernel.h"
+#include "kernel/log.h"
+#include "kernel/mm.h"
+#include "kernel/string.h"
+
+/* The window ends below the local APIC page every guest sees at 0xfee00000. */
+#define MODULES_END 0xfee00000ull
+
+static size_t rx_room(void *ctx)
+{
+	return vuart_rx_room(ctx);
+}
+
+static size_t rx_put(void *ctx, const char *s, size_t n)
+{
+	return vuart_rx_put(ctx, s, n);
+}
+
+/* Directory page, then each module's pages, read-only from TERN_MODULES_GPA on. */
+static int map_modules(struct vm *vm)
+{
+	uint64_t dir_phys = page_alloc(1, PMM_OWNER_VMM), gpa = TERN_MODULES_GPA + PAGE_SIZE;
+	struct tern_module_dir *dir = dir_phys ? phys_to_virt(dir_phys) : NULL;
+	int err;
+
+	if (!dir)
+		return -ENOMEM;
+	memset(dir, 0, PAGE_SIZE);
+	dir->magic = TERN_MODULES_MAGIC;
+	for (uint32_t i = 0; i < boot_info.nr_modules && dir->count < TERN_MAX_MODULES; i++) {
+		const struct boot_module *m = &boot_info.modules[i];
+		uint64_t start = m->base & ~(PAGE_SIZE - 1);
+		uint64_t end = (m->base + m->size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+		struct tern_module *d = &dir->mods[dir->count];
+
+		if (gpa + (end - start) > MODULES_END)
+			break;
+		if ((err = vm_map_borrowed(vm, gpa, start, end - start)))
+			return err;
+		strlcpy(d->name, m->name, sizeof(d->name));
+		d->gpa = gpa + (m->base - start);
+		d->size = m->size;
+		dir->count++;
+		gpa += end - start;
+	}
+	return vm_map_borrowed(vm, TERN_MODULES_GPA, dir_phys, PAGE_SIZE);
+}
+
+int mgmt_start(const struct boot_vm_spec *s)
+{
+	const struct boot_module *m = boot_find_module(s->image);
+	char why[128];
+	struct vm *vm;
+	int err, cpu;
+
+	if (!m) {
+		pr_err("mgmt: not started: no boot module named '%s'", s->image);
+		return -ENOENT;
+	}
+	if (s->mem > TERN_MODULES_GPA) {
+		pr_err("mgmt: not started: its memory must end below the module window at 3 GiB");
+		return -EINVAL;
+	}
+	vm = vm_create(s->name, s->mem, 1, VUART_TO_CONSOLE, &err);
+	if (!vm) {
+		pr_err("mgmt: not started: cannot allocate %lu KiB (error %d)",
+		       (unsigned long)(s->mem >> 10), err);
+		return err;
+	}
+	vm->management = vm->persistent = true;
+	if ((err = map_modules(vm)) ||
+	    (err = vm_load_image(vm, phys_to_virt(m->base), m->size, why, sizeof(why)))) {
+		pr_err("mgmt: not started: %s", err == -ENOMEM ? "no memory for the module window" : why);
+		vm_destroy(vm);
+		return err;
+	}
+	vm->vcpus[0]->init.rsi = TERN_MODULES_GPA;
+	vm->vcpus[0]->init.rcx = 1;
+	if (s->cpu >= 0)
+		vm->pin[0] = (uint32_t)s->cpu;
+	pr_info("mgmt: starting management guest '%s' (id %u, %lu KiB, %u boot modules visible); from now on the serial console is its console and this log stays in the log ring",
+		vm->name, vm->id, (unsigned long)(vm->mem_size >> 10), boot_info.nr_modules);
+	console_drain();
+	console_guest_attach(rx_room, rx_put, &vm->uart);
+	cpu = vm_start(vm);
+	pr_info("mgmt: %s started on cpu%d", vm->name, cpu);
+	return 0;
+}
