@@ -153,6 +153,11 @@ void console_guest_attach(size_t (*room)(void *ctx), size_t (*put)(void *ctx, co
 	guest_owned = room != NULL;
 }
 
+bool console_input_wanted(void)
+{
+	return guest_owned;
+}
+
 void console_guest_write(const char *s, size_t n)
 {
 	if (guest_owned)

@@ -33,5 +33,10 @@ void console_guest_attach(size_t (*room)(void *ctx), size_t (*put)(void *ctx, co
 void console_guest_write(const char *s, size_t n);
 /* Move typed bytes to the guest (from console_poll and the guest's LSR reads). */
 void console_poll_input(void);
+/*
+ * A guest reads the console: the UART's 16-byte receive FIFO fills in 1.4 ms
+ * at 115200 baud, so it must be polled about every millisecond.
+ */
+bool console_input_wanted(void);
 
 #endif

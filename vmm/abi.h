@@ -15,7 +15,10 @@
 #define TERN_ABI_MINOR   0u
 #define TERN_ABI_VERSION ((TERN_ABI_MAJOR << 16) | TERN_ABI_MINOR)
 
-/* CPUID leaves 0x40000000 (max leaf, "TernTernTern") and 0x40000001 (EAX: ABI version). */
+/*
+ * CPUID leaves 0x40000000 (EAX max leaf, EBX/ECX/EDX "TernTernTern") and
+ * 0x40000001 (EAX: ABI version, EBX: TSC frequency in kHz).
+ */
 #define TERN_CPUID_SIGNATURE 0x6e726554u /* "Tern" */
 
 /*
@@ -41,18 +44,18 @@
 #define TERN_HC_LOG_READ       15u /* (stream) -> bytes copied */
 #define TERN_HC_COUNT          16u
 
-/* Errors, returned negated in RAX (values as Linux errno). */
-#define TERN_EPERM   1u  /* not the management guest, or not CPL 0; or the target is the management guest */
-#define TERN_ENOENT  2u  /* no VM (or vCPU) with that id */
-#define TERN_E2BIG   7u  /* a size beyond what the call ever accepts */
-#define TERN_ENOMEM  12u /* not enough free memory (admission control) */
-#define TERN_EFAULT  14u /* a buffer is not wholly inside the caller's memory */
-#define TERN_EBUSY   16u /* the VM is running or paused: stop it first */
-#define TERN_EEXIST  17u /* a VM of that name exists */
-#define TERN_EINVAL  22u /* a malformed argument (bad name, flags, CPU, overlapping buffers...) */
-#define TERN_ERANGE  34u /* a range outside the target VM's memory */
-#define TERN_ENOSYS  38u /* unknown call number */
-#define TERN_ESTATE  77u /* the VM is not in a state that allows the call */
+/* Errors, returned negated in RAX (values as Linux errno); plain ints, so -TERN_EPERM is -1. */
+#define TERN_EPERM   1  /* not the management guest, or not CPL 0; or the target is the management guest */
+#define TERN_ENOENT  2  /* no VM (or vCPU) with that id */
+#define TERN_E2BIG   7  /* a size beyond what the call ever accepts */
+#define TERN_ENOMEM  12 /* not enough free memory (admission control) */
+#define TERN_EFAULT  14 /* a buffer is not wholly inside the caller's memory */
+#define TERN_EBUSY   16 /* the VM is running or paused: stop it first */
+#define TERN_EEXIST  17 /* a VM of that name exists */
+#define TERN_EINVAL  22 /* a malformed argument (bad name, flags, CPU, overlapping buffers...) */
+#define TERN_ERANGE  34 /* a range outside the target VM's memory */
+#define TERN_ENOSYS  38 /* unknown call number */
+#define TERN_ESTATE  77 /* the VM is not in a state that allows the call */
 
 /* Limits */
 #define TERN_NAME_MAX      32u               /* with the NUL */
@@ -60,7 +63,7 @@
 #define TERN_VM_MEM_MIN    (2ull << 20)
 #define TERN_VM_MEM_MAX    (3ull << 30)      /* guest RAM stays below the 3 GiB hole */
 #define TERN_IO_MAX        (64u << 10)       /* largest VM_WRITE / stream / console-write length */
-#define TERN_EXIT_REASONS  80u               /* VMX basic exit reasons counted (SDM vol. 3D app. C) */
+#define TERN_EXIT_REASONS  80               /* VMX basic exit reasons counted (SDM vol. 3D app. C) */
 #define TERN_STOP_REASON_MAX 192u
 
 #define TERN_ALL_VCPUS 0xffffffffu

@@ -13,6 +13,7 @@
 #include "arch/cpuid.h"
 #include "arch/desc.h"
 #include "arch/vmx.h"
+#include "drivers/tsc.h"
 #include "kernel/errno.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
@@ -59,7 +60,7 @@ static enum exit_action handle_cpuid(struct vcpu *v, const struct exit_info *e)
 			r = (struct cpuid_regs){ CPUID_HV_LEAF_MAX, TERN_CPUID_SIGNATURE,
 						 TERN_CPUID_SIGNATURE, TERN_CPUID_SIGNATURE };
 		else if (leaf == 0x40000001u)
-			r.eax = TERN_ABI_VERSION;
+			r = (struct cpuid_regs){ TERN_ABI_VERSION, (uint32_t)tsc_khz, 0, 0 };
 	} else {
 		r = cpuid(leaf, sub);
 	}

@@ -251,14 +251,14 @@ static int64_t decode_state(struct vm *vm, const struct tern_vcpu_state *s)
 static int64_t hc_vcpu_set_state(struct vm *caller, const uint64_t *a)
 {
 	struct tern_vcpu_state s;
-	struct vm *vm;
+	struct vm *vm = lookup(a[0]);
 	struct vcpu *v;
-	int64_t err = target(caller, a[0], &vm);
+	int64_t err;
 
-	if (err)
-		return err;
-	if (a[1] >= vm->nr_vcpus)
+	if (!vm || a[1] >= vm->nr_vcpus)
 		return -(int64_t)TERN_ENOENT;
+	if (vm == caller)
+		return -(int64_t)TERN_EPERM;
 	if (copy_in(caller, &s, a[2], sizeof(s)))
 		return -(int64_t)TERN_EFAULT;
 	if ((err = decode_state(vm, &s)))
@@ -450,7 +450,8 @@ static int64_t hc_vcpu_move(struct vm *caller, const uint64_t *a)
 /* Copy in a tern_stream and check its buffer (the order both stream calls share). */
 static int64_t decode_stream(struct vm *caller, uint64_t gpa, struct tern_stream *s, bool log)
 {
-	if (copy_in(caller, s, gpa, sizeof(*s)))
+	/* Written back with pos and lost: it must be the caller's RAM. */
+	if (!vm_range_ok(caller, gpa, sizeof(*s), true) || copy_in(caller, s, gpa, sizeof(*s)))
 		return -(int64_t)TERN_EFAULT;
 	if (log && s->vm)
 		return -(int64_t)TERN_EINVAL;

@@ -28,6 +28,27 @@ static size_t rx_put(void *ctx, const char *s, size_t n)
 	return vuart_rx_put(ctx, s, n);
 }
 
+/*
+ * Map one page of a module at gpa. A page the module only partly fills may
+ * hold other host data next to it: the guest gets a copy of the module's
+ * bytes instead.
+ */
+static int map_module_page(struct vm *vm, uint64_t gpa, uint64_t page, const struct boot_module *m)
+{
+	uint64_t from = m->base > page ? m->base : page;
+	uint64_t to = m->base + m->size < page + PAGE_SIZE ? m->base + m->size : page + PAGE_SIZE;
+	uint64_t copy;
+
+	if (from == page && to == page + PAGE_SIZE)
+		return vm_map_borrowed(vm, gpa, page, PAGE_SIZE);
+	copy = page_alloc(1, PMM_OWNER_VMM);
+	if (!copy)
+		return -ENOMEM;
+	memset(phys_to_virt(copy), 0, PAGE_SIZE);
+	memcpy((char *)phys_to_virt(copy) + (from - page), phys_to_virt(from), to - from);
+	return vm_map_borrowed(vm, gpa, copy, PAGE_SIZE);
+}
+
 /* Directory page, then each module's pages, read-only from TERN_MODULES_GPA on. */
 static int map_modules(struct vm *vm)
 {
@@ -47,8 +68,9 @@ static int map_modules(struct vm *vm)
 
 		if (gpa + (end - start) > MODULES_END)
 			break;
-		if ((err = vm_map_borrowed(vm, gpa, start, end - start)))
-			return err;
+		for (uint64_t p = start; p < end; p += PAGE_SIZE)
+			if ((err = map_module_page(vm, gpa + (p - start), p, m)))
+				return err;
 		strlcpy(d->name, m->name, sizeof(d->name));
 		d->gpa = gpa + (m->base - start);
 		d->size = m->size;

@@ -274,7 +274,7 @@ static void arm_slice(struct vcpu *v)
 		until = vlapic_next_event(v);
 	if (this_cpu()->rq->next_event < until)
 		until = this_cpu()->rq->next_event;
-	if (nr_pcpus > 1 && now + poll_ticks < until)
+	if ((nr_pcpus > 1 || console_input_wanted()) && now + poll_ticks < until)
 		until = now + poll_ticks;
 	ticks = until > now ? (until - now) >> vmx_config.preempt_shift : 0;
 	vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffull ? 0xffffffffull : ticks);
@@ -535,8 +535,9 @@ void sched_run(void)
 		/* While VMs exist, wake up to watch the other CPUs. */
 		if (vm_count() && watchdog_next() < wake)
 			wake = watchdog_next();
-		/* Queued console output goes out as the UART takes it. */
-		if (console_pending() && rdtsc() + poll_ticks < wake)
+		/* Queued console output goes out as the UART takes it; typed input comes in. */
+		if ((console_pending() || (c->is_bsp && console_input_wanted())) &&
+		    rdtsc() + poll_ticks < wake)
 			wake = rdtsc() + poll_ticks;
 		armed = wake != VLAPIC_NO_EVENT;
 		if (armed)

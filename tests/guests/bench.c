@@ -21,7 +21,7 @@ static void op_nop(void)
 static void op_vmcall(void)
 {
 	/* The result is checked once in guest_main, not on every round. */
-	(void)vmcall(TERN_HC_PING);
+	(void)vmcall(TERN_HC_VERSION);
 }
 
 static void op_cpuid(void)
@@ -72,9 +72,10 @@ void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id, uint64_t nr_vcp
 
 	guest_log("start");
 
-	ret = vmcall(TERN_HC_PING);
-	if (ret != 0)
-		guest_log("ERROR vmcall ping returned %ld", ret);
+	ret = vmcall(TERN_HC_VERSION);
+	if (ret != (int64_t)TERN_ABI_VERSION)
+		guest_log("ERROR vmcall TERN_HC_VERSION returned 0x%lx, expected 0x%x", ret,
+			  TERN_ABI_VERSION);
 
 	nop = bench_run(op_nop);
 	bench_report("vmcall", bench_run(op_vmcall), nop);

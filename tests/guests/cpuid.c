@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* What CPUID tells the guest: VMX hidden, hypervisor bit and Tern's leaves. */
+/* What CPUID tells the guest: VMX hidden, hypervisor bit and Tern's leaves and ABI version. */
 #include "tests/guests/guest.h"
 
 #include "kernel/string.h"
@@ -28,6 +28,15 @@ void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id, uint64_t nr_vcp
 		if (sig[i] < 0x20 || sig[i] > 0x7e)
 			sig[i] = '.';
 	guest_log("leaf 0x40000000 max=0x%x signature='%s'", r.eax, sig);
+
+	/* Silent when right, so the expected lines stay the same. */
+	r = cpuid(CPUID_LEAF_HV_ABI, 0);
+	if (r.eax != TERN_ABI_VERSION)
+		guest_log("ERROR leaf 0x40000001 EAX 0x%x, expected TERN_ABI_VERSION 0x%x", r.eax,
+			  TERN_ABI_VERSION);
+	if (vmcall(TERN_HC_VERSION) != (int64_t)TERN_ABI_VERSION)
+		guest_log("ERROR TERN_HC_VERSION returned 0x%lx, expected 0x%x",
+			  vmcall(TERN_HC_VERSION), TERN_ABI_VERSION);
 
 	guest_done();
 }

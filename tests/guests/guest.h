@@ -54,18 +54,41 @@
  *
  * Console
  *   - A virtual 16550 at I/O port 0x3f8: each byte written to 0x3f8 is
- *     printed. LSR (0x3fd) reads 0x60 (transmitter empty), so no polling is
- *     needed. Tern prints each complete line on the host console as
- *     "[vmname] line", so guests print whole lines ending in '\n'.
+ *     printed. LSR (0x3fd) always has THRE and TEMT (0x60: transmitter
+ *     empty), so no polling is needed before a write. Tern logs each complete
+ *     line as "[vmname] line", so guests print whole lines ending in '\n'.
+ *     Every VM's output is also kept in a 4 KiB ring (TERN_HC_CONSOLE_READ);
+ *     while a management guest runs, that ring is the only place other VMs'
+ *     lines go, and the management guest's own bytes go to the serial
+ *     console unchanged (it sends its own "\r\n"; docs/hypercalls.md).
+ *   - Receive side: LSR bit 0 (DR, data ready) is set while input waits in
+ *     the VM's receive FIFO (256 bytes), which the management guest fills with
+ *     TERN_HC_CONSOLE_WRITE (for the management guest itself: what is typed on
+ *     the serial console). Each read of port 0x3f8 (RBR) while DR is set pops
+ *     one byte. No receive interrupt is promised: guests poll LSR.
  *
  * CPUID
  *   - Leaf 1: ECX bit 5 (VMX) reads 0, ECX bit 31 (hypervisor) reads 1.
  *   - Leaf 0x40000000: EAX = 0x40000001 (max hypervisor leaf),
- *     EBX, ECX, EDX = "TernTernTern".
+ *     EBX, ECX, EDX = "TernTernTern" (TERN_CPUID_SIGNATURE in each).
+ *   - Leaf 0x40000001: EAX = TERN_ABI_VERSION.
  *
- * VMCALL
- *   - RAX = call number, result in RAX. Call 0 (ping) returns 0; any other
- *     number returns -38 (-ENOSYS).
+ * VMCALL (the hypercall ABI: vmm/abi.h, normative text docs/hypercalls.md)
+ *   - At CPL 0: RAX = call number, arguments in RDI, RSI, RDX, RCX; result in
+ *     RAX (>= 0 success, -TERN_Exxx failure); every other register is kept.
+ *     Pointers are guest-physical addresses (here the identity map makes a
+ *     pointer its own GPA).
+ *   - Call 0 (TERN_HC_VERSION) returns TERN_ABI_VERSION (0x10000) to every
+ *     guest. A number >= TERN_HC_COUNT returns -TERN_ENOSYS. Every other call
+ *     needs management rights: an ordinary guest gets -TERN_EPERM (counted in
+ *     its denied_calls, the first one logged) and simply goes on. From CPL 3
+ *     every known call gets -TERN_EPERM, whoever the guest is.
+ *
+ * The management guest (mgmt=IMAGE on Tern's command line)
+ *   - Entered like the other long-mode guests (RCX = 1 vCPU), except RSI =
+ *     TERN_MODULES_GPA, the GPA of a read-only struct tern_module_dir listing
+ *     every boot module (mapped read-only in the same window above its RAM).
+ *   - Holds management rights; its virtual UART is the serial console.
  *
  * Other
  *   - Unknown I/O ports read as all-ones and ignore writes.
@@ -84,6 +107,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/abi.h"
+
 #define BIT(n) (1ull << (n))
 
 /* Guest physical layout (guest.ld links images at GUEST_LOAD_ADDR). */
@@ -92,7 +117,9 @@
 
 /* The virtual 16550 (COM1). */
 #define UART_COM1_PORT 0x3f8u
+#define UART_RBR       0u /* receive buffer (read), THR (write) */
 #define UART_LSR       5u /* line status register, offset from the base */
+#define UART_LSR_DR    BIT(0) /* data ready: a byte waits in RBR */
 #define UART_LSR_THRE  BIT(5)
 #define UART_LSR_TEMT  BIT(6)
 
@@ -102,12 +129,14 @@
 #define CPUID_1_ECX_VMX        BIT(5)
 #define CPUID_1_ECX_HYPERVISOR BIT(31)
 #define CPUID_LEAF_HV_BASE  0x40000000u
+#define CPUID_LEAF_HV_ABI   0x40000001u
 #define TERN_CPUID_HV_MAX   0x40000001u
-#define TERN_CPUID_SIGNATURE "TernTernTern"
 
-/* VMCALL numbers and results. */
-#define TERN_HC_PING  0ull
-#define TERN_ENOSYS   38
+/*
+ * A hypercall result for error e. The TERN_Exxx constants are unsigned int:
+ * -TERN_EPERM alone is 0xffffffff, which never equals an int64_t -1.
+ */
+#define TERN_ERR(e) (-(int64_t)(e))
 
 /* MSRs (SDM Vol. 4). */
 #define MSR_IA32_TSC 0x00000010u
@@ -165,13 +194,41 @@ static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 	return r;
 }
 
-/* One hypercall; the Tern ABI uses RAX only so far. */
+/* A hypercall without arguments (TERN_HC_VERSION): RAX only. */
 static inline int64_t vmcall(uint64_t nr)
 {
 	uint64_t rax = nr;
 
 	__asm__ volatile("vmcall" : "+a"(rax) : : "memory");
 	return (int64_t)rax;
+}
+
+/*
+ * A hypercall with up to four arguments (docs/hypercalls.md). Tern keeps
+ * RDI, RSI, RDX and RCX, so they are plain inputs; "memory" because calls
+ * read and write guest memory through the pointers.
+ */
+static inline int64_t vmcall4(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
+{
+	uint64_t rax = nr;
+
+	__asm__ volatile("vmcall"
+			 : "+a"(rax)
+			 : "D"(a1), "S"(a2), "d"(a3), "c"(a4)
+			 : "memory");
+	return (int64_t)rax;
+}
+
+/* Whether a byte waits in the virtual UART's receive FIFO (LSR.DR). */
+static inline bool uart_rx_ready(void)
+{
+	return inb(UART_COM1_PORT + UART_LSR) & UART_LSR_DR;
+}
+
+/* Pops one received byte; call only after uart_rx_ready(). */
+static inline uint8_t uart_rx(void)
+{
+	return inb(UART_COM1_PORT + UART_RBR);
 }
 
 static inline uint64_t rdmsr(uint32_t msr)

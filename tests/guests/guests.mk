@@ -9,7 +9,7 @@ GUEST_OBJ := $(GUEST_OUT)/obj
 # Long-mode C guests (start.asm + NAME.c + libguest.a, plus any
 # GUEST_EXTRA_OBJS_NAME), nasm-only ELF guests, and real-mode flat binaries.
 GUESTS_C    := hello cpuid bench memtest msrprobe bad_wild bad_ioport bad_msr \
-	counter spinner apictimer apictimer_xapic smp
+	counter spinner apictimer apictimer_xapic smp echo ticker hcfuzz
 GUESTS_ASM  := bad_triple
 GUESTS_REAL := realmode
 
@@ -30,10 +30,10 @@ GUEST_NASMFLAGS := -f elf64 -g -F dwarf -I./
 GUEST_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 	--no-warn-rwx-segments --build-id=none --gc-sections -T $(GUEST_SRC)/guest.ld
 
-# The guest library: console, exceptions, and the kernel's formatter.
+# The guest library: console, exceptions, timer tick, and the kernel's formatter.
 GUEST_LIB := $(GUEST_OUT)/libguest.a
 GUEST_LIB_OBJS := $(GUEST_OBJ)/lib.o $(GUEST_OBJ)/trap.o $(GUEST_OBJ)/trap_entry.o \
-	$(GUEST_OBJ)/kernel/fmt.o $(GUEST_OBJ)/kernel/string.o
+	$(GUEST_OBJ)/tick.o $(GUEST_OBJ)/kernel/fmt.o $(GUEST_OBJ)/kernel/string.o
 
 $(GUEST_OBJ)/%.o: $(GUEST_SRC)/%.c
 	@mkdir -p $(dir $@)
@@ -54,6 +54,11 @@ $(GUEST_OBJ)/apictimer_xapic.o: $(GUEST_SRC)/apictimer.c
 # The smp guest's AP start-up code.
 GUEST_EXTRA_OBJS_smp := $(GUEST_OBJ)/smp_ap.o
 $(GUEST_OUT)/smp.elf: $(GUEST_EXTRA_OBJS_smp)
+
+# The hypercall fuzzer: checks by call, VM life cycles, report, CPL 3, and its asm.
+GUEST_EXTRA_OBJS_hcfuzz := $(GUEST_OBJ)/hcfuzz_cases.o $(GUEST_OBJ)/hcfuzz_vm.o \
+	$(GUEST_OBJ)/hcfuzz_report.o $(GUEST_OBJ)/hcfuzz_user.o $(GUEST_OBJ)/hcfuzz_asm.o
+$(GUEST_OUT)/hcfuzz.elf: $(GUEST_EXTRA_OBJS_hcfuzz)
 
 $(GUEST_OBJ)/kernel/%.o: kernel/%.c
 	@mkdir -p $(dir $@)
