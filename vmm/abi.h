@@ -130,7 +130,7 @@ struct tern_vcpu_state {
 /* TERN_HC_VM_INFO */
 struct tern_vcpu_info {
 	uint32_t state;      /* TERN_VCPU_* */
-	uint32_t cpu;        /* physical CPU it is queued on (or last ran on) */
+	uint32_t cpu;        /* physical CPU it is queued on (or last ran on); CREATED: its pin or TERN_CPU_ANY */
 	uint32_t pinned;
 	uint32_t reserved;
 	uint64_t run_us;     /* time in guest mode, microseconds */

@@ -80,7 +80,8 @@ static int load_elf(struct vm *vm, const uint8_t *img, size_t len, char *err, si
 		if (ph.filesz > ph.memsz || ph.offset > len || ph.filesz > len - ph.offset)
 			return fail(err, errlen, -EINVAL, "ELF segment lies outside the file");
 		if (ph.paddr < GUEST_IMAGE_MIN || ph.paddr >= vm->mem_size ||
-		    ph.memsz > vm->mem_size - STACK_RESERVE - ph.paddr)
+		    ph.memsz > vm->mem_size - ph.paddr ||
+		    vm->mem_size - ph.paddr - ph.memsz < STACK_RESERVE)
 			return fail(err, errlen, -E2BIG, "ELF segment does not fit the VM's memory (below 1 MiB, or too large)");
 		if (vm_write_guest(vm, ph.paddr, img + ph.offset, ph.filesz))
 			return fail(err, errlen, -EFAULT, "cannot copy an ELF segment");

@@ -301,9 +301,14 @@ int vm_write_guest(struct vm *vm, uint64_t gpa, const void *src, size_t len)
 /* Make every CPU holding one of vm's vCPUs look at its run queue. */
 static void kick_vcpus(struct vm *vm)
 {
-	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
-		if (vm->vcpus[i]->state != VCPU_HALTED && vm->vcpus[i]->state != VCPU_STOPPED)
-			sched_wake(vm->vcpus[i]);
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+
+		if (v->state == VCPU_WAIT_SIPI)
+			sched_poke(v); /* an AP never started: its CPU reaps it */
+		else if (v->state != VCPU_HALTED && v->state != VCPU_STOPPED)
+			sched_wake(v);
+	}
 }
 
 static bool only_waiting_aps_left(const struct vm *vm)
