@@ -62,6 +62,7 @@ help:
 	@echo "make            build kernel, UEFI loader and ESP image into $(BUILD)/"
 	@echo "make run        boot Tern with the serial console on this terminal"
 	@echo "                (CPUS=$(CPUS) MEM=$(MEM) EMU=auto|bochs|qemu MODEL=$(MODEL) CMDLINE='...')"
+	@echo "                the management shell unless MGMT=0"
 	@echo "make test       unit tests, then emulator integration tests"
 	@echo "make unit       host unit tests only"
 	@echo "make usb        GPT disk image for a USB stick ($(BUILD)/tern-usb.img)"
@@ -131,14 +132,23 @@ $(BUILD)/tern-usb.img: $(ESP) tools/mkusb.sh
 FORCE:
 
 # --- running -------------------------------------------------------------------
+# MGMT=1: the console is the management shell (tools/run.py adds mgmt=mgmt,
+# build/mgmt.elf and, without MODULES, a few test guests); MGMT=0 boots
+# exactly CMDLINE and MODULES.
+MGMT ?= 1
 run: deps all
 	$(PYTHON) tools/run.py --emu $(EMU) --cpus $(CPUS) --mem $(MEM) --model $(MODEL) \
-		--boot $(BOOT) --cmdline "$(CMDLINE)" $(foreach m,$(MODULES),--module $(m))
+		--boot $(BOOT) --cmdline "$(CMDLINE)" $(foreach m,$(MODULES),--module $(m)) \
+		$(if $(filter 0,$(MGMT)),--no-mgmt)
 
 # --- tests ---------------------------------------------------------------------
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. -DTERN_HOST_TEST \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
-UNIT_TESTS := fmt cmdline memmap pmm acpi bootcfg ept vmx_ctls placement decode vmcs_check
+UNIT_TESTS := fmt cmdline memmap pmm acpi bootcfg ept vmx_ctls placement decode vmcs_check \
+	mgmt_parse mgmt_lineedit mgmt_image
+unit_srcs_mgmt_parse := tools/mgmt/parse.c kernel/fmt.c
+unit_srcs_mgmt_lineedit := tools/mgmt/lineedit.c
+unit_srcs_mgmt_image := tools/mgmt/imgcheck.c
 unit_srcs_bootcfg := boot/bootcfg.c
 unit_srcs_decode := vmm/decode.c
 unit_srcs_vmcs_check := vmm/vmcs_check.c kernel/fmt.c
@@ -176,7 +186,7 @@ bench: deps all
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-		--suppress=missingIncludeSystem -I. $(KDIRS)
+		--suppress=missingIncludeSystem -I. $(KDIRS) tools/mgmt
 
 clean:
 	rm -rf $(BUILD)
@@ -186,3 +196,7 @@ clean:
 # Test guests (tests/guests/guests.mk defines GUEST_IMAGES).
 -include tests/guests/guests.mk
 all: $(GUEST_IMAGES)
+
+# The management guest (tools/mgmt/mgmt.mk defines MGMT_ELF; it uses the guest build).
+include tools/mgmt/mgmt.mk
+all: $(MGMT_ELF)

@@ -6,12 +6,16 @@ Used by the integration tests, `make run` and `make bench`. Every wait is
 bounded; a timeout raises EmuTimeout carrying the console tail.
 """
 import os
+import pty
 import re
+import select
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
+import tty
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
@@ -68,13 +72,29 @@ def make_iso(workdir, cmdline="", modules=()):
 
 
 class Machine:
-    """One emulator run. Serial output goes to a file that is polled."""
+    """One emulator run. Serial output goes to a file that is polled.
+
+    console="file" (the default): the emulator writes COM1 to serial.out.
+    console="pty": COM1 is a pseudo-terminal, so the console is two-way: a
+    reader thread appends everything the machine prints to serial.out (so
+    wait_for, lines and tail work as before) and to a buffer that expect()
+    searches byte-exactly (prompts have no newline); send() types.
+    """
 
     def __init__(self, emu="qemu", cpus=2, mem=256, model="corei7_skylake_x",
                  cmdline="", modules=(), workdir=None, cfg_text=None, boot="uefi",
-                 drop_kernel=False, accel="tcg", interactive=False):
+                 drop_kernel=False, accel="tcg", interactive=False, console="file"):
+        if console not in ("file", "pty"):
+            raise ValueError("unknown console " + console)
         self.emu, self.cpus, self.mem, self.model = emu, cpus, mem, model
         self.boot, self.accel, self.interactive = boot, accel, interactive
+        self.console = console
+        self.master = self.slave = None
+        self.reader = None
+        self.raw = bytearray()        # everything read from the pty
+        self.raw_lock = threading.Lock()
+        self.epos = 0                 # expect() mark in self.raw
+        self.before = ""              # text between the mark and the last expect() match
         self.own_dir = workdir is None
         self.dir = workdir or tempfile.mkdtemp(prefix="tern-%s-" % emu)
         os.makedirs(self.dir, exist_ok=True)
@@ -99,8 +119,12 @@ class Machine:
     def qemu_cmd(self):
         cpu = ["-accel", "kvm", "-cpu", "host"] if self.accel == "kvm" else \
               ["-accel", "tcg", "-cpu", "max"]
-        serial = ["-serial", "mon:stdio"] if self.interactive else \
-                 ["-serial", "file:" + self.serial]
+        if self.interactive:
+            serial = ["-serial", "mon:stdio"]
+        elif self.slave is not None:
+            serial = ["-serial", os.ttyname(self.slave)]
+        else:
+            serial = ["-serial", "file:" + self.serial]
         if self.boot == "mb2":  # the default SeaBIOS boots the GRUB CD
             firmware = []
             disk = ["-cdrom", self.image]
@@ -152,12 +176,83 @@ class Machine:
     # --- running -------------------------------------------------------------
     def start(self):
         open(self.serial, "w").close()
-        cmd = self.qemu_cmd() if self.emu == "qemu" else self.bochs_cmd()
+        com1 = None
+        if self.console == "pty":
+            self.master, self.slave = pty.openpty()
+            tty.setraw(self.slave)
+            com1 = "mode=term, dev=" + os.ttyname(self.slave)
+        cmd = self.qemu_cmd() if self.emu == "qemu" else self.bochs_cmd(com1)
         self.start_time = time.monotonic()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, cwd=self.dir,
                                      start_new_session=True)
+        if self.console == "pty":
+            self.reader = threading.Thread(target=self._pump, daemon=True)
+            self.reader.start()
         return self
+
+    # --- the two-way console (console="pty") ----------------------------------
+    def _pump(self):
+        """Copies the pty to serial.out and self.raw until the machine is closed."""
+        with open(self.serial, "ab") as log:
+            while self.master is not None:
+                try:
+                    r, _, _ = select.select([self.master], [], [], 0.1)
+                    data = os.read(self.master, 65536) if r else b""
+                except (OSError, TypeError, ValueError):
+                    return
+                if data:
+                    with self.raw_lock:
+                        self.raw += data
+                    log.write(data)
+                    log.flush()
+
+    def send(self, data):
+        """Types data (str or bytes) on the console."""
+        if self.master is None:
+            raise RuntimeError("send() needs console='pty'")
+        if isinstance(data, str):
+            data = data.encode()
+        while data:
+            n = os.write(self.master, data)
+            data = data[n:]
+
+    def sendline(self, line):
+        """Types line and Enter (a carriage return, as a terminal sends it)."""
+        self.send(line + "\r")
+
+    def text(self, start=0):
+        """What the console printed from byte start on (Latin-1), carriage returns and
+        escape sequences kept."""
+        with self.raw_lock:
+            return bytes(self.raw[start:]).decode("latin-1")
+
+    def expect(self, pattern, timeout=60):
+        """Waits for a regex in the raw console text after the expect mark; moves the mark
+        past the match and leaves the text before it in self.before. Returns the match."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.raw_lock:
+                raw = bytes(self.raw)
+            # Latin-1 maps each byte to one character: match offsets are byte offsets.
+            text = raw[self.epos:].decode("latin-1")
+            m = rx.search(text)
+            if m:
+                self.before = text[:m.start()]
+                self.epos += m.end()
+                return m
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                why = "exited (rc %s)" % self.proc.returncode if self.proc.poll() is not None \
+                    else "timed out after %ds" % timeout
+                raise EmuTimeout("%s %s waiting for %r; console after the mark:\n%s"
+                                 % (self.emu, why, pattern, text[-3000:]))
+            time.sleep(0.02)
+
+    def mark(self):
+        """Moves the expect mark to the end of what was printed so far."""
+        with self.raw_lock:
+            self.epos = len(self.raw)
 
     def output(self):
         with open(self.serial, "rb") as f:
@@ -216,6 +311,15 @@ class Machine:
             except ProcessLookupError:
                 pass
             self.proc.wait()
+        # The pty goes with the emulator; what it printed stays in serial.out.
+        master, self.master = self.master, None
+        if self.reader:
+            self.reader.join(1)
+            self.reader = None
+        for fd in (master, self.slave):
+            if fd is not None:
+                os.close(fd)
+        self.slave = None
 
     def close(self):
         self.kill()

@@ -5,10 +5,16 @@
 QEMU with KVM where /dev/kvm and VMX exist (nested virtualization), else
 Bochs (which emulates VT-x). QEMU: Ctrl-A x quits. Bochs: Ctrl-A x quits too
 (this script relays the console through a pty).
+
+By default the console is the management shell: `mgmt=mgmt` is added to the
+command line with build/mgmt.elf as module 'mgmt', and, when no modules are
+given, a few test guests to create VMs from (hello, ticker, echo, counter,
+spinner). --no-mgmt boots exactly the command line and modules given.
 """
 import argparse
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -19,6 +25,21 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import emu  # noqa: E402
 
 CTRL_A = b"\x01"
+MGMT_IMAGE = os.path.join(emu.BUILD, "mgmt.elf")
+DEFAULT_GUESTS = ("hello", "ticker", "echo", "counter", "spinner")
+
+
+def with_mgmt(cmdline, mods):
+    """The command line and modules with the management shell added."""
+    if not re.search(r"(^|\s)mgmt=", cmdline):
+        cmdline = ("mgmt=mgmt " + cmdline).strip()
+        if not mods:
+            for g in DEFAULT_GUESTS:
+                path = os.path.join(emu.BUILD, "guests", g + ".elf")
+                if os.path.exists(path):
+                    mods.append((path, g))
+        mods.insert(0, (MGMT_IMAGE, "mgmt"))
+    return cmdline, mods
 
 
 def relay(master, proc):
@@ -60,11 +81,15 @@ def main():
     ap.add_argument("--cmdline", default="")
     ap.add_argument("--module", action="append", default=[],
                     help="PATH[:NAME] of a boot module (repeatable)")
+    ap.add_argument("--no-mgmt", action="store_true",
+                    help="do not add the management shell (mgmt=mgmt and its module)")
     a = ap.parse_args()
     mods = []
     for spec in a.module:
         path, _, name = spec.partition(":")
         mods.append((path, name or os.path.splitext(os.path.basename(path))[0]))
+    if not a.no_mgmt:
+        a.cmdline, mods = with_mgmt(a.cmdline, mods)
 
     kvm = emu.kvm_has_vmx()
     which = a.emu if a.emu != "auto" else ("qemu" if kvm else "bochs")

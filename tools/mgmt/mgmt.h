@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The management guest: a shell on Tern's serial console that creates, runs
+ * and watches VMs through hypercalls. Declarations shared by its files; the
+ * pure parts (lineedit, parse, imgcheck) have their own headers.
+ */
+#ifndef TERN_MGMT_MGMT_H
+#define TERN_MGMT_MGMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tests/guests/guest.h"
+#include "tools/mgmt/hc.h"
+
+#define MGMT_VERSION "1.0"
+#define MGMT_PROMPT  "tern> "
+#define MGMT_HZ      100u /* console and log polls per second of guest time */
+#define MGMT_MAX_VMS 64u  /* VMs a listing shows */
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define KEY_CTRL_C       0x03u
+#define KEY_CTRL_BRACKET 0x1du /* console escape, as in telnet and virsh */
+
+/* What the shell was started with (main.c). */
+struct mgmt_env {
+	const struct tern_module_dir *mods; /* NULL if the hand-off was missing or bad */
+	uint32_t self_id;
+	uint64_t tsc_khz;
+};
+extern struct mgmt_env mgmt;
+
+/* --- con.c: the serial console and guest time ------------------------------ */
+void con_write(const char *s, size_t n);
+/* Prints s turning each "\n" into "\r\n". */
+void con_puts(const char *s);
+void con_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Moves typed bytes from the UART to the input queue. */
+void con_poll(void);
+/* The next typed byte, or -1. */
+int con_getc(void);
+/* If byte c was typed, drops the input up to and including it and returns true. */
+bool con_take(uint8_t c);
+/* Starts the periodic tick (MGMT_HZ) on the local APIC timer. */
+void tick_init(void);
+/* Sleeps until the next tick. */
+void tick_wait(void);
+uint64_t tsc_now(void);
+uint64_t tsc_to_us(uint64_t ticks);
+uint64_t us_to_tsc(uint64_t us);
+
+/* --- common.c: errors, VM lookup, names ------------------------------------ */
+const char *hc_strerror(int64_t r);
+/* Prints "error: " and the formatted message, then a newline. */
+void err_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints an error, then the usage line of verb. Returns -1. */
+int usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* HOST_INFO; prints why on failure. */
+bool host_info(struct tern_host_info *hi);
+/* The VM ids, oldest first (at most max); -1 after printing why. */
+int vm_ids(uint32_t *ids, uint32_t max);
+/* VM by name or id; prints "error: no vm named ..." and returns false if none. */
+bool vm_find(const char *arg, struct tern_vm_info *info);
+const char *vm_state_name(uint32_t state);
+const char *vcpu_state_name(uint32_t state);
+const char *exit_reason_name(uint32_t reason);
+/* The boot module of that name, or NULL. */
+const struct tern_module *module_find(const char *name);
+
+/* --- image.c ------------------------------------------------------------- */
+/* Loads mod into the CREATED VM and sets vCPU 0's start state. 0, or -1 with why. */
+int image_load(uint32_t vm, const struct tern_module *mod, uint64_t mem_size,
+	       uint32_t nr_vcpus, char *why, size_t whylen);
+
+/* --- verbs ---------------------------------------------------------------- */
+struct verb {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+	const char *summary;
+	const char *help; /* more lines, or NULL */
+};
+void shell_exec(char *line);
+const struct verb *verb_find(const char *name);
+
+int cmd_help(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+int cmd_create(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_destroy(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_vcpu_list(int argc, char **argv);
+int cmd_vcpu_pin(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+int cmd_console(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+
+#endif
