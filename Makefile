@@ -54,6 +54,11 @@ ISO := $(BUILD)/tern.iso
 BOOTCFG := $(BUILD)/tern.cfg
 CMDLINE ?=
 MODULES :=
+# What build/esp.img, tern.iso and tern-usb.img boot on their own (a USB
+# stick on a real machine): the management shell with a few guest images.
+IMAGE_CMDLINE ?= mgmt=mgmt
+IMAGE_MODULES ?= $(BUILD)/mgmt.elf:mgmt $(foreach g,hello ticker echo counter spinner,$(BUILD)/guests/$(g).elf)
+IMAGE_MODULE_FILES := $(foreach m,$(IMAGE_MODULES),$(firstword $(subst :, ,$(m))))
 
 .PHONY: all deps run test unit integration bench usb lint clean help
 all: $(KERNEL) $(LOADER) $(ESP) $(ISO) $(BUILD)/tern-usb.img
@@ -113,17 +118,17 @@ $(LOADER): $(BUILD)/loader.so
 
 $(BOOTCFG): tools/mkbootcfg.sh FORCE
 	@mkdir -p $(BUILD)
-	@tools/mkbootcfg.sh "$(CMDLINE)" $(MODULES) > $@.tmp
+	@tools/mkbootcfg.sh "$(IMAGE_CMDLINE)" $(IMAGE_MODULES) > $@.tmp
 	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
 
-$(ESP): $(KERNEL) $(LOADER) $(BOOTCFG) $(MODULES) tools/mkesp.sh
+$(ESP): $(KERNEL) $(LOADER) $(BOOTCFG) $(IMAGE_MODULE_FILES) tools/mkesp.sh
 	$(call SAY,ESP     $@)
-	$(Q)tools/mkesp.sh $@ $(LOADER) $(KERNEL) $(BOOTCFG) $(MODULES)
+	$(Q)tools/mkesp.sh $@ $(LOADER) $(KERNEL) $(BOOTCFG) $(IMAGE_MODULES)
 
-# $(BOOTCFG) changes whenever CMDLINE or MODULES do.
-$(ISO): $(KERNEL) $(BOOTCFG) $(MODULES) tools/mkiso.sh
+# $(BOOTCFG) changes whenever IMAGE_CMDLINE or IMAGE_MODULES do.
+$(ISO): $(KERNEL) $(BOOTCFG) $(IMAGE_MODULE_FILES) tools/mkiso.sh
 	$(call SAY,ISO     $@)
-	$(Q)tools/mkiso.sh $@ $(KERNEL) "$(CMDLINE)" $(MODULES)
+	$(Q)tools/mkiso.sh $@ $(KERNEL) "$(IMAGE_CMDLINE)" $(IMAGE_MODULES)
 
 usb: $(BUILD)/tern-usb.img
 $(BUILD)/tern-usb.img: $(ESP) tools/mkusb.sh

@@ -195,8 +195,8 @@ static int64_t hc_vm_create(struct vm *caller, const uint64_t *a)
 	vm->persistent = true;
 	for (uint32_t i = 0; i < c.nr_vcpus; i++)
 		vm->pin[i] = c.cpus[i];
-	pr_info("vm %s: created (id %u, %lu KiB, %u vCPUs)", vm->name, vm->id,
-		(unsigned long)(vm->mem_size >> 10), vm->nr_vcpus);
+	pr_info("vm %s: created (id %u, %lu KiB, %u vCPU%s)", vm->name, vm->id,
+		(unsigned long)(vm->mem_size >> 10), vm->nr_vcpus, vm->nr_vcpus == 1 ? "" : "s");
 	return vm->id;
 }
 
@@ -290,7 +290,8 @@ static int64_t hc_vm_start(struct vm *caller, const uint64_t *a)
 	if (!vm->vcpus[0]->has_state)
 		return -(int64_t)TERN_EINVAL;
 	cpu = vm_start(vm);
-	pr_info("vm %s: started (%u vCPUs, vcpu0 on cpu%d)", vm->name, vm->nr_vcpus, cpu);
+	pr_info("vm %s: started (%u vCPU%s, vcpu0 on cpu%d)", vm->name, vm->nr_vcpus,
+		vm->nr_vcpus == 1 ? "" : "s", cpu);
 	return 0;
 }
 
