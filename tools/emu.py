@@ -79,6 +79,11 @@ class Machine:
     reader thread appends everything the machine prints to serial.out (so
     wait_for, lines and tail work as before) and to a buffer that expect()
     searches byte-exactly (prompts have no newline); send() types.
+
+    Why not pexpect here: the reader must drain the pty all the time (a full
+    pty blocks the emulator's serial writes, and with it the guest), and the
+    tests search the whole transcript again from an earlier mark, where
+    pexpect's consuming buffer has already dropped what it matched.
     """
 
     def __init__(self, emu="qemu", cpus=2, mem=256, model="corei7_skylake_x",

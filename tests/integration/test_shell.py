@@ -15,7 +15,7 @@ import emu
 BOOT = 120      # Bochs + GRUB: the shell's prompt comes after about 6 s
 CMD = 60        # one command, typed and answered
 PROMPT = "tern> "
-GUESTS = ("hello", "echo", "ticker", "counter", "spinner")
+GUESTS = ("hello", "echo", "ticker", "counter", "spinner", "bad_wild", "bad_triple")
 # What the hypervisor logs while typing goes on is printed above the prompt:
 # erase the line, the log lines, then the prompt and what was typed, again.
 ERASE = "\r\x1b[K"
@@ -230,6 +230,36 @@ def test_real_mode_and_bad_images(sh):
     sh.error("create badelf", "image 'badelf' cannot run in 16384 KiB: "
              "ELF program headers outside the file")
     assert list(sh.vms()) == ["mgmt", "realmode"]   # refused before any VM was made
+    sh.cleanup()
+    assert sh.free_bytes() == sh.start_free
+
+
+def test_faulting_guests_are_stopped_and_the_rest_go_on(sh):
+    # A ticking guest runs on while two guests fault; the shell reports the stops
+    # as log lines, keeps their reasons, and frees them on destroy.
+    assert re.fullmatch(r"created vm \d+ 'tk' \(4 MiB, 1 vCPU\)\nstarted vm \d+ 'tk'\n",
+                        sh.run("create ticker --name tk --mem 4M --start"))
+    before = sh.console_bytes("tk")
+    for image in ("bad_wild", "bad_triple"):
+        out = sh.run("create %s --mem 4M --start" % image)
+        assert re.fullmatch(r"created vm \d+ '%s' \(4 MiB, 1 vCPU\)\nstarted vm \d+ '%s'\n"
+                            % (image, image), out), out
+    for _ in range(100):
+        vms = sh.vms()
+        if vms["bad_wild"]["state"] == vms["bad_triple"]["state"] == "stopped":
+            break
+    assert vms["bad_wild"]["state"] == vms["bad_triple"]["state"] == "stopped", vms
+    assert vms["tk"]["state"] == "running"
+    assert re.search(r"stop reason: +EPT violation: instruction fetch at GPA 0xbeef0000",
+                     sh.info("bad_wild"))
+    assert re.search(r"stop reason: +triple fault at RIP 0x[0-9a-f]+", sh.info("bad_triple"))
+    log = sh.run("log 40")
+    assert re.search(r"ERROR: vm bad_wild: stopped: EPT violation", log), log
+    assert re.search(r"ERROR: vm bad_triple: stopped: triple fault", log), log
+    for _ in range(100):   # the ticker still ticks
+        if sh.console_bytes("tk") > before + 200:
+            break
+    assert sh.console_bytes("tk") > before + 200
     sh.cleanup()
     assert sh.free_bytes() == sh.start_free
 
