@@ -220,13 +220,7 @@ uint32_t vm_count(void)
 
 static const struct mem_extent *find_extent(const struct vm *vm, uint64_t gpa)
 {
-	for (uint32_t i = 0; i < vm->nr_extents; i++) {
-		const struct mem_extent *e = &vm->extents[i];
-
-		if (gpa >= e->gpa && gpa - e->gpa < e->size)
-			return e;
-	}
-	return NULL;
+	return extent_find(vm->extents, vm->nr_extents, gpa);
 }
 
 void *vm_guest_ptr(struct vm *vm, uint64_t gpa, size_t len)
@@ -240,21 +234,7 @@ void *vm_guest_ptr(struct vm *vm, uint64_t gpa, size_t len)
 
 bool vm_range_ok(struct vm *vm, uint64_t gpa, uint64_t len, bool write)
 {
-	if (gpa + len < gpa)
-		return false; /* wraps around */
-	while (len) {
-		const struct mem_extent *e = find_extent(vm, gpa);
-		uint64_t in;
-
-		if (!e || (write && (e->flags & EXT_RO)))
-			return false;
-		in = e->size - (gpa - e->gpa);
-		if (in >= len)
-			return true;
-		gpa += in;
-		len -= in;
-	}
-	return true;
+	return extent_range_ok(vm->extents, vm->nr_extents, gpa, len, write);
 }
 
 int vm_read_guest(struct vm *vm, uint64_t gpa, void *dst, size_t len)

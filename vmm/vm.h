@@ -9,6 +9,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/spinlock.h"
 #include "vmm/abi.h"
+#include "vmm/extent.h"
 #include "vmm/vcpu.h"
 #include "vmm/vuart.h"
 
@@ -26,14 +27,7 @@ enum vm_state {
 	VM_FINISHED = TERN_VM_FINISHED,
 };
 
-#define EXT_RO       0x1u /* mapped read-only */
-#define EXT_BORROWED 0x2u /* not the VM's: boot modules shown to the management guest */
 
-/* A physically contiguous piece of guest memory. */
-struct mem_extent {
-	uint64_t gpa, hpa, size;
-	uint32_t flags; /* EXT_* */
-};
 
 struct vm {
 	uint32_t id;
