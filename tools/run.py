@@ -62,10 +62,22 @@ def relay(master, proc):
                 data = os.read(stdin, 1024)
                 if not data:
                     break
-                if escape and data[:1] in (b"x", b"X"):
+                out, quit_ = bytearray(), False
+                for b in data:  # Ctrl-A x quits; Ctrl-A Ctrl-A sends one Ctrl-A
+                    if escape:
+                        escape = False
+                        if b in b"xX":
+                            quit_ = True
+                            break
+                        out.append(b)
+                    elif b == CTRL_A[0]:
+                        escape = True
+                    else:
+                        out.append(b)
+                if out:
+                    os.write(master, bytes(out))
+                if quit_:
                     break
-                escape = data.endswith(CTRL_A)
-                os.write(master, data.replace(CTRL_A, b""))
     finally:
         if old:
             termios.tcsetattr(stdin, termios.TCSADRAIN, old)
