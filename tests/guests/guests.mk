@@ -57,7 +57,8 @@ $(GUEST_OUT)/smp.elf: $(GUEST_EXTRA_OBJS_smp)
 
 # The hypercall fuzzer: checks by call, VM life cycles, report, CPL 3, and its asm.
 GUEST_EXTRA_OBJS_hcfuzz := $(GUEST_OBJ)/hcfuzz_cases.o $(GUEST_OBJ)/hcfuzz_vm.o \
-	$(GUEST_OBJ)/hcfuzz_report.o $(GUEST_OBJ)/hcfuzz_user.o $(GUEST_OBJ)/hcfuzz_asm.o
+	$(GUEST_OBJ)/hcfuzz_report.o $(GUEST_OBJ)/hcfuzz_user.o $(GUEST_OBJ)/hcfuzz_asm.o \
+	$(GUEST_OBJ)/hcfuzz_random.o
 $(GUEST_OUT)/hcfuzz.elf: $(GUEST_EXTRA_OBJS_hcfuzz)
 
 $(GUEST_OBJ)/kernel/%.o: kernel/%.c

@@ -435,6 +435,7 @@ void guest_main(uint64_t memsize, uint64_t vcpu_or_dir, uint64_t vm_id, uint64_t
 	else
 		refused_checks(vm_id);
 	hf_user_checks();
+	hf_random_phase();
 	round_trips();
 	still_alive();
 	if (hf.mgmt)

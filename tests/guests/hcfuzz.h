@@ -96,6 +96,9 @@ void hf_vc_init(struct tern_vm_create *vc, const char *name, uint64_t mem, uint3
 /* hcfuzz_report.c: the other VMs and the log's refusals, as lines. */
 void hf_report_others(void);
 
+/* hcfuzz_random.c: thousands of random calls; every result documented, nothing disturbed. */
+void hf_random_phase(void);
+
 /* hcfuzz_user.c: the same calls from CPL 3. */
 void hf_user_checks(void);
 

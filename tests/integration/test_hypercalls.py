@@ -39,6 +39,8 @@ def test_hcfuzz_as_the_management_guest(machine):
     checks, failed = int(summary.group(1)), int(summary.group(2))
     assert failed == 0 and checks > 1000, summary.group(0)
     assert re.search(r"(?m)^hcfuzz: round trip VERSION \d+ ticks, VM_INFO \d+ ticks$", out)
+    # 4,000 random calls: every result documented, the VMs they made all destroyed.
+    assert re.search(r"(?m)^hcfuzz: random: 4000 calls \(seed 0x[0-9a-f]+\), 0 failed checks$", out)
     # While it ran, the others went on: the ticker ticking, the ordinary hcfuzz refused.
     tick = re.search(r"(?m)^hcfuzz: vm tick \(id \d+\): RUNNING, \d+ console bytes, 0 refused "
                      r"calls, last line 'ticker: tick (\d+)'$", out)
@@ -70,6 +72,8 @@ def test_hcfuzz_as_an_ordinary_guest(machine):
     assert len(summary) == 1 and summary[0].group(2) == "0" and int(summary[0].group(1)) > 50, lines
     assert lines[-1] == "hcfuzz: done", lines
     assert any(re.fullmatch(r"hcfuzz: round trip VERSION \d+ ticks, refused \d+ ticks", l)
+               for l in lines), lines
+    assert any(re.fullmatch(r"hcfuzz: random: 4000 calls \(seed 0x[0-9a-f]+\), 0 failed checks", l)
                for l in lines), lines
     # The first refusal is logged, once; the guest goes on to its end.
     refused = re.findall(r"vm fz: hypercall (\w+) refused: (.*)", out)
