@@ -295,36 +295,30 @@ static int64_t hc_vm_start(struct vm *caller, const uint64_t *a)
 	return 0;
 }
 
-static int64_t hc_vm_pause(struct vm *caller, const uint64_t *a)
+/* PAUSE, RESUME, STOP: a transition the VM's state may refuse (-ESTATE). */
+static int64_t transition(struct vm *caller, uint64_t id, bool (*op)(struct vm *vm))
 {
 	struct vm *vm;
-	int64_t err = target(caller, a[0], &vm);
+	int64_t err = target(caller, id, &vm);
 
 	if (err)
 		return err;
-	return vm_pause(vm) ? 0 : -(int64_t)TERN_ESTATE;
+	return op(vm) ? 0 : -(int64_t)TERN_ESTATE;
+}
+
+static int64_t hc_vm_pause(struct vm *caller, const uint64_t *a)
+{
+	return transition(caller, a[0], vm_pause);
 }
 
 static int64_t hc_vm_resume(struct vm *caller, const uint64_t *a)
 {
-	struct vm *vm;
-	int64_t err = target(caller, a[0], &vm);
-
-	if (err)
-		return err;
-	return vm_resume(vm) ? 0 : -(int64_t)TERN_ESTATE;
+	return transition(caller, a[0], vm_resume);
 }
 
 static int64_t hc_vm_stop(struct vm *caller, const uint64_t *a)
 {
-	struct vm *vm;
-	int64_t err = target(caller, a[0], &vm);
-
-	if (err)
-		return err;
-	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
-		return -(int64_t)TERN_ESTATE;
-	return vm_stop_by_operator(vm) ? 0 : -(int64_t)TERN_ESTATE;
+	return transition(caller, a[0], vm_stop_by_operator);
 }
 
 static int64_t hc_vm_destroy(struct vm *caller, const uint64_t *a)

@@ -1,33 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Guest image loader (see loader.h). Images are untrusted: every header field is checked. */
 #include "vmm/loader.h"
+#include "vmm/elf.h"
 #include "arch/paging.h"
 #include "kernel/errno.h"
 #include "kernel/fmt.h"
 #include "kernel/string.h"
 #include "kernel/pmm.h"
 
-/* ELF64 (System V gABI), only what the loader reads. */
-struct elf64_ehdr {
-	uint8_t ident[16];
-	uint16_t type, machine;
-	uint32_t version;
-	uint64_t entry, phoff, shoff;
-	uint32_t flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-struct elf64_phdr {
-	uint32_t type, flags;
-	uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-_Static_assert(sizeof(struct elf64_ehdr) == 64, "ELF64 header");
-_Static_assert(sizeof(struct elf64_phdr) == 56, "ELF64 program header");
-
-#define ELF_MAGIC     0x464c457fu
-#define ELFCLASS64    2
-#define ET_EXEC       2
-#define EM_X86_64     62
-#define PT_LOAD       1
 #define STACK_RESERVE 0x10000ull
 
 static int fail(char *err, size_t errlen, int code, const char *msg)
@@ -67,7 +47,7 @@ static int load_elf(struct vm *vm, const uint8_t *img, size_t len, char *err, si
 	if (len < sizeof(eh))
 		return fail(err, errlen, -EINVAL, "ELF header truncated");
 	memcpy(&eh, img, sizeof(eh));
-	if (eh.ident[4] != ELFCLASS64 || eh.type != ET_EXEC || eh.machine != EM_X86_64 ||
+	if (eh.ident[EI_CLASS] != ELFCLASS64 || eh.type != ET_EXEC || eh.machine != EM_X86_64 ||
 	    eh.phentsize != sizeof(struct elf64_phdr) || eh.phoff > len ||
 	    (uint64_t)eh.phnum * sizeof(struct elf64_phdr) > len - eh.phoff)
 		return fail(err, errlen, -EINVAL, "not an x86_64 ELF executable with sane program headers");

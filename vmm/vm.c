@@ -312,13 +312,17 @@ static void management_gone(struct vm *vm)
 	       vm->name, vm->state == VM_STOPPED ? vm->stop_reason : "every vCPU halted");
 }
 
-/* Move to STOPPED unless already there or FINISHED; true when this call did it. */
-static bool stop_state(struct vm *vm, const char *fmt, va_list ap)
+/*
+ * Move to STOPPED from RUNNING or PAUSED (a fault may also stop a VM still
+ * CREATED: a vCPU set up then); true when this call did it.
+ */
+static bool stop_state(struct vm *vm, bool from_created, const char *fmt, va_list ap)
 {
 	bool did = false;
 
 	spin_lock(&vm->lock);
-	if (vm->state != VM_STOPPED && vm->state != VM_FINISHED) {
+	if (vm->state == VM_RUNNING || vm->state == VM_PAUSED ||
+	    (from_created && vm->state == VM_CREATED)) {
 		fmt_vsnprintf(vm->stop_reason, sizeof(vm->stop_reason), fmt, ap);
 		vm->state = VM_STOPPED;
 		did = true;
@@ -333,7 +337,7 @@ void vm_stop(struct vm *vm, const char *fmt, ...)
 	bool did;
 
 	va_start(ap, fmt);
-	did = stop_state(vm, fmt, ap);
+	did = stop_state(vm, true, fmt, ap);
 	va_end(ap);
 	if (!did)
 		return;
@@ -343,24 +347,24 @@ void vm_stop(struct vm *vm, const char *fmt, ...)
 	kick_vcpus(vm);
 }
 
-static void stop_operator(struct vm *vm, const char *fmt, ...)
+static bool stop_operator(struct vm *vm, const char *fmt, ...)
 {
 	va_list ap;
 	bool did;
 
 	va_start(ap, fmt);
-	did = stop_state(vm, fmt, ap);
+	did = stop_state(vm, false, fmt, ap);
 	va_end(ap);
 	if (did) {
 		pr_info("vm %s: stopped by the operator", vm->name);
 		kick_vcpus(vm);
 	}
+	return did;
 }
 
 bool vm_stop_by_operator(struct vm *vm)
 {
-	stop_operator(vm, "stopped by the operator");
-	return vm->state == VM_STOPPED;
+	return stop_operator(vm, "stopped by the operator");
 }
 
 /* Make each CPU holding one of vm's vCPUs look at its run queue (no wake-up). */

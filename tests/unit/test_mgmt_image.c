@@ -9,50 +9,38 @@
 #include <string.h>
 
 #include "tools/mgmt/imgcheck.h"
+#include "vmm/elf.h"
 
 #define MiB (1ull << 20)
-
-struct ehdr {
-	uint8_t ident[16];
-	uint16_t type, machine;
-	uint32_t version;
-	uint64_t entry, phoff, shoff;
-	uint32_t flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-struct phdr {
-	uint32_t type, flags;
-	uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
 
 /* An ELF like the test guests: one PT_LOAD at 1 MiB, a NOTE before it, 4 KiB of file. */
 static uint8_t img[8192];
 
-static struct ehdr *eh(void)
+static struct elf64_ehdr *eh(void)
 {
-	return (struct ehdr *)img;
+	return (struct elf64_ehdr *)img;
 }
 
-static struct phdr *ph(int i)
+static struct elf64_phdr *ph(int i)
 {
-	return (struct phdr *)(img + 64 + i * 56);
+	return (struct elf64_phdr *)(img + 64 + i * 56);
 }
 
 static int setup(void **state)
 {
 	memset(img, 0, sizeof(img));
 	memcpy(img, "\177ELF", 4);
-	eh()->ident[4] = 2;
-	eh()->ident[5] = 1;
-	eh()->type = 2;
-	eh()->machine = 62;
+	eh()->ident[EI_CLASS] = ELFCLASS64;
+	eh()->ident[5] = 1; /* little-endian */
+	eh()->type = ET_EXEC;
+	eh()->machine = EM_X86_64;
 	eh()->entry = 0x100000;
 	eh()->phoff = 64;
 	eh()->phentsize = 56;
 	eh()->phnum = 2;
-	ph(0)->type = 4; /* PT_NOTE: skipped */
+	ph(0)->type = PT_NOTE; /* skipped */
 	ph(0)->paddr = 0;
-	*ph(1) = (struct phdr){ .type = 1, .offset = 0x1000, .paddr = 0x100000,
+	*ph(1) = (struct elf64_phdr){ .type = PT_LOAD, .offset = 0x1000, .paddr = 0x100000,
 				.filesz = 0x800, .memsz = 0x3000 };
 	return 0;
 }

@@ -10,18 +10,8 @@
 
 #include <stdint.h>
 
+#include "tests/guests/guest.h" /* vmcall4 */
 #include "vmm/abi.h"
-
-static inline int64_t hc4(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
-{
-	uint64_t rax = nr;
-
-	__asm__ volatile("vmcall"
-			 : "+a"(rax)
-			 : "D"(a1), "S"(a2), "d"(a3), "c"(a4)
-			 : "memory");
-	return (int64_t)rax;
-}
 
 static inline uint64_t hc_ptr(const void *p)
 {
@@ -30,64 +20,64 @@ static inline uint64_t hc_ptr(const void *p)
 
 static inline int64_t hc_version(void)
 {
-	return hc4(TERN_HC_VERSION, 0, 0, 0, 0);
+	return vmcall4(TERN_HC_VERSION, 0, 0, 0, 0);
 }
 
 static inline int64_t hc_host_info(struct tern_host_info *hi)
 {
-	return hc4(TERN_HC_HOST_INFO, hc_ptr(hi), sizeof(*hi), 0, 0);
+	return vmcall4(TERN_HC_HOST_INFO, hc_ptr(hi), sizeof(*hi), 0, 0);
 }
 
 static inline int64_t hc_vm_create(const struct tern_vm_create *args)
 {
-	return hc4(TERN_HC_VM_CREATE, hc_ptr(args), 0, 0, 0);
+	return vmcall4(TERN_HC_VM_CREATE, hc_ptr(args), 0, 0, 0);
 }
 
 static inline int64_t hc_vm_write(uint32_t vm, uint64_t dst, const void *src, uint64_t len)
 {
-	return hc4(TERN_HC_VM_WRITE, vm, dst, hc_ptr(src), len);
+	return vmcall4(TERN_HC_VM_WRITE, vm, dst, hc_ptr(src), len);
 }
 
 static inline int64_t hc_vcpu_set_state(uint32_t vm, uint32_t vcpu,
 					const struct tern_vcpu_state *st)
 {
-	return hc4(TERN_HC_VCPU_SET_STATE, vm, vcpu, hc_ptr(st), 0);
+	return vmcall4(TERN_HC_VCPU_SET_STATE, vm, vcpu, hc_ptr(st), 0);
 }
 
 /* START, PAUSE, RESUME, STOP and DESTROY take the VM id only. */
 static inline int64_t hc_vm_op(uint64_t nr, uint32_t vm)
 {
-	return hc4(nr, vm, 0, 0, 0);
+	return vmcall4(nr, vm, 0, 0, 0);
 }
 
 static inline int64_t hc_vm_list(uint32_t *ids, uint32_t max)
 {
-	return hc4(TERN_HC_VM_LIST, hc_ptr(ids), max, 0, 0);
+	return vmcall4(TERN_HC_VM_LIST, hc_ptr(ids), max, 0, 0);
 }
 
 static inline int64_t hc_vm_info(uint32_t vm, struct tern_vm_info *info)
 {
-	return hc4(TERN_HC_VM_INFO, vm, hc_ptr(info), sizeof(*info), 0);
+	return vmcall4(TERN_HC_VM_INFO, vm, hc_ptr(info), sizeof(*info), 0);
 }
 
 static inline int64_t hc_vcpu_move(uint32_t vm, uint32_t vcpu, uint32_t cpu, uint32_t flags)
 {
-	return hc4(TERN_HC_VCPU_MOVE, vm, vcpu, cpu, flags);
+	return vmcall4(TERN_HC_VCPU_MOVE, vm, vcpu, cpu, flags);
 }
 
 static inline int64_t hc_console_read(struct tern_stream *st)
 {
-	return hc4(TERN_HC_CONSOLE_READ, hc_ptr(st), 0, 0, 0);
+	return vmcall4(TERN_HC_CONSOLE_READ, hc_ptr(st), 0, 0, 0);
 }
 
 static inline int64_t hc_console_write(uint32_t vm, const void *buf, uint64_t len)
 {
-	return hc4(TERN_HC_CONSOLE_WRITE, vm, hc_ptr(buf), len, 0);
+	return vmcall4(TERN_HC_CONSOLE_WRITE, vm, hc_ptr(buf), len, 0);
 }
 
 static inline int64_t hc_log_read(struct tern_stream *st)
 {
-	return hc4(TERN_HC_LOG_READ, hc_ptr(st), 0, 0, 0);
+	return vmcall4(TERN_HC_LOG_READ, hc_ptr(st), 0, 0, 0);
 }
 
 #endif

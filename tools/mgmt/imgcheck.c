@@ -3,29 +3,7 @@
 #include "tools/mgmt/imgcheck.h"
 
 #include "kernel/string.h"
-
-/* ELF64 (System V gABI), only what is read. */
-struct elf64_ehdr {
-	uint8_t ident[16];
-	uint16_t type, machine;
-	uint32_t version;
-	uint64_t entry, phoff, shoff;
-	uint32_t flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-struct elf64_phdr {
-	uint32_t type, flags;
-	uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-_Static_assert(sizeof(struct elf64_ehdr) == 64, "ELF64 header");
-_Static_assert(sizeof(struct elf64_phdr) == 56, "ELF64 program header");
-
-#define ELF_MAGIC  0x464c457fu /* "\177ELF" */
-#define EI_CLASS   4
-#define ELFCLASS64 2
-#define ET_EXEC    2
-#define EM_X86_64  62
-#define PT_LOAD    1
+#include "vmm/elf.h"
 
 /* Page-table entry bits (SDM Vol. 3A, 4.5, Table 4-15 and 4-17). */
 #define PTE_P  0x1ull
