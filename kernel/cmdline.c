@@ -321,16 +321,32 @@ static bool vm_field(struct boot_vm_spec *vm, const char *f, size_t len, const c
 	return false;
 }
 
-static bool parse_vm(const char *val, struct boot_options *opts, const char **why)
+/* NAME[,image=MODULE][,mem=SIZE][,cpu=N][,vcpus=N] into vm (defaults: image NAME, 16M, 1 vCPU). */
+static bool parse_vm_spec(const char *val, struct boot_vm_spec *vm, const char **why)
 {
-	struct boot_vm_spec vm = { .mem = 16ull << 20, .cpu = -1, .vcpus = 1 };
 	const char *p = val, *comma = strchr(p, ',');
 	size_t nlen = comma ? (size_t)(comma - p) : strlen(p);
 
+	*vm = (struct boot_vm_spec){ .mem = 16ull << 20, .cpu = -1, .vcpus = 1 };
 	if (!valid_vm_name(p, nlen))
 		return false;
-	memcpy(vm.name, p, nlen);
-	memcpy(vm.image, p, nlen);
+	memcpy(vm->name, p, nlen);
+	memcpy(vm->image, p, nlen);
+	while (comma) {
+		p = comma + 1;
+		comma = strchr(p, ',');
+		if (!vm_field(vm, p, comma ? (size_t)(comma - p) : strlen(p), why))
+			return false;
+	}
+	return true;
+}
+
+static bool parse_vm(const char *val, struct boot_options *opts, const char **why)
+{
+	struct boot_vm_spec vm;
+
+	if (!parse_vm_spec(val, &vm, why))
+		return false;
 	for (uint32_t i = 0; i < opts->nr_vms; i++)
 		if (!strcmp(opts->vms[i].name, vm.name)) {
 			*why = "a VM name not used before";
@@ -340,12 +356,6 @@ static bool parse_vm(const char *val, struct boot_options *opts, const char **wh
 		*why = "at most 16 vm= options";
 		return false;
 	}
-	while (comma) {
-		p = comma + 1;
-		comma = strchr(p, ',');
-		if (!vm_field(&vm, p, comma ? (size_t)(comma - p) : strlen(p), why))
-			return false;
-	}
 	opts->vms[opts->nr_vms++] = vm;
 	return true;
 }
@@ -353,23 +363,13 @@ static bool parse_vm(const char *val, struct boot_options *opts, const char **wh
 /* mgmt=IMAGE[,mem=SIZE][,cpu=N]: the VM is named after its image; one vCPU. */
 static bool parse_mgmt(const char *val, struct boot_options *opts, const char **why)
 {
-	struct boot_vm_spec vm = { .mem = 16ull << 20, .cpu = -1, .vcpus = 1 };
-	const char *p = val, *comma = strchr(p, ',');
-	size_t nlen = comma ? (size_t)(comma - p) : strlen(p);
+	struct boot_vm_spec vm;
 
-	if (!valid_vm_name(p, nlen))
+	if (!parse_vm_spec(val, &vm, why))
 		return false;
-	memcpy(vm.name, p, nlen);
-	memcpy(vm.image, p, nlen);
-	while (comma) {
-		p = comma + 1;
-		comma = strchr(p, ',');
-		if (!vm_field(&vm, p, comma ? (size_t)(comma - p) : strlen(p), why))
-			return false;
-		if (vm.vcpus != 1) {
-			*why = "one vCPU: the management guest has no vcpus= field";
-			return false;
-		}
+	if (vm.vcpus != 1 || strcmp(vm.image, vm.name)) {
+		*why = "IMAGE[,mem=SIZE][,cpu=N]: one vCPU, named after its image";
+		return false;
 	}
 	opts->mgmt = vm;
 	opts->has_mgmt = true;

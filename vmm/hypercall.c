@@ -200,19 +200,28 @@ static int64_t hc_vm_create(struct vm *caller, const uint64_t *a)
 	return vm->id;
 }
 
-static int64_t hc_vm_write(struct vm *caller, const uint64_t *a)
+/* A target VM and bytes of the caller to give it: ENOENT, EPERM, E2BIG, EFAULT in that order. */
+static int64_t decode_source(struct vm *caller, uint64_t id, uint64_t src, uint64_t len,
+			     struct vm **vm)
 {
-	uint64_t dst = a[1], src = a[2], len = a[3];
-	struct vm *vm;
-	int64_t err = target(caller, a[0], &vm);
-	char buf[BOUNCE];
+	int64_t err = target(caller, id, vm);
 
 	if (err)
 		return err;
 	if (len > TERN_IO_MAX)
 		return -(int64_t)TERN_E2BIG;
-	if (!vm_range_ok(caller, src, len, false))
-		return -(int64_t)TERN_EFAULT;
+	return vm_range_ok(caller, src, len, false) ? 0 : -(int64_t)TERN_EFAULT;
+}
+
+static int64_t hc_vm_write(struct vm *caller, const uint64_t *a)
+{
+	uint64_t dst = a[1], src = a[2], len = a[3];
+	struct vm *vm;
+	int64_t err = decode_source(caller, a[0], src, len, &vm);
+	char buf[BOUNCE];
+
+	if (err)
+		return err;
 	if (dst >= vm->mem_size || len > vm->mem_size - dst)
 		return -(int64_t)TERN_ERANGE;
 	if (vm->state != VM_CREATED && vm->state != VM_PAUSED)
@@ -507,15 +516,11 @@ static int64_t hc_console_write(struct vm *caller, const uint64_t *a)
 {
 	uint64_t src = a[1], len = a[2], done = 0;
 	struct vm *vm;
-	int64_t err = target(caller, a[0], &vm);
+	int64_t err = decode_source(caller, a[0], src, len, &vm);
 	char buf[BOUNCE];
 
 	if (err)
 		return err;
-	if (len > TERN_IO_MAX)
-		return -(int64_t)TERN_E2BIG;
-	if (!vm_range_ok(caller, src, len, false))
-		return -(int64_t)TERN_EFAULT;
 	while (done < len) {
 		uint64_t want = len - done < BOUNCE ? len - done : BOUNCE;
 		size_t n;

@@ -40,14 +40,27 @@ section .text
 
 ; void hf_vmcall_regs(void): every GPR but RSP from hf_regs_in, VMCALL, every
 ; GPR to hf_regs_out. RIP-relative loads and stores need no free register.
-global hf_vmcall_regs
-hf_vmcall_regs:
+; The System V callee-saved registers, kept across each routine below.
+%macro PUSH_CALLEE_SAVED 0
 	push rbx
 	push rbp
 	push r12
 	push r13
 	push r14
 	push r15
+%endmacro
+%macro POP_CALLEE_SAVED 0
+	pop r15
+	pop r14
+	pop r13
+	pop r12
+	pop rbp
+	pop rbx
+%endmacro
+
+global hf_vmcall_regs
+hf_vmcall_regs:
+	PUSH_CALLEE_SAVED
 	LOAD rax, R_RAX
 	LOAD rbx, R_RBX
 	LOAD rcx, R_RCX
@@ -79,12 +92,7 @@ hf_vmcall_regs:
 	SAVE r13, R_R13
 	SAVE r14, R_R14
 	SAVE r15, R_R15
-	pop r15
-	pop r14
-	pop r13
-	pop r12
-	pop rbp
-	pop rbx
+	POP_CALLEE_SAVED
 	ret
 
 ; int64_t hf_user_vmcall(uint64_t nr, uint64_t user_rsp): drops to CPL 3
@@ -95,12 +103,7 @@ global hf_user_vmcall
 global hf_user_insn
 global hf_user_back
 hf_user_vmcall:
-	push rbx
-	push rbp
-	push r12
-	push r13
-	push r14
-	push r15
+	PUSH_CALLEE_SAVED
 	mov [hf_user_krsp], rsp
 	push HF_USER_DS			; SS
 	push rsi			; RSP
@@ -119,12 +122,7 @@ hf_user_insn:
 	ud2
 hf_user_back:
 	mov rsp, [hf_user_krsp]
-	pop r15
-	pop r14
-	pop r13
-	pop r12
-	pop rbp
-	pop rbx
+	POP_CALLEE_SAVED
 	ret
 
 section .bss

@@ -85,6 +85,15 @@ class Shell:
         return {r[1]: dict(id=int(r[0]), state=r[2], mem=r[3], vcpus=int(r[4]), cpus=r[5],
                            time=float(r[6])) for r in rows}
 
+    def wait_states(self, **want):
+        """Polls list (bounded: 100 times) until each named VM is in its state; returns the
+        last list."""
+        for _ in range(100):
+            vms = self.vms()
+            if all(vms[n]["state"] == st for n, st in want.items()):
+                return vms
+        raise AssertionError("VMs not in the states %r after 100 lists: %r" % (want, vms))
+
     def info(self, vm=None):
         return self.run("info" + (" " + vm if vm else ""))
 
@@ -185,11 +194,7 @@ def test_lifecycle_of_three_vms(sh):
         "started vm %d 'hello-2'\n" % vms["hello-2"]["id"]
     assert sh.run("start tk") == "started vm %d 'tk'\n" % vms["tk"]["id"]
     # hello prints its lines and halts: finished. The ticker goes on.
-    for _ in range(100):
-        vms = sh.vms()
-        if vms["hello"]["state"] == vms["hello-2"]["state"] == "finished":
-            break
-    assert vms["hello"]["state"] == vms["hello-2"]["state"] == "finished", vms
+    vms = sh.wait_states(**{"hello": "finished", "hello-2": "finished"})
     assert vms["tk"]["state"] == "running"
     assert sh.console_bytes("hello") == len("hello: start\n") + 5 * len(
         "hello: vm %d line 1 of 5\n" % vms["hello"]["id"]) + len("hello: done\n")
@@ -216,10 +221,7 @@ def test_real_mode_and_bad_images(sh):
     out = sh.run("create realmode --mem 2M")
     assert re.fullmatch(r"created vm (\d+) 'realmode' \(2 MiB, 1 vCPU\)\n", out), out
     assert re.fullmatch(r"started vm \d+ 'realmode'\n", sh.run("start realmode"))
-    for _ in range(100):
-        if sh.vms()["realmode"]["state"] == "finished":
-            break
-    assert sh.vms()["realmode"]["state"] == "finished"
+    sh.wait_states(realmode="finished")
     m = sh.m
     sh.type("console realmode --all")
     m.send("\r")
@@ -244,11 +246,7 @@ def test_faulting_guests_are_stopped_and_the_rest_go_on(sh):
         out = sh.run("create %s --mem 4M --start" % image)
         assert re.fullmatch(r"created vm \d+ '%s' \(4 MiB, 1 vCPU\)\nstarted vm \d+ '%s'\n"
                             % (image, image), out), out
-    for _ in range(100):
-        vms = sh.vms()
-        if vms["bad_wild"]["state"] == vms["bad_triple"]["state"] == "stopped":
-            break
-    assert vms["bad_wild"]["state"] == vms["bad_triple"]["state"] == "stopped", vms
+    vms = sh.wait_states(bad_wild="stopped", bad_triple="stopped")
     assert vms["tk"]["state"] == "running"
     assert re.search(r"stop reason: +EPT violation: instruction fetch at GPA 0xbeef0000",
                      sh.info("bad_wild"))

@@ -303,7 +303,9 @@ static void test_mgmt(void **state)
 	assert_int_equal(opts.reserve, 16u << 20);
 	assert_int_equal(opts.nr_vms, 0);
 	expect_error("mgmt=shell,vcpus=2",
-		     "cmdline: bad value 'shell,vcpus=2' for mgmt= (expected one vCPU: the management guest has no vcpus= field)");
+		     "cmdline: bad value 'shell,vcpus=2' for mgmt= (expected IMAGE[,mem=SIZE][,cpu=N]: one vCPU, named after its image)");
+	expect_error("mgmt=shell,image=other",
+		     "cmdline: bad value 'shell,image=other' for mgmt= (expected IMAGE[,mem=SIZE][,cpu=N]: one vCPU, named after its image)");
 	expect_error("reserve=lots",
 		     "cmdline: bad value 'lots' for reserve= (expected SIZE of free memory kept from VM creation, e.g. 8M)");
 }
