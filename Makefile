@@ -179,7 +179,7 @@ unit: $(UNIT_BINS)
 	if [ $$fail -ne 0 ]; then echo "unit tests FAILED"; exit 1; fi
 
 integration: all
-	$(PYTHON) -m pytest -v tests/integration $(PYTEST_ARGS)
+	TERN_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -v tests/integration $(PYTEST_ARGS)
 
 test: deps
 	$(MAKE) all

@@ -18,7 +18,8 @@ import time
 import tty
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.path.join(ROOT, "build")
+# TERN_BUILD: another build directory (make BUILD=...), e.g. for parallel work.
+BUILD = os.path.abspath(os.environ.get("TERN_BUILD", os.path.join(ROOT, "build")))
 OVMF_BOCHS = "/usr/share/ovmf/OVMF.fd"
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
