@@ -15,7 +15,11 @@ void console_drain(void);
 /*
  * From now on log lines are queued and sent as the UART has room: a
  * 115200-baud line takes ~9 ms, which must not stall a CPU with its
- * interrupts off. console_poll() sends what fits without waiting.
+ * interrupts off. console_poll() sends what fits without waiting. A line is
+ * queued whole or not at all: guests' console lines (LOG_GUEST) only while
+ * the queue is less than half full, dropped and counted otherwise (a note
+ * says how many once it has drained); the hypervisor's own lines always go
+ * in, waiting for the UART in the rare case the queue is full.
  */
 void console_set_async(bool on);
 void console_poll(void);

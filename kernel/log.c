@@ -16,12 +16,13 @@
 static struct spinlock log_lock = SPINLOCK_INIT("log");
 static char ring[LOG_RING_SIZE];
 static uint64_t ring_head; /* total bytes ever written */
-static log_sink_fn sink, raw_sink;
+static log_line_fn sink;
+static log_sink_fn raw_sink;
 static int level = LOG_LEVEL_INFO;
 static uint64_t (*clock_us)(void);
 static volatile bool lock_busted;
 
-void log_set_sink(log_sink_fn line, log_sink_fn raw)
+void log_set_sink(log_line_fn line, log_sink_fn raw)
 {
 	sink = line;
 	raw_sink = raw;
@@ -73,8 +74,8 @@ void log_write(int lvl, const char *fmt, ...)
 	irq = irq_save();
 	held = lock();
 	ring_put(line, (size_t)n);
-	if (sink && lvl <= level)
-		sink(line, (size_t)n);
+	if (sink && (lvl & ~LOG_GUEST) <= level)
+		sink(line, (size_t)n, lvl & LOG_GUEST);
 	unlock(held);
 	irq_restore(irq);
 }

@@ -7,14 +7,24 @@
 #ifndef TERN_KERNEL_LOG_H
 #define TERN_KERNEL_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "kernel/cmdline.h" /* LOG_LEVEL_* */
 
+/*
+ * OR'd into log_write's level: a line of a guest's console (vmm/vuart.c),
+ * which the sink may drop whole when the console is busy. Every other line
+ * is the hypervisor's own and is never dropped.
+ */
+#define LOG_GUEST 0x100
+
 typedef void (*log_sink_fn)(const char *s, size_t n);
+/* One whole log line, "\n" included; guest: it was logged with LOG_GUEST. */
+typedef void (*log_line_fn)(const char *s, size_t n, bool guest);
 
 /* line: each log line (may queue); raw: panic-path text (must not queue). */
-void log_set_sink(log_sink_fn line, log_sink_fn raw);
+void log_set_sink(log_line_fn line, log_sink_fn raw);
 void log_set_level(int level);
 /* Microseconds since boot for the line prefix; NULL until a clock exists. */
 void log_set_clock(uint64_t (*now_us)(void));

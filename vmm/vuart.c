@@ -5,6 +5,7 @@
 #include "kernel/console.h"
 #include "kernel/log.h"
 #include "kernel/string.h"
+#include "drivers/tsc.h"
 
 #define REG_DATA 0 /* RBR/THR, DLL with DLAB */
 #define REG_IER  1 /* DLM with DLAB */
@@ -18,6 +19,21 @@
 #define IIR_NO_INTERRUPT 0x01
 #define LSR_DR        0x01
 #define LSR_THRE_TEMT 0x60
+
+/*
+ * The host-log rate limit of each VM, a token bucket in bytes as the console
+ * prints them. A burst lets a guest's start-up messages through whole; the
+ * steady rate, about a third of a 115200-baud line (11.5 KB/s), passes a
+ * guest logging a short line at 100 Hz. More than two VMs at their limit
+ * fill the line: kernel/console.c then drops guest lines whole and keeps the
+ * hypervisor's own. A VM that ran the bucket dry is let through
+ * again only once a second's worth fits, so what it shows comes in runs of
+ * whole lines with one note between them, not a note a line.
+ */
+#define LOG_RATE   4096u /* bytes a second */
+#define LOG_BURST  8192u /* half the console queue's room for guest lines */
+#define LOG_RESUME LOG_RATE /* free room that ends a run of dropping */
+#define LOG_PREFIX 20u   /* "[    5.123456] [" "] " "\r\n" around the name and text */
 
 void vuart_init(struct vuart *u, const char *owner, int sink)
 {
@@ -33,21 +49,60 @@ bool vuart_claims(uint16_t port)
 	return port >= VUART_BASE && port < VUART_BASE + VUART_PORTS;
 }
 
+/* Logs what the rate limit dropped since the last note, if anything. */
+static void log_dropped(struct vuart *u)
+{
+	if (!u->log_drop_lines)
+		return;
+	pr_warn("vm %s: console rate limit: dropped %lu lines (%lu bytes)", u->owner,
+		(unsigned long)u->log_drop_lines, (unsigned long)u->log_drop_bytes);
+	u->log_drop_lines = u->log_drop_bytes = 0;
+}
+
+/* Whether the bucket takes a line of len bytes now (GCRA: the bucket as a time). */
+static bool log_admit(struct vuart *u, uint32_t len)
+{
+	uint64_t now = rdtsc(), per_byte = tsc_khz * 1000 / LOG_RATE;
+	uint64_t used = u->log_tat > now ? u->log_tat - now : 0;
+	uint64_t cost = (len + strlen(u->owner) + LOG_PREFIX) * per_byte;
+
+	if (u->log_muted && used > (LOG_BURST - LOG_RESUME) * per_byte)
+		return false;
+	if (used + cost > LOG_BURST * per_byte) {
+		u->log_muted = true;
+		return false;
+	}
+	u->log_muted = false;
+	u->log_tat = now + used + cost;
+	return true;
+}
+
+/* The line buffer as one log line, if the VM's rate limit lets it through. */
+static void line_end(struct vuart *u)
+{
+	if (log_admit(u, u->len)) {
+		log_dropped(u);
+		log_write(LOG_LEVEL_INFO | LOG_GUEST, "[%s]%s%.*s", u->owner, u->len ? " " : "",
+			  (int)u->len, u->line);
+	} else {
+		u->log_drop_lines++;
+		u->log_drop_bytes += u->len;
+	}
+	u->len = 0;
+}
+
 void vuart_flush(struct vuart *u)
 {
-	if (!u->len)
-		return;
-	pr_info("[%s] %.*s", u->owner, (int)u->len, u->line);
-	u->len = 0;
+	if (u->len)
+		line_end(u);
+	log_dropped(u);
 }
 
 /* One byte to the log's line buffer. */
 static void line_put(struct vuart *u, char c)
 {
 	if (c == '\n') {
-		if (!u->len)
-			pr_info("[%s]", u->owner);
-		vuart_flush(u);
+		line_end(u);
 		return;
 	}
 	if (c == '\r')
@@ -55,7 +110,7 @@ static void line_put(struct vuart *u, char c)
 	/* Keep the host console clean: show control bytes as '.'. */
 	u->line[u->len++] = (c < 0x20 || c == 0x7f) && c != '\t' ? '.' : c;
 	if (u->len == VUART_LINE_MAX)
-		vuart_flush(u);
+		line_end(u);
 }
 
 static void put(struct vuart *u, char c)

@@ -4,6 +4,10 @@
  * management guest reads (TERN_HC_CONSOLE_READ) and, depending on the sink,
  * also printed to the host log as "[vm] line" or sent to the serial console
  * as is (the management guest's UART). Input comes from a receive FIFO.
+ *
+ * Lines to the host log pass a per-VM token bucket (vuart.c): a flooding VM
+ * loses whole lines there, counted and reported in one log line when it is
+ * let through again and when it ends; its ring still gets every byte.
  */
 #ifndef TERN_VMM_VUART_H
 #define TERN_VMM_VUART_H
@@ -37,6 +41,10 @@ struct vuart {
 	uint32_t rx_head, rx_tail;
 	uint8_t rx[VUART_RX_SIZE];
 	uint64_t first_out_tsc;
+	/* The host-log rate limit (VUART_TO_LOG): the TSC at which the bucket has drained. */
+	uint64_t log_tat;
+	uint64_t log_drop_lines, log_drop_bytes; /* not logged since the last note */
+	bool log_muted; /* dropping until the bucket has room for a run of lines again */
 };
 
 void vuart_init(struct vuart *u, const char *owner, int sink);
@@ -44,7 +52,7 @@ bool vuart_claims(uint16_t port);
 /* size is 1 for every 16550 register; wider accesses touch consecutive ports. */
 uint32_t vuart_read(struct vuart *u, uint16_t port);
 void vuart_write(struct vuart *u, uint16_t port, uint8_t val);
-/* Emit a partial line (VM going away). */
+/* Emit a partial line and what the rate limit dropped (VM going away). */
 void vuart_flush(struct vuart *u);
 /* Copy output from *pos on; *lost gets the bytes already overwritten. Returns bytes copied. */
 size_t vuart_out_read(struct vuart *u, uint64_t *pos, uint64_t *lost, char *buf, size_t n);
