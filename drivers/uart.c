@@ -2,7 +2,9 @@
 /* 16550 UART driver (register names from the TI/NS 16550 data sheet). */
 #include "drivers/uart.h"
 #include "arch/x86.h"
+#include "drivers/tsc.h"
 #include "kernel/errno.h"
+#include "kernel/log.h"
 
 #define UART_RBR 0 /* receive buffer (read) */
 #define UART_THR 0 /* transmit holding (write) */
@@ -20,11 +22,16 @@
 #define FCR_ENABLE_CLEAR 0x07
 #define MCR_DTR_RTS_OUT2 0x0b
 #define LSR_DR   0x01 /* data ready */
+#define LSR_OE   0x02 /* overrun error: a received byte was lost; reading LSR clears it */
 #define LSR_THRE 0x20 /* transmit holding register empty */
 #define LSR_TEMT 0x40 /* transmitter empty */
 
 /* Bounded waits: a missing or wedged UART must not hang the hypervisor. */
 #define UART_SPIN_MAX 1000000u
+#define OVERRUN_REPORT_US 1000000u /* at most one overrun line a second */
+
+/* Receive overruns seen in any LSR read (each read clears the bit), and how many were logged. */
+static uint64_t overruns, overruns_logged, overrun_logged_us;
 
 static uint8_t rd(const struct uart *u, unsigned int reg)
 {
@@ -39,6 +46,38 @@ static void wr(const struct uart *u, unsigned int reg, uint8_t v)
 		*(volatile uint8_t *)(u->base + ((uint64_t)reg << u->reg_shift)) = v;
 	else
 		outb((uint16_t)(u->base + reg), v);
+}
+
+/* Every LSR read goes through here: it clears OE, so this is the one place to count it. */
+static uint8_t lsr(const struct uart *u)
+{
+	uint8_t v = rd(u, UART_LSR);
+
+	if (v & LSR_OE)
+		__atomic_add_fetch(&overruns, 1, __ATOMIC_RELAXED);
+	return v;
+}
+
+/*
+ * Logged from the receive path only: the transmit path runs inside the log's
+ * own sink. The first overrun is logged at once, later ones once a second.
+ */
+static void report_overruns(void)
+{
+	uint64_t n = __atomic_load_n(&overruns, __ATOMIC_RELAXED);
+	uint64_t logged = __atomic_load_n(&overruns_logged, __ATOMIC_RELAXED), now;
+
+	if (n == logged)
+		return;
+	now = tsc_now_us();
+	if (logged && now - overrun_logged_us < OVERRUN_REPORT_US)
+		return;
+	if (!__atomic_compare_exchange_n(&overruns_logged, &logged, n, false, __ATOMIC_RELAXED,
+					 __ATOMIC_RELAXED))
+		return; /* another CPU reports it */
+	overrun_logged_us = now;
+	pr_warn("uart: receive overrun: input came faster than it was read and bytes were lost "
+		"(overruns so far: %lu)", (unsigned long)n);
 }
 
 int uart_init(struct uart *u, bool mmio, uint64_t base, uint8_t reg_shift, uint32_t baud)
@@ -74,7 +113,7 @@ void uart_putc(const struct uart *u, char c)
 {
 	if (!u->present)
 		return;
-	for (unsigned int i = 0; i < UART_SPIN_MAX && !(rd(u, UART_LSR) & LSR_THRE); i++)
+	for (unsigned int i = 0; i < UART_SPIN_MAX && !(lsr(u) & LSR_THRE); i++)
 		cpu_relax();
 	wr(u, UART_THR, (uint8_t)c);
 }
@@ -85,7 +124,7 @@ uint32_t uart_tx_room(const struct uart *u)
 {
 	if (!u->present)
 		return 1024; /* nothing to wait for: let the queue drain */
-	return rd(u, UART_LSR) & LSR_THRE ? UART_FIFO_SIZE : 0;
+	return lsr(u) & LSR_THRE ? UART_FIFO_SIZE : 0;
 }
 
 void uart_tx_byte(const struct uart *u, char c, bool wait)
@@ -110,7 +149,13 @@ void uart_write(const struct uart *u, const char *s, unsigned long n)
 
 int uart_getc(const struct uart *u)
 {
-	if (!u->present || !(rd(u, UART_LSR) & LSR_DR))
+	uint8_t status;
+
+	if (!u->present)
+		return -1;
+	status = lsr(u);
+	report_overruns();
+	if (!(status & LSR_DR))
 		return -1;
 	return rd(u, UART_RBR);
 }
@@ -119,6 +164,6 @@ void uart_drain(const struct uart *u)
 {
 	if (!u->present)
 		return;
-	for (unsigned int i = 0; i < UART_SPIN_MAX && !(rd(u, UART_LSR) & LSR_TEMT); i++)
+	for (unsigned int i = 0; i < UART_SPIN_MAX && !(lsr(u) & LSR_TEMT); i++)
 		cpu_relax();
 }

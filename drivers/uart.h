@@ -27,7 +27,7 @@ uint32_t uart_tx_room(const struct uart *u);
 void uart_tx_byte(const struct uart *u, char c, bool wait);
 /* Writes n bytes, turning "\n" into "\r\n". */
 void uart_write(const struct uart *u, const char *s, unsigned long n);
-/* -1 when nothing is waiting. */
+/* -1 when nothing is waiting. Logs receive overruns (LSR OE), at most once a second. */
 int uart_getc(const struct uart *u);
 /* Wait until the transmitter is empty (before power-off). */
 void uart_drain(const struct uart *u);

@@ -7,6 +7,7 @@
  * allocation failure after admission control, and then leaves nothing behind.
  */
 #include "vmm/hypercall.h"
+#include "vmm/loader.h"
 #include "vmm/sched.h"
 #include "arch/vmx.h"
 #include "drivers/tsc.h"
@@ -162,7 +163,8 @@ static int64_t decode_create(struct vm *caller, uint64_t gpa, struct tern_vm_cre
 	if (copy_in(caller, c, gpa, sizeof(*c)))
 		return -(int64_t)TERN_EFAULT;
 	if (!valid_name(c->name) || c->flags || !c->nr_vcpus || c->nr_vcpus > TERN_MAX_VCPUS ||
-	    (c->mem_size & (PAGE_SIZE - 1)) || c->mem_size < TERN_VM_MEM_MIN)
+	    (c->mem_size & (PAGE_SIZE - 1)) || c->mem_size < TERN_VM_MEM_MIN ||
+	    vm_vcpus_refused(c->nr_vcpus))
 		return -(int64_t)TERN_EINVAL;
 	for (uint32_t i = 0; i < c->nr_vcpus; i++)
 		if (c->cpus[i] != TERN_CPU_ANY && !cpu_online(c->cpus[i]))
@@ -187,6 +189,9 @@ static int64_t hc_vm_create(struct vm *caller, const uint64_t *a)
 		if (err == -(int64_t)TERN_ENOMEM)
 			pr_info("vm %.31s: not created: %lu KiB asked, %lu KiB available", c.name,
 				(unsigned long)(c.mem_size >> 10), (unsigned long)(available() >> 10));
+		else if (err == -(int64_t)TERN_EINVAL && vm_vcpus_refused(c.nr_vcpus))
+			pr_info("vm %.31s: not created: %u vCPUs: %s", c.name, c.nr_vcpus,
+				vm_vcpus_refused(c.nr_vcpus));
 		return err;
 	}
 	vm = vm_create(c.name, c.mem_size, c.nr_vcpus, VUART_TO_RING, &e);

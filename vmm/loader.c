@@ -95,6 +95,14 @@ static int load_flat(struct vm *vm, const uint8_t *img, size_t len, char *err, s
 	return 0;
 }
 
+const char *vm_vcpus_refused(uint32_t nr_vcpus)
+{
+	if (nr_vcpus > 1 && !vmx_config.unrestricted)
+		return "more than one vCPU needs unrestricted guest (other vCPUs start in real mode), "
+		       "which this CPU lacks";
+	return NULL;
+}
+
 int vm_load_image(struct vm *vm, const void *img, size_t len, char *err, size_t errlen)
 {
 	uint32_t magic = 0;

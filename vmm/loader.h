@@ -24,4 +24,11 @@
  */
 int vm_load_image(struct vm *vm, const void *img, size_t len, char *err, size_t errlen);
 
+/*
+ * Why a VM of nr_vcpus vCPUs cannot run on this CPU, or NULL. Application
+ * processors start in real mode at their SIPI vector, which needs
+ * unrestricted guest, as real-mode images do: without it, one vCPU only.
+ */
+const char *vm_vcpus_refused(uint32_t nr_vcpus);
+
 #endif

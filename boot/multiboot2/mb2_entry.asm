@@ -30,6 +30,10 @@
 %define PTE_PS      (1 << 7)
 %define CPUID_80000001_EDX_LM (1 << 29)
 %define COM1        0x3f8
+%define UART_LSR    5                 ; line status register (16550 data sheet)
+%define LSR_THRE    (1 << 5)          ; transmit holding register empty
+%define LSR_TEMT    (1 << 6)          ; transmitter (shift register too) empty
+%define UART_SPIN_MAX 1000000         ; a missing or wedged UART must not hang here
 %define DEBUGCON    0xe9              ; Bochs/QEMU debug console
 %define MB2_GDT_CODE 8
 
@@ -144,17 +148,40 @@ mb2_entry32:
 	mov ebx, PHYS(msg_no_lm)
 	jmp mb2_fail32
 
-; ebx = NUL-terminated message (physical); print it raw and stop.
+; Waits until LSR has every bit of %1 set, for at most UART_SPIN_MAX reads.
+; A macro, not a call: GRUB leaves ESP undefined (Multiboot2 spec 3.3).
+; Clobbers AL, ECX, DX.
+%macro wait_lsr 1
+	mov dx, COM1 + UART_LSR
+	mov ecx, UART_SPIN_MAX
+%%poll:
+	in al, dx
+	and al, %1
+	cmp al, %1
+	je %%ready
+	pause
+	dec ecx
+	jnz %%poll
+%%ready:
+%endmacro
+
+; ebx = NUL-terminated message (physical); print it and stop. Each byte waits
+; for room in the transmitter, and the halt for the last byte to leave it:
+; written blind, the UART drops all but the first few bytes.
 mb2_fail32:
-	mov dx, COM1
 .next:
 	mov al, [ebx]
 	test al, al
-	jz .stop
+	jz .drain
+	wait_lsr LSR_THRE
+	mov al, [ebx]
+	mov dx, COM1
 	out dx, al
 	out DEBUGCON, al
 	inc ebx
 	jmp .next
+.drain:
+	wait_lsr LSR_TEMT
 .stop:
 	cli
 	hlt

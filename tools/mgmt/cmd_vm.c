@@ -118,6 +118,12 @@ static void create_failed(int64_t r, const struct tern_vm_create *args)
 		err_printf("insufficient memory: asked %s MiB, %s MiB free", asked, avail);
 	} else if (r == -(int64_t)TERN_EEXIST) {
 		err_printf("a vm named '%s' exists already", args->name);
+	} else if (r == -(int64_t)TERN_EINVAL && args->nr_vcpus > 1 && host_info(&hi) &&
+		   !(hi.features & TERN_FEAT_UNRESTRICTED)) {
+		/* The hypervisor's reason (docs/hypercalls.md, VM_CREATE). */
+		err_printf("cannot create vm '%s' with %u vCPUs: this CPU lacks unrestricted guest, "
+			   "which more than one vCPU needs (the others start in real mode); "
+			   "use --vcpus 1", args->name, args->nr_vcpus);
 	} else {
 		err_printf("cannot create vm '%s': %s", args->name, hc_strerror(r));
 	}
