@@ -150,8 +150,9 @@ run: deps all
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. -DTERN_HOST_TEST \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS := fmt cmdline memmap pmm acpi bootcfg ept vmx_ctls placement decode vmcs_check \
-	mgmt_parse mgmt_lineedit mgmt_image extent
+	mgmt_parse mgmt_lineedit mgmt_image extent xstate
 unit_srcs_extent := vmm/extent.c
+unit_srcs_xstate :=
 unit_srcs_mgmt_parse := tools/mgmt/parse.c kernel/fmt.c
 unit_srcs_mgmt_lineedit := tools/mgmt/lineedit.c
 unit_srcs_mgmt_image := tools/mgmt/imgcheck.c

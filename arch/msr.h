@@ -52,5 +52,6 @@
 #define MSR_IA32_FS_BASE            0xc0000100u
 #define MSR_IA32_GS_BASE            0xc0000101u
 #define MSR_IA32_KERNEL_GS_BASE     0xc0000102u
+#define MSR_IA32_TSC_AUX            0xc0000103u
 
 #endif

@@ -38,22 +38,33 @@ static bool on_stack(const struct pcpu *c, uint64_t addr)
 	return addr >= (uint64_t)boot_stack_bottom && addr + 16 <= (uint64_t)boot_stack_top;
 }
 
-void backtrace_print(uint64_t rbp)
+unsigned int backtrace_collect(uint64_t rbp, uint64_t *ret, unsigned int max)
 {
 	struct pcpu *c = this_cpu_or_null();
+	unsigned int n = 0;
 
-	log_raw("backtrace (resolve with: addr2line -f -e build/tern.elf ADDR):\n");
-	for (int depth = 0; depth < 32 && rbp && !(rbp & 7) && on_stack(c, rbp); depth++) {
-		uint64_t ret = ((uint64_t *)rbp)[1];
+	while (n < max && rbp && !(rbp & 7) && on_stack(c, rbp)) {
+		uint64_t r = ((uint64_t *)rbp)[1];
 		uint64_t next = ((uint64_t *)rbp)[0];
 
-		if (!ret)
+		if (!r)
 			break;
-		log_raw("  #%d 0x%016lx\n", depth, ret);
+		ret[n++] = r;
 		if (next <= rbp)
 			break;
 		rbp = next;
 	}
+	return n;
+}
+
+void backtrace_print(uint64_t rbp)
+{
+	uint64_t ret[32];
+	unsigned int n = backtrace_collect(rbp, ret, 32);
+
+	log_raw("backtrace (resolve with: addr2line -f -e build/tern.elf ADDR):\n");
+	for (unsigned int i = 0; i < n; i++)
+		log_raw("  #%u 0x%016lx\n", i, ret[i]);
 }
 
 static void dump_exception(const struct trap_frame *tf)
@@ -95,10 +106,15 @@ static void handle_exception(struct trap_frame *tf)
 
 void trap_dispatch(struct trap_frame *tf)
 {
+	struct pcpu *c;
+
 	if (tf->vector < VEC_FIRST_IRQ) {
 		handle_exception(tf);
 		return;
 	}
+	c = this_cpu_or_null();
+	if (c)
+		c->nr_irqs++; /* the watchdog's sign that interrupts still arrive */
 	if (irq_handlers[tf->vector])
 		irq_handlers[tf->vector](tf);
 	else if (tf->vector != VEC_SPURIOUS)

@@ -22,5 +22,7 @@ void irq_register(uint8_t vector, irq_handler_fn fn);
 
 /* Print a frame-pointer backtrace starting at rbp (bounded by the stack). */
 void backtrace_print(uint64_t rbp);
+/* The return addresses of that backtrace, at most max; safe in an NMI handler. */
+unsigned int backtrace_collect(uint64_t rbp, uint64_t *ret, unsigned int max);
 
 #endif

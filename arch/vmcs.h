@@ -288,6 +288,12 @@
 #define INTR_INFO_DELIVER_CODE              BIT(11)
 #define INTR_INFO_VALID                     BIT(31)
 
+/* Guest interruptibility state (25.4.2, table 25-3) */
+#define GUEST_INTR_STI_BLOCKING             BIT(0)
+#define GUEST_INTR_MOV_SS_BLOCKING          BIT(1)
+#define GUEST_INTR_SMI_BLOCKING             BIT(2)
+#define GUEST_INTR_NMI_BLOCKING             BIT(3)
+
 /* Guest activity states (25.4.2) */
 #define GUEST_ACTIVITY_ACTIVE               0u
 #define GUEST_ACTIVITY_HLT                  1u

@@ -74,17 +74,18 @@ int vmx_config_init(void)
 {
 	struct vmx_config *c = &vmx_config;
 	const struct vmx_cap *cap = &pcpus[0]->vmx;
+	uint64_t proc_cap = ctl_msr(MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED_CTLS);
 	int err = 0;
 
 	err |= compute("pin-based",
 		       ctl_msr(MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED_CTLS),
 		       PIN_BASED_EXT_INTR_EXITING | PIN_BASED_NMI_EXITING |
-			       PIN_BASED_VMX_PREEMPTION_TIMER, 0, &c->pin);
-	err |= compute("processor-based",
-		       ctl_msr(MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED_CTLS),
+			       PIN_BASED_VMX_PREEMPTION_TIMER, PIN_BASED_VIRTUAL_NMIS, &c->pin);
+	err |= compute("processor-based", proc_cap,
 		       CPU_BASED_HLT_EXITING | CPU_BASED_UNCOND_IO_EXITING | CPU_BASED_USE_MSR_BITMAPS |
 			       CPU_BASED_ACTIVATE_SECONDARY,
-		       CPU_BASED_MWAIT_EXITING | CPU_BASED_MONITOR_EXITING | CPU_BASED_USE_TPR_SHADOW,
+		       CPU_BASED_MWAIT_EXITING | CPU_BASED_MONITOR_EXITING | CPU_BASED_USE_TPR_SHADOW |
+			       CPU_BASED_RDPMC_EXITING,
 		       &c->proc);
 	err |= compute("secondary", rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2), SECONDARY_ENABLE_EPT,
 		       SECONDARY_ENABLE_VPID | SECONDARY_UNRESTRICTED_GUEST | SECONDARY_ENABLE_RDTSCP |
@@ -92,23 +93,43 @@ int vmx_config_init(void)
 			       SECONDARY_VIRT_APIC_ACCESSES | SECONDARY_APIC_REGISTER_VIRT,
 		       &c->proc2);
 	err |= compute("VM-exit", ctl_msr(MSR_IA32_VMX_EXIT_CTLS, MSR_IA32_VMX_TRUE_EXIT_CTLS),
-		       VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER,
-		       VM_EXIT_SAVE_IA32_PAT | VM_EXIT_LOAD_IA32_PAT, &c->exit);
+		       VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER |
+			       VM_EXIT_SAVE_IA32_PAT | VM_EXIT_LOAD_IA32_PAT, 0, &c->exit);
+	/* PAT is switched by the VMCS, never shared with the host: every CPU with EPT has it. */
 	err |= compute("VM-entry", ctl_msr(MSR_IA32_VMX_ENTRY_CTLS, MSR_IA32_VMX_TRUE_ENTRY_CTLS),
-		       VM_ENTRY_LOAD_IA32_EFER, VM_ENTRY_LOAD_IA32_PAT, &c->entry);
+		       VM_ENTRY_LOAD_IA32_EFER | VM_ENTRY_LOAD_IA32_PAT, 0, &c->entry);
 	if (err)
 		return -ENOTSUP;
+	/*
+	 * CR8 is the task priority (SDM vol. 3A 11.8.6): a guest must never
+	 * reach the physical APIC's, or it could stop every VM on its CPU. The
+	 * TPR shadow keeps MOV to/from CR8 in the virtual-APIC page (the
+	 * vlapic's register page) without an exit, and the TPR threshold brings
+	 * a TPR-below-threshold exit when a lowered priority lets a pending
+	 * interrupt in (vcpu_deliver_events). So it is used wherever the CPU
+	 * has it, with APIC-register virtualization or not; without it every
+	 * CR8 access exits and is emulated (vmm/cr.c).
+	 */
+	c->tpr_shadow = c->proc & CPU_BASED_USE_TPR_SHADOW;
+	if (!c->tpr_shadow && compute("processor-based (no TPR shadow)", proc_cap,
+				      c->proc | CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING,
+				      0, &c->proc))
+		return -ENOTSUP;
+	/* Guests get NMIs only with virtual NMIs: else the CPU cannot tell when their handler ends (25.3). */
+	c->vnmi = c->pin & PIN_BASED_VIRTUAL_NMIS;
+	c->nmi_window = c->vnmi && ((proc_cap >> 32) & CPU_BASED_NMI_WINDOW_EXITING);
 	c->vpid = c->proc2 & SECONDARY_ENABLE_VPID && cap->invvpid;
 	if (!c->vpid)
 		c->proc2 &= ~(uint32_t)SECONDARY_ENABLE_VPID;
 	c->unrestricted = c->proc2 & SECONDARY_UNRESTRICTED_GUEST;
-	c->apicv = (c->proc & CPU_BASED_USE_TPR_SHADOW) && (c->proc2 & SECONDARY_VIRT_APIC_ACCESSES) &&
+	c->apicv = c->tpr_shadow && (c->proc2 & SECONDARY_VIRT_APIC_ACCESSES) &&
 		   (c->proc2 & SECONDARY_APIC_REGISTER_VIRT);
 	if (!c->apicv) {
-		/* All or nothing: without register virtualization xAPIC MMIO is not offered. */
-		c->proc &= ~(uint32_t)CPU_BASED_USE_TPR_SHADOW;
+		/* All or nothing: without register virtualization xAPIC MMIO is emulated (vmm/apicv.c). */
 		c->proc2 &= ~(uint32_t)(SECONDARY_VIRT_APIC_ACCESSES | SECONDARY_APIC_REGISTER_VIRT);
 	}
+	pr_info("vmx: guest CR8 %s; guest NMIs %s", c->tpr_shadow ? "in the TPR shadow" : "by CR8 exits",
+		c->nmi_window ? "virtual, with NMI-window exits" : c->vnmi ? "virtual" : "not offered");
 	c->ept_ad = cap->ept_ad;
 	c->preempt_shift = cap->preemption_timer_shift;
 	c->cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);

@@ -25,6 +25,9 @@ struct vmx_config {
 	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	bool vpid, unrestricted, ept_ad;
 	bool apicv; /* TPR shadow + virtualized APIC accesses + APIC-register virtualization */
+	bool tpr_shadow; /* CR8 goes to the virtual-APIC page; else CR8 accesses exit */
+	bool vnmi;       /* virtual NMIs: guests get NMIs, blocking tracked by the CPU */
+	bool nmi_window; /* NMI-window exiting may be turned on */
 	uint8_t preempt_shift;
 };
 

@@ -19,14 +19,31 @@
 #define CR0_CD  BIT(30)
 #define CR0_PG  BIT(31)
 
+#define CR4_VME        BIT(0)
+#define CR4_PVI        BIT(1)
+#define CR4_TSD        BIT(2)
+#define CR4_DE         BIT(3)
+#define CR4_PSE        BIT(4)
 #define CR4_PAE        BIT(5)
+#define CR4_MCE        BIT(6)
 #define CR4_PGE        BIT(7)
+#define CR4_PCE        BIT(8)
 #define CR4_OSFXSR     BIT(9)
 #define CR4_OSXMMEXCPT BIT(10)
+#define CR4_UMIP       BIT(11)
+#define CR4_LA57       BIT(12)
 #define CR4_VMXE       BIT(13)
 #define CR4_SMXE       BIT(14)
 #define CR4_FSGSBASE   BIT(16)
+#define CR4_PCIDE      BIT(17)
 #define CR4_OSXSAVE    BIT(18)
+#define CR4_KL         BIT(19)
+#define CR4_SMEP       BIT(20)
+#define CR4_SMAP       BIT(21)
+#define CR4_PKE        BIT(22)
+#define CR4_CET        BIT(23)
+#define CR4_PKS        BIT(24)
+#define CR4_UINTR      BIT(25)
 
 #define RFLAGS_CF BIT(0)
 #define RFLAGS_ZF BIT(6)
@@ -109,7 +126,27 @@ DEFINE_CR_ACCESS(0)
 DEFINE_CR_ACCESS(2)
 DEFINE_CR_ACCESS(3)
 DEFINE_CR_ACCESS(4)
+DEFINE_CR_ACCESS(8)
 #undef DEFINE_CR_ACCESS
+
+/* Debug registers: Tern uses none itself; only guests' values pass through (vmm/xregs.c). */
+#define DEFINE_DR_ACCESS(n)                                                  \
+	static inline uint64_t read_dr##n(void)                              \
+	{                                                                    \
+		uint64_t v;                                                  \
+		__asm__ volatile("mov %%db" #n ", %0" : "=r"(v));            \
+		return v;                                                    \
+	}                                                                    \
+	static inline void write_dr##n(uint64_t v)                           \
+	{                                                                    \
+		__asm__ volatile("mov %0, %%db" #n : : "r"(v));              \
+	}
+DEFINE_DR_ACCESS(0)
+DEFINE_DR_ACCESS(1)
+DEFINE_DR_ACCESS(2)
+DEFINE_DR_ACCESS(3)
+DEFINE_DR_ACCESS(6)
+#undef DEFINE_DR_ACCESS
 
 static inline uint64_t read_rflags(void)
 {

@@ -51,7 +51,7 @@ static const char *const loglevel_names[] = { "error", "warn", "info", "debug" }
 static const char *const action_names[] = { "halt", "poweroff", "reboot" };
 /* Indexed by enum crash_kind. */
 static const char *const crash_names[] = {
-	"none", "de", "ud", "gp", "pf", "bp", "stack", "panic",
+	"none", "de", "ud", "gp", "pf", "bp", "stack", "panic", "stall", "tpr",
 };
 /* Indexed by enum apic_mode_opt. */
 static const char *const apic_names[] = { "auto", "xapic", "x2apic" };
@@ -386,7 +386,7 @@ static const struct cmdline_option cmdline_options[] = {
 	{ "loglevel", parse_loglevel, "error, warn, info, debug or 0..3" },
 	{ "after_boot", parse_after_boot, "halt, poweroff or reboot" },
 	{ "panic", parse_panic, "halt, poweroff or reboot" },
-	{ "crash", parse_crash, "none, de, ud, gp, pf, bp, stack or panic" },
+	{ "crash", parse_crash, "none, de, ud, gp, pf, bp, stack, panic, stall or tpr" },
 	{ "maxcpus", parse_maxcpus, "a number from 1 to 256" },
 	{ "apic", parse_apic, "auto, xapic or x2apic" },
 	{ "timeslice", parse_timeslice, "milliseconds from 1 to 1000" },

@@ -29,6 +29,8 @@ enum crash_kind {
 	CRASH_BP, /* int3 */
 	CRASH_STACK, /* stack overflow into the guard page: #DF on its IST stack */
 	CRASH_PANIC, /* panic() itself */
+	CRASH_STALL, /* once VMs run, the last CPU spins 3 s with interrupts off (watchdog test) */
+	CRASH_TPR,   /* once VMs run, the last CPU raises its task priority to 15 (watchdog test) */
 };
 
 enum apic_mode_opt { APIC_OPT_AUTO = 0, APIC_OPT_XAPIC, APIC_OPT_X2APIC };

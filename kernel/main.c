@@ -3,6 +3,7 @@
 #include "kernel/kernel.h"
 #include "kernel/console.h"
 #include "kernel/log.h"
+#include "arch/xstate.h"
 #include "kernel/memmap.h"
 #include "kernel/mm.h"
 #include "kernel/panic.h"
@@ -172,7 +173,7 @@ static bool vmx_report(void)
 		bsp->fc_locked_by_tern ? "; IA32_FEATURE_CONTROL set and locked by Tern" : "");
 	pr_info("vmx: features: %s", feat);
 	if (!bsp->unrestricted_guest)
-		pr_warn("vmx: no unrestricted guest: real-mode guests cannot run on this CPU");
+		pr_warn("vmx: no unrestricted guest: real-mode guests and VMs with more than one vCPU cannot run on this CPU");
 	if (!bsp->preemption_timer)
 		pr_warn("vmx: no VMX preemption timer: vCPU time slices cannot be enforced");
 	return ready == online;
@@ -196,6 +197,8 @@ __attribute__((noinline)) static void crash_test(enum crash_kind kind)
 	case CRASH_BP: __asm__ volatile("int3"); break;
 	case CRASH_STACK: crash_test(kind); zero++; break;
 	case CRASH_PANIC: panic("crash=panic requested on the command line");
+	case CRASH_STALL: /* later, on a CPU running VMs: vmm/sched.c */
+	case CRASH_TPR:
 	case CRASH_NONE: break;
 	}
 }
@@ -207,6 +210,7 @@ static void vmm_cpu_start(void)
 {
 	struct pcpu *c = this_cpu();
 
+	xstate_cpu_init();
 	if (vmx_cpu_on() || sched_init_cpu()) {
 		pr_err("vmx: cpu%u cannot run guests (VMXON or run queue failed); parked", c->id);
 		__atomic_fetch_add(&vmm_cpus_ready, 1, __ATOMIC_RELEASE);
@@ -226,7 +230,7 @@ __attribute__((noreturn)) static void vmm_start(void)
 	uint32_t online = pcpu_online_count();
 	uint64_t deadline;
 
-	if (vmx_config_init() || msr_bitmap_init() || apicv_init())
+	if (vmx_config_init() || xstate_config_init() || msr_bitmap_init() || apicv_init())
 		panic("vmx: cannot configure VMX on this CPU");
 	vmm_cpu_start();
 	console_set_async(true);
@@ -259,7 +263,7 @@ static void kernel_main_stack(void *arg)
 	smp_boot((uint64_t)arg);
 	vmx_ok = vmx_report();
 	mm_print_stats("after boot");
-	if (boot_opts.crash)
+	if (boot_opts.crash && boot_opts.crash != CRASH_STALL && boot_opts.crash != CRASH_TPR)
 		crash_test(boot_opts.crash);
 	if (!vmx_ok) {
 		log_raw("Tern cannot run on this machine because %s.\n",

@@ -6,6 +6,7 @@
 #include "kernel/panic.h"
 #include "kernel/spinlock.h"
 #include "kernel/string.h"
+#include "kernel/watchdog.h"
 #include "kernel/fmt.h"
 
 #define LOW_LIMIT 0x100000ull /* below 1 MiB: firmware areas and the SMP trampoline */
@@ -52,6 +53,24 @@ void mm_init(const struct boot_mem_region *map, size_t n)
 	mm_print_stats("boot");
 }
 
+/*
+ * Zero freshly allocated pages 8 bytes a store, 2 MiB at a time, telling the
+ * watchdog between pieces: a large VM's memory takes long enough to look
+ * like a stalled CPU otherwise.
+ */
+static void zero_pages(void *p, size_t npages)
+{
+	uint64_t words = (uint64_t)npages * (PAGE_SIZE / 8);
+
+	while (words) {
+		uint64_t n = words < (2u << 20) / 8 ? words : (2u << 20) / 8;
+
+		words -= n;
+		__asm__ volatile("rep stosq" : "+D"(p), "+c"(n) : "a"(0ull) : "memory");
+		watchdog_touch();
+	}
+}
+
 static uint64_t alloc(size_t npages, size_t align, uint64_t max_phys, enum pmm_owner owner)
 {
 	bool irq = spin_lock_irqsave(&mm_lock);
@@ -59,7 +78,7 @@ static uint64_t alloc(size_t npages, size_t align, uint64_t max_phys, enum pmm_o
 
 	spin_unlock_irqrestore(&mm_lock, irq);
 	if (p)
-		memset(phys_to_virt(p), 0, npages * PAGE_SIZE);
+		zero_pages(phys_to_virt(p), npages);
 	return p;
 }
 

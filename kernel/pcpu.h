@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "arch/desc.h"
 #include "arch/vmx_cap.h"
+#include "kernel/watchdog.h"
 
 #define MAX_CPUS        256
 #define KSTACK_SIZE     (16u * 1024u)
@@ -45,7 +46,18 @@ struct pcpu {
 	volatile uint64_t heartbeat; /* bumped at every exit and scheduling pass */
 	uint64_t next_periodic;  /* TSC of the next scheduler housekeeping */
 	volatile bool idle;      /* halted in the scheduler's idle loop */
-	volatile bool wd_probe;  /* the watchdog's NMI: report, do not stop */
+	volatile uint64_t nr_irqs;   /* external interrupts taken (not NMIs) */
+	volatile uint64_t idle_wake; /* while idle: TSC its timer should wake it, ~0: none */
+	volatile bool wd_probe;  /* the watchdog's NMI: record where it is, do not stop */
+	struct watchdog_probe wd_found; /* what that NMI found */
+	/* The watchdog's view of the one CPU this CPU watches (kernel/watchdog.c). */
+	uint32_t wd_watched;
+	uint64_t wd_seen, wd_seen_irqs, wd_next;
+	uint8_t wd_stalls;
+	bool wd_reported;
+	bool wd_idle_stall; /* reported idle without its timer: recovered when an interrupt arrives */
+	struct vcpu *xregs_owner; /* whose FPU/debug registers are live here (vmm/xregs.h) */
+	uint64_t nr_xregs_switches, xregs_ticks;
 };
 
 extern struct pcpu *pcpus[MAX_CPUS];

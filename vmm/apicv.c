@@ -41,13 +41,16 @@ int apicv_map(struct vm *vm)
 	return ept_map(&vm->ept, APIC_ACCESS_GPA, access_page, PAGE_SIZE, EPT_R | EPT_W, EPT_MT_UC);
 }
 
+/* The TPR shadow (CR8) comes with or without the rest (arch/vmx.c, vmx_config_init). */
 void apicv_setup_vmcs(struct vcpu *v)
 {
-	if (!vmx_config.apicv)
-		return;
-	vmcs_write(VMCS_VIRTUAL_APIC_PAGE_ADDR, v->lapic.regs_phys);
-	vmcs_write(VMCS_APIC_ACCESS_ADDR, access_page);
-	vmcs_write(VMCS_TPR_THRESHOLD, 0);
+	if (vmx_config.tpr_shadow) {
+		vmcs_write(VMCS_VIRTUAL_APIC_PAGE_ADDR, v->lapic.regs_phys);
+		vmcs_write(VMCS_TPR_THRESHOLD, 0);
+		v->tpr_threshold = 0;
+	}
+	if (vmx_config.apicv)
+		vmcs_write(VMCS_APIC_ACCESS_ADDR, access_page);
 }
 
 enum exit_action handle_apic_write(struct vcpu *v, const struct exit_info *e)
@@ -62,10 +65,11 @@ enum exit_action handle_apic_write(struct vcpu *v, const struct exit_info *e)
 	return EXIT_RESUME;
 }
 
-/* Guest linear to guest physical: paging off, or 4-level long-mode paging. */
+/* Guest linear to guest physical: paging off, or 4- or 5-level long-mode paging. */
 static int gva_to_gpa(struct vcpu *v, uint64_t gva, uint64_t *gpa)
 {
 	uint64_t cr0 = vmcs_read(VMCS_GUEST_CR0), table = vmcs_read(VMCS_GUEST_CR3) & PTE_ADDR;
+	int top = vmcs_read(VMCS_GUEST_CR4) & CR4_LA57 ? 4 : 3;
 
 	if (!(cr0 & CR0_PG)) {
 		*gpa = gva;
@@ -73,7 +77,7 @@ static int gva_to_gpa(struct vcpu *v, uint64_t gva, uint64_t *gpa)
 	}
 	if (!(vmcs_read(VMCS_GUEST_IA32_EFER) & IA32_EFER_LMA))
 		return -ENOTSUP;
-	for (int level = 3; level >= 0; level--) {
+	for (int level = top; level >= 0; level--) {
 		uint64_t *e = vm_guest_ptr(v->vm, table + ((gva >> (12 + 9 * level)) & 511) * 8, 8);
 
 		if (!e || !(*e & PTE_P))
@@ -108,22 +112,22 @@ static enum exit_action emulate_mmio(struct vcpu *v, uint32_t off, bool write)
 {
 	uint8_t insn[INSN_MAX_LEN];
 	struct mov_insn m;
-	uint64_t *regs = (uint64_t *)&v->regs, val;
+	uint64_t val;
 	int n = fetch(v, insn, sizeof(insn));
 
-	if ((off & 3) || decode_mov(insn, (size_t)n, &m) || m.write != write || m.reg == 4) {
+	if ((off & 3) || decode_mov(insn, (size_t)n, &m) || m.write != write) {
 		vm_stop(v->vm, "xAPIC access at offset 0x%x by an instruction Tern does not emulate, RIP 0x%lx",
 			off, vmcs_read(VMCS_GUEST_RIP));
 		return EXIT_STOP;
 	}
 	if (m.write) {
-		val = m.has_imm ? m.imm : regs[m.reg];
+		val = m.has_imm ? m.imm : vcpu_gpr(v, m.reg);
 		if (vlapic_write(v, off & ~0xfu, (uint32_t)val))
 			goto bad;
 	} else {
 		if (vlapic_read(v, off & ~0xfu, &val))
 			goto bad;
-		regs[m.reg] = (uint32_t)val; /* 32-bit loads zero-extend */
+		vcpu_set_gpr(v, m.reg, (uint32_t)val); /* 32-bit loads zero-extend */
 	}
 	vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + m.len);
 	return EXIT_RESUME;

@@ -36,6 +36,7 @@ static void all_gone(void)
 	mm_get_stats(&now);
 	pr_info("vmm: all VMs gone");
 	sched_report();
+	vcpu_xregs_report();
 	mm_print_stats("all VMs gone");
 	pr_info("mem: all VMs gone: free %lu pages (before guests: %lu pages)",
 		(unsigned long)now.free_pages, (unsigned long)before.free_pages);
@@ -45,12 +46,17 @@ static void all_gone(void)
 static int start_one(const struct boot_vm_spec *s)
 {
 	const struct boot_module *m = boot_find_module(s->image);
+	const char *refused = vm_vcpus_refused(s->vcpus);
 	char why[128];
 	struct vm *vm;
 	int err, cpu;
 
 	if (!m) {
 		pr_err("vm %s: not started: no boot module named '%s'", s->name, s->image);
+		return -1;
+	}
+	if (refused) {
+		pr_err("vm %s: not started: %u vCPUs: %s", s->name, s->vcpus, refused);
 		return -1;
 	}
 	/* With a management guest, consoles are read through it and VMs stay until destroyed. */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* CR0/CR4 virtualization and control-register access exits (SDM vol. 3C 25.6.6, table 28-3). */
+/* CR0/CR4/CR8 virtualization and control-register access exits (SDM vol. 3C 25.6.6, table 28-3). */
 #include "vmm/cr.h"
 #include "vmm/exit.h"
 #include "vmm/vm.h"
+#include "arch/apic.h"
+#include "arch/cpuid.h"
 #include "arch/desc.h"
 #include "arch/msr.h"
 #include "arch/vmx.h"
@@ -16,6 +18,79 @@
 #define CR_TYPE_MOV_FROM 1u
 #define CR_TYPE_CLTS     2u
 #define CR_TYPE_LMSW     3u
+#define SEG_AR_L         BIT(13) /* 64-bit code segment (25.4.1) */
+#define CR3_PCID_MASK    0xfffull
+
+/*
+ * CR4 bits the guest owns: every value is valid on any x86-64 CPU and the
+ * CPU's own checks are the architectural ones, so writing them does not
+ * exit. Every other bit is Tern's: a MOV to CR4 that changes one exits and
+ * is checked in cr4_write.
+ */
+#define CR4_GUEST_OWNED  (CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PGE | \
+			  CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT)
+/* Changing these flushes the guest's TLB entries (SDM vol. 3A 4.10.4.1). */
+#define CR0_TLB_BITS     (CR0_PG | CR0_WP | CR0_CD)
+#define CR4_TLB_BITS     (CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCIDE | CR4_SMEP | CR4_SMAP | CR4_PKE | \
+			  CR4_LA57)
+
+enum cpuid_reg { REG_EBX, REG_ECX, REG_EDX };
+
+/*
+ * CR4 features beyond the baseline, each with its CPUID bit (SDM vol. 2A
+ * CPUID, leaf 1 and leaf 7 sub-leaf 0). An offered one may be set where the
+ * CPU reports it; the others are refused with #GP and their leaf-7 bits
+ * hidden. VMXE and SMXE are always refused (CPUID.1 hides VMX and SMX).
+ */
+static const struct cr4_feature {
+	uint64_t cr4;
+	uint32_t leaf;
+	enum cpuid_reg reg;
+	uint32_t bit;
+	bool offered;
+} cr4_features[] = {
+	{ CR4_UMIP, CPUID_LEAF_EXT_FEATURES7, REG_ECX, CPUID_7_ECX_UMIP, true },
+	{ CR4_LA57, CPUID_LEAF_EXT_FEATURES7, REG_ECX, CPUID_7_ECX_LA57, true },
+	{ CR4_FSGSBASE, CPUID_LEAF_EXT_FEATURES7, REG_EBX, CPUID_7_EBX_FSGSBASE, true },
+	{ CR4_PCIDE, CPUID_LEAF_FEATURES, REG_ECX, CPUID_1_ECX_PCID, true },
+	{ CR4_OSXSAVE, CPUID_LEAF_FEATURES, REG_ECX, CPUID_1_ECX_XSAVE, true },
+	{ CR4_SMEP, CPUID_LEAF_EXT_FEATURES7, REG_EBX, CPUID_7_EBX_SMEP, true },
+	{ CR4_SMAP, CPUID_LEAF_EXT_FEATURES7, REG_EBX, CPUID_7_EBX_SMAP, true },
+	{ CR4_PKE, CPUID_LEAF_EXT_FEATURES7, REG_ECX, CPUID_7_ECX_PKU, true },
+	/* Not virtualized: Key Locker, CET (MSRs and supervisor XSAVE state), PKS, user interrupts. */
+	{ CR4_KL, CPUID_LEAF_EXT_FEATURES7, REG_ECX, CPUID_7_ECX_KL, false },
+	{ CR4_CET, CPUID_LEAF_EXT_FEATURES7, REG_ECX, CPUID_7_ECX_CET_SS, false },
+	{ CR4_CET, CPUID_LEAF_EXT_FEATURES7, REG_EDX, CPUID_7_EDX_CET_IBT, false },
+	{ CR4_PKS, CPUID_LEAF_EXT_FEATURES7, REG_ECX, CPUID_7_ECX_PKS, false },
+	{ CR4_UINTR, CPUID_LEAF_EXT_FEATURES7, REG_EDX, CPUID_7_EDX_UINTR, false },
+};
+
+static uint32_t *cpuid_reg(struct cpuid_regs *r, enum cpuid_reg reg)
+{
+	return reg == REG_EBX ? &r->ebx : reg == REG_ECX ? &r->ecx : &r->edx;
+}
+
+/* The CR4 bits a guest may set on this machine (the same on every CPU). */
+static uint64_t cr4_allowed(void)
+{
+	static uint64_t allowed; /* computed once; racing CPUs compute the same */
+	struct cpuid_regs l1, l7 = { 0, 0, 0, 0 };
+	uint64_t ok = CR4_GUEST_OWNED | CR4_PAE;
+
+	if (allowed)
+		return allowed;
+	l1 = cpuid(CPUID_LEAF_FEATURES, 0);
+	if (cpuid(CPUID_LEAF_VENDOR, 0).eax >= CPUID_LEAF_EXT_FEATURES7)
+		l7 = cpuid(CPUID_LEAF_EXT_FEATURES7, 0);
+	for (unsigned int i = 0; i < sizeof(cr4_features) / sizeof(cr4_features[0]); i++) {
+		const struct cr4_feature *f = &cr4_features[i];
+
+		if (f->offered && (*cpuid_reg(f->leaf == CPUID_LEAF_FEATURES ? &l1 : &l7, f->reg) & f->bit))
+			ok |= f->cr4;
+	}
+	allowed = ok & vmx_config.cr4_fixed1 & ~(CR4_VMXE | CR4_SMXE);
+	return allowed;
+}
 
 static uint64_t cr0_fixed0(void)
 {
@@ -34,7 +109,7 @@ uint64_t guest_cr0_host_mask(void)
 
 uint64_t guest_cr4_host_mask(void)
 {
-	return (vmx_config.cr4_fixed0 | ~vmx_config.cr4_fixed1) & 0xffffffffull;
+	return vmx_config.cr4_fixed0 | ~vmx_config.cr4_fixed1 | ~CR4_GUEST_OWNED;
 }
 
 uint64_t guest_cr0_hw(uint64_t v)
@@ -47,9 +122,50 @@ uint64_t guest_cr4_hw(uint64_t v)
 	return vmx_cr_fixed(v, vmx_config.cr4_fixed0, vmx_config.cr4_fixed1);
 }
 
-static uint64_t *gpr(struct vcpu *v, unsigned int n)
+/* What a MOV from CR0/CR4 would give the guest: its own bits, and the shadow for Tern's (25.6.6). */
+uint64_t guest_cr0_read(void)
 {
-	return &((uint64_t *)&v->regs)[n];
+	uint64_t m = guest_cr0_host_mask();
+
+	return (vmcs_read(VMCS_GUEST_CR0) & ~m) | (vmcs_read(VMCS_CR0_READ_SHADOW) & m);
+}
+
+uint64_t guest_cr4_read(void)
+{
+	uint64_t m = guest_cr4_host_mask();
+
+	return (vmcs_read(VMCS_GUEST_CR4) & ~m) | (vmcs_read(VMCS_CR4_READ_SHADOW) & m);
+}
+
+void cr_cpuid_leaf7(uint32_t sub, struct cpuid_regs *r)
+{
+	uint64_t ok = cr4_allowed();
+
+	if (sub != 0)
+		return;
+	for (unsigned int i = 0; i < sizeof(cr4_features) / sizeof(cr4_features[0]); i++) {
+		const struct cr4_feature *f = &cr4_features[i];
+
+		if (f->leaf == CPUID_LEAF_EXT_FEATURES7 && !(ok & f->cr4))
+			*cpuid_reg(r, f->reg) &= ~f->bit;
+	}
+	/* OSPKE mirrors CR4.PKE: the guest's, not Tern's own. */
+	r->ecx &= ~(uint32_t)CPUID_7_ECX_OSPKE;
+	if (guest_cr4_read() & CR4_PKE)
+		r->ecx |= (uint32_t)CPUID_7_ECX_OSPKE;
+}
+
+static enum exit_action inject_gp(void)
+{
+	vcpu_inject_exception(VEC_GP, true, 0);
+	return EXIT_RESUME;
+}
+
+/* The guest's cached translations may no longer hold after an emulated change (4.10.4.1). */
+static void flush_guest_tlb(const struct vcpu *v, uint64_t changed)
+{
+	if (changed && v->vpid)
+		vmx_invvpid_single(v->vpid);
 }
 
 /* Entering or leaving IA-32e mode follows CR0.PG with EFER.LME set (SDM 10.8.5). */
@@ -71,49 +187,96 @@ static void update_long_mode(uint64_t cr0)
 
 static enum exit_action cr0_write(struct vcpu *v, uint64_t val)
 {
-	/* MOV to CR0 faults on reserved bits, PG without PE, NW without CD (SDM vol. 2B MOV CR). */
-	if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) || ((val & CR0_NW) && !(val & CR0_CD))) {
-		vcpu_inject_exception(VEC_GP, true, 0);
-		return EXIT_RESUME;
-	}
+	uint64_t old = guest_cr0_read(), cr4 = guest_cr4_read();
+	uint64_t efer = vmcs_read(VMCS_GUEST_IA32_EFER);
+	bool code64 = (efer & IA32_EFER_LMA) && (vmcs_read(VMCS_GUEST_CS_AR_BYTES) & SEG_AR_L);
+
+	/*
+	 * MOV to CR0 faults (SDM vol. 2B MOV CR; vol. 3A 10.8.5, 4.10.1) on
+	 * reserved bits, PG without PE, NW without CD, paging on with EFER.LME
+	 * but no CR4.PAE, and paging off in 64-bit code or with CR4.PCIDE.
+	 */
+	if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) || ((val & CR0_NW) && !(val & CR0_CD)) ||
+	    ((val & CR0_PG) && (efer & IA32_EFER_LME) && !(cr4 & CR4_PAE)) ||
+	    (!(val & CR0_PG) && (code64 || (cr4 & CR4_PCIDE))))
+		return inject_gp();
 	vmcs_write(VMCS_CR0_READ_SHADOW, val);
 	vmcs_write(VMCS_GUEST_CR0, guest_cr0_hw(val));
 	update_long_mode(val);
+	flush_guest_tlb(v, (old ^ val) & CR0_TLB_BITS);
 	vcpu_skip_instruction();
 	return EXIT_RESUME;
 }
 
 static enum exit_action cr4_write(struct vcpu *v, uint64_t val)
 {
-	/* The guest may not turn on VMX itself: Tern hides it. */
-	if (val & CR4_VMXE || val >> 32) {
-		vcpu_inject_exception(VEC_GP, true, 0);
-		return EXIT_RESUME;
-	}
+	uint64_t old = guest_cr4_read();
+	bool lma = vmcs_read(VMCS_GUEST_IA32_EFER) & IA32_EFER_LMA;
+
+	/*
+	 * MOV to CR4 faults (SDM vol. 2B MOV CR; vol. 3A 2.5, 4.10.1) on bits
+	 * reserved or not offered here, on clearing PAE or changing LA57 in
+	 * IA-32e mode, and on setting PCIDE outside IA-32e mode or while
+	 * CR3[11:0] is not 0.
+	 */
+	if ((val & ~cr4_allowed()) || (lma && (!(val & CR4_PAE) || ((val ^ old) & CR4_LA57))) ||
+	    ((val & ~old & CR4_PCIDE) && (!lma || (vmcs_read(VMCS_GUEST_CR3) & CR3_PCID_MASK))))
+		return inject_gp();
 	vmcs_write(VMCS_CR4_READ_SHADOW, val);
 	vmcs_write(VMCS_GUEST_CR4, guest_cr4_hw(val));
+	flush_guest_tlb(v, (old ^ val) & CR4_TLB_BITS);
+	vcpu_skip_instruction();
+	return EXIT_RESUME;
+}
+
+/*
+ * CR8 is TPR[7:4] (SDM vol. 3A 11.8.6). These exits come only on CPUs
+ * without the TPR shadow (arch/vmx.c): the value goes to the vCPU's own
+ * virtual APIC, never to the physical one.
+ */
+static enum exit_action cr8_write(struct vcpu *v, uint64_t val)
+{
+	if (val >> 4)
+		return inject_gp(); /* bits 63:4 are reserved */
+	vlapic_write(v, APIC_TPR, (val & 0xfu) << 4);
+	vcpu_skip_instruction();
+	return EXIT_RESUME;
+}
+
+static enum exit_action cr8_read(struct vcpu *v, unsigned int gpr)
+{
+	uint64_t tpr = 0;
+
+	vlapic_read(v, APIC_TPR, &tpr);
+	vcpu_set_gpr(v, gpr, (tpr >> 4) & 0xfu);
 	vcpu_skip_instruction();
 	return EXIT_RESUME;
 }
 
 enum exit_action handle_cr_access(struct vcpu *v, const struct exit_info *e)
 {
-	unsigned int cr = CR_QUAL_NUM(e->qual), type = CR_QUAL_TYPE(e->qual);
-	uint64_t shadow = vmcs_read(VMCS_CR0_READ_SHADOW);
+	unsigned int cr = CR_QUAL_NUM(e->qual), type = CR_QUAL_TYPE(e->qual), gpr = CR_QUAL_GPR(e->qual);
+	uint64_t cr0;
 
 	switch (type) {
 	case CR_TYPE_MOV_TO:
 		if (cr == 0)
-			return cr0_write(v, *gpr(v, CR_QUAL_GPR(e->qual)));
+			return cr0_write(v, vcpu_gpr(v, gpr));
 		if (cr == 4)
-			return cr4_write(v, *gpr(v, CR_QUAL_GPR(e->qual)));
+			return cr4_write(v, vcpu_gpr(v, gpr));
+		if (cr == 8)
+			return cr8_write(v, vcpu_gpr(v, gpr));
+		break;
+	case CR_TYPE_MOV_FROM:
+		if (cr == 8)
+			return cr8_read(v, gpr);
 		break;
 	case CR_TYPE_CLTS:
-		return cr0_write(v, shadow & ~CR0_TS);
+		return cr0_write(v, guest_cr0_read() & ~CR0_TS);
 	case CR_TYPE_LMSW:
 		/* LMSW sets PE but can never clear it. */
-		return cr0_write(v, (shadow & ~0xeull) | (CR_QUAL_LMSW(e->qual) & 0xfu) |
-					    (shadow & CR0_PE));
+		cr0 = guest_cr0_read();
+		return cr0_write(v, (cr0 & ~0xeull) | (CR_QUAL_LMSW(e->qual) & 0xfu) | (cr0 & CR0_PE));
 	default:
 		break;
 	}

@@ -7,17 +7,20 @@
 #include "vmm/exit.h"
 #include "vmm/sched.h"
 #include "vmm/apicv.h"
+#include "vmm/cr.h"
 #include "vmm/hypercall.h"
 #include "vmm/vmcs_check.h"
 #include "vmm/vm.h"
 #include "arch/cpuid.h"
 #include "arch/desc.h"
 #include "arch/vmx.h"
+#include "arch/xstate.h"
 #include "drivers/tsc.h"
 #include "kernel/errno.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/pcpu.h"
+#include "kernel/watchdog.h"
 
 #define CPUID_HV_LEAF_MAX    0x40000001u
 
@@ -37,17 +40,34 @@ static enum exit_action handle_exception_nmi(struct vcpu *v, const struct exit_i
 			c->state = PCPU_STOPPED;
 			cpu_stop();
 		}
-		if (c->wd_probe) {
-			c->wd_probe = false;
-			pr_err("watchdog: cpu%u is running vm %s vcpu%u at guest RIP 0x%lx", c->id,
-			       v->vm->name, v->index, vmcs_read(VMCS_GUEST_RIP));
-		}
+		watchdog_nmi_guest(v->vm->name, v->index, vmcs_read(VMCS_GUEST_RIP));
 		return EXIT_RESUME;
 	}
 	vm_stop(v->vm, "unexpected exception exit, interruption info 0x%x, RIP 0x%lx", info,
 		vmcs_read(VMCS_GUEST_RIP));
 	vcpu_dump(v);
 	return EXIT_STOP;
+}
+
+/*
+ * Leaf 0xD (SDM vol. 2A, CPUID; vol. 1 13.2) as Tern offers it: only the
+ * components it switches (xstate_config.mask), no supervisor state (XSAVES
+ * and IA32_XSS are not virtualized). EBX of sub-leaves 0 and 1 is the CPU's
+ * own figure for the current XCR0, which is the guest's while it runs.
+ */
+static struct cpuid_regs cpuid_xstate(struct cpuid_regs r, uint32_t sub)
+{
+	uint64_t m = xstate_config.mask;
+
+	if (!xstate_config.xsave)
+		return (struct cpuid_regs){ 0, 0, 0, 0 };
+	if (sub == 0)
+		return (struct cpuid_regs){ (uint32_t)m, r.ebx, xstate_config.size, (uint32_t)(m >> 32) };
+	if (sub == 1)
+		return (struct cpuid_regs){ r.eax & ~(uint32_t)CPUID_D_1_EAX_XSAVES, r.ebx, 0, 0 };
+	if (sub >= 64 || !(m & BIT(sub)))
+		return (struct cpuid_regs){ 0, 0, 0, 0 };
+	return r;
 }
 
 static enum exit_action handle_cpuid(struct vcpu *v, const struct exit_info *e)
@@ -72,6 +92,16 @@ static enum exit_action handle_cpuid(struct vcpu *v, const struct exit_info *e)
 				    CPUID_1_ECX_TSC_DEADLINE);
 		r.edx |= (uint32_t)CPUID_1_EDX_APIC;
 		r.ebx = (r.ebx & 0x00ffffffu) | (v->index << 24); /* initial APIC ID */
+		/* OSXSAVE mirrors CR4.OSXSAVE: the guest's, not Tern's own. */
+		r.ecx &= ~(uint32_t)CPUID_1_ECX_OSXSAVE;
+		if (vmcs_read(VMCS_GUEST_CR4) & CR4_OSXSAVE)
+			r.ecx |= (uint32_t)CPUID_1_ECX_OSXSAVE;
+	} else if (leaf == CPUID_LEAF_EXT_FEATURES7) {
+		cr_cpuid_leaf7(sub, &r);
+	} else if (leaf == CPUID_LEAF_XSTATE) {
+		r = cpuid_xstate(r, sub);
+	} else if (leaf == CPUID_LEAF_PMU) {
+		r = (struct cpuid_regs){ 0, 0, 0, 0 }; /* no performance counters offered */
 	}
 	v->regs.rax = r.eax;
 	v->regs.rbx = r.ebx;
@@ -90,7 +120,10 @@ static enum exit_action handle_hlt(struct vcpu *v, const struct exit_info *e)
 	return vlapic_pending(v) != VLAPIC_NONE ? EXIT_RESUME : EXIT_BLOCK;
 }
 
-/* The guest can take interrupts again: vcpu_deliver_events injects before entry. */
+/*
+ * The guest can take interrupts (or NMIs) again, or lowered its TPR below
+ * what a pending interrupt needs: vcpu_deliver_events injects before entry.
+ */
 static enum exit_action handle_interrupt_window(struct vcpu *v, const struct exit_info *e)
 {
 	return EXIT_RESUME;
@@ -148,10 +181,20 @@ static enum exit_action handle_nop(struct vcpu *v, const struct exit_info *e)
 	return EXIT_RESUME;
 }
 
-/* Instructions Tern does not offer to guests (VMX, SMX, MONITOR/MWAIT, XSETBV). */
+/* Instructions Tern does not offer to guests (VMX, SMX, MONITOR/MWAIT). */
 static enum exit_action inject_ud(struct vcpu *v, const struct exit_info *e)
 {
 	vcpu_inject_exception(VEC_UD, false, 0);
+	return EXIT_RESUME;
+}
+
+/*
+ * RDPMC: the counters count the host and every other guest; Tern offers
+ * none (CPUID leaf 0xA reads 0), so RDPMC faults as with no counter there.
+ */
+static enum exit_action inject_gp(struct vcpu *v, const struct exit_info *e)
+{
+	vcpu_inject_exception(VEC_GP, true, 0);
 	return EXIT_RESUME;
 }
 
@@ -164,12 +207,14 @@ static const struct exit_entry exit_table[VMX_EXIT_REASON_MAX] = {
 	STOP(VMX_EXIT_INIT_SIGNAL),
 	STOP(VMX_EXIT_SIPI),
 	E(VMX_EXIT_INTERRUPT_WINDOW, handle_interrupt_window),
+	E(VMX_EXIT_NMI_WINDOW, handle_interrupt_window),
 	STOP(VMX_EXIT_TASK_SWITCH),
 	E(VMX_EXIT_CPUID, handle_cpuid),
 	E(VMX_EXIT_GETSEC, inject_ud),
 	E(VMX_EXIT_HLT, handle_hlt),
 	E(VMX_EXIT_INVD, handle_nop),
 	E(VMX_EXIT_VMCALL, handle_vmcall),
+	E(VMX_EXIT_RDPMC, inject_gp),
 	E(VMX_EXIT_VMCLEAR, inject_ud),
 	E(VMX_EXIT_VMLAUNCH, inject_ud),
 	E(VMX_EXIT_VMPTRLD, inject_ud),
@@ -188,13 +233,14 @@ static const struct exit_entry exit_table[VMX_EXIT_REASON_MAX] = {
 	E(VMX_EXIT_MWAIT, inject_ud),
 	E(VMX_EXIT_MONITOR, inject_ud),
 	STOP(VMX_EXIT_MACHINE_CHECK),
+	E(VMX_EXIT_TPR_BELOW_THRESHOLD, handle_interrupt_window),
 	E(VMX_EXIT_APIC_ACCESS, handle_apic_access),
 	E(VMX_EXIT_EPT_VIOLATION, handle_ept_violation),
 	STOP(VMX_EXIT_EPT_MISCONFIG),
 	E(VMX_EXIT_INVEPT, inject_ud),
 	E(VMX_EXIT_PREEMPTION_TIMER, handle_preemption_timer),
 	E(VMX_EXIT_INVVPID, inject_ud),
-	E(VMX_EXIT_XSETBV, inject_ud),
+	E(VMX_EXIT_XSETBV, handle_xsetbv),
 	E(VMX_EXIT_APIC_WRITE, handle_apic_write),
 	E(VMX_EXIT_VMFUNC, inject_ud),
 };
@@ -227,6 +273,10 @@ static void reinject_interrupted_event(void)
 			   vmcs_read(VMCS_IDT_VECTORING_ERROR_CODE));
 	if (type == INTR_TYPE_SW_EXCEPTION || type == INTR_TYPE_SW_INTR || type == INTR_TYPE_PRIV_SW_EXCEPTION)
 		vmcs_write(VMCS_VM_ENTRY_INSTRUCTION_LEN, vmcs_read(VMCS_VM_EXIT_INSTRUCTION_LEN));
+	/* An NMI injected again must not find (virtual-)NMI blocking set (26.3.1.5). */
+	if (type == INTR_TYPE_NMI)
+		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY_INFO, vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_INFO) &
+								     ~GUEST_INTR_NMI_BLOCKING);
 }
 
 static enum exit_action unexpected(struct vcpu *v, const struct exit_info *e)

@@ -22,11 +22,12 @@ struct exit_info {
 
 typedef enum exit_action (*exit_handler_fn)(struct vcpu *v, const struct exit_info *e);
 
-/* Per-area handlers (vmm/cr.c, vmm/msr.c, vmm/io.c). */
+/* Per-area handlers (vmm/cr.c, vmm/msr.c, vmm/io.c, vmm/xregs.c). */
 enum exit_action handle_cr_access(struct vcpu *v, const struct exit_info *e);
 enum exit_action handle_rdmsr(struct vcpu *v, const struct exit_info *e);
 enum exit_action handle_wrmsr(struct vcpu *v, const struct exit_info *e);
 enum exit_action handle_io(struct vcpu *v, const struct exit_info *e);
+enum exit_action handle_xsetbv(struct vcpu *v, const struct exit_info *e);
 
 const char *exit_reason_name(uint32_t reason);
 

@@ -6,8 +6,10 @@
  * and counted.
  */
 #include "vmm/msr.h"
+#include "vmm/cr.h"
 #include "vmm/exit.h"
 #include "vmm/vm.h"
+#include "arch/cpuid.h"
 #include "arch/desc.h"
 #include "arch/msr.h"
 #include "arch/vmx.h"
@@ -28,6 +30,7 @@ static const uint32_t passthrough[] = {
 	MSR_IA32_FS_BASE, MSR_IA32_GS_BASE, MSR_IA32_KERNEL_GS_BASE,
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 	MSR_IA32_STAR, MSR_IA32_LSTAR, MSR_IA32_CSTAR, MSR_IA32_FMASK,
+	MSR_IA32_TSC_AUX, /* vmm/xregs.c */
 };
 
 static uint64_t bitmap;
@@ -74,19 +77,46 @@ static int emulated_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	}
 }
 
+/*
+ * IA32_EFER (SDM vol. 4 table 2-2, vol. 3A 10.8.5): reserved bits, NXE on a
+ * CPU without NX, and a change of LME while paging is on raise #GP. LMA is
+ * the CPU's, following CR0.PG and LME (vmm/cr.c): a value written is ignored.
+ */
+static int efer_write(uint64_t val)
+{
+	uint64_t cur = vmcs_read(VMCS_GUEST_IA32_EFER);
+	uint64_t ok = IA32_EFER_SCE | IA32_EFER_LME | IA32_EFER_LMA;
+
+	if (cpuid(CPUID_LEAF_EXT_FEATURES, 0).edx & CPUID_80000001_EDX_NX)
+		ok |= IA32_EFER_NXE;
+	if ((val & ~ok) || (((val ^ cur) & IA32_EFER_LME) && (guest_cr0_read() & CR0_PG)))
+		return -EINVAL;
+	vmcs_write(VMCS_GUEST_IA32_EFER, (val & ~IA32_EFER_LMA) | (cur & IA32_EFER_LMA));
+	return 0;
+}
+
+/* IA32_PAT: each of the eight entries a memory type, 0 1 4 5 6 or 7 (SDM vol. 3A 11.12.2). */
+static bool pat_valid(uint64_t val)
+{
+	for (unsigned int i = 0; i < 8; i++) {
+		uint8_t type = (uint8_t)(val >> (8 * i));
+
+		if (type > 7 || type == 2 || type == 3)
+			return false;
+	}
+	return true;
+}
+
+/* A value VM entry would refuse never reaches the VMCS: the guest gets #GP as on hardware. */
 static int emulated_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
 	switch (msr) {
-	case MSR_IA32_EFER: {
-		uint64_t lma = vmcs_read(VMCS_GUEST_IA32_EFER) & IA32_EFER_LMA;
-
-		/* LMA is the CPU's to set; only SCE, LME and NXE are the guest's. */
-		if (val & ~(IA32_EFER_SCE | IA32_EFER_LME | IA32_EFER_LMA | IA32_EFER_NXE))
+	case MSR_IA32_EFER: return efer_write(val);
+	case MSR_IA32_PAT:
+		if (!pat_valid(val))
 			return -EINVAL;
-		vmcs_write(VMCS_GUEST_IA32_EFER, (val & ~IA32_EFER_LMA) | lma);
+		vmcs_write(VMCS_GUEST_IA32_PAT, val);
 		return 0;
-	}
-	case MSR_IA32_PAT: vmcs_write(VMCS_GUEST_IA32_PAT, val); return 0;
 	case MSR_IA32_TIME_STAMP_COUNTER: /* accepted, not applied: guests share the host TSC */
 	case MSR_IA32_MTRR_DEF_TYPE:
 	case MSR_IA32_MISC_ENABLE:

@@ -31,20 +31,31 @@
  * a request (a vCPU moved in, a timer due) at 1 ms instead of a whole slice.
  */
 #define REQUEST_POLL_US 1000u
+/*
+ * Boost budget: a vCPU woken from HLT by an interrupt runs ahead of the
+ * round robin while it has run less than a quarter slice in the current
+ * boost window (one round, a slice per vCPU queued, from its first boost);
+ * its boosted run stops when that budget is used. Whatever its timers do,
+ * a vCPU gets its turn in the round robin plus at most one boost budget
+ * per round, and a vCPU that sleeps most of the time (a 4 ms periodic
+ * tick, an interactive guest) is still woken at once.
+ */
+#define BOOST_SLICE_DIV 4u
 
 struct runqueue {
 	struct spinlock lock;
 	struct vcpu *head;  /* circular list through rq_next */
-	struct vcpu *cur;   /* last picked */
+	struct vcpu *cur;   /* whose turn it is in the round robin */
+	uint64_t cur_left;  /* rest of cur's turn, cut short by a boost or a request */
 	uint32_t nr;
-	uint64_t next_event; /* earliest timer of a vCPU waiting here */
+	uint64_t next_event; /* earliest timer of a vCPU blocked here */
 	volatile bool work;  /* a request from another CPU: scan the queue */
 	/* path lengths in TSC ticks, for make bench */
 	uint64_t sw_ticks, sw_n, leave_ticks, leave_n, arrive_ticks, arrive_n;
 };
 
 static void (*idle_hook)(void);
-static uint64_t slice_ticks, poll_ticks;
+static uint64_t slice_ticks, poll_ticks, boost_ticks;
 static uint64_t next_balance, next_shuffle;
 
 void sched_set_idle_hook(void (*hook)(void))
@@ -72,6 +83,7 @@ int sched_init_cpu(void)
 		irq_register(VEC_APIC_TIMER, kick_irq);
 		slice_ticks = (uint64_t)boot_opts.timeslice_us * tsc_khz / 1000;
 		poll_ticks = (uint64_t)REQUEST_POLL_US * tsc_khz / 1000;
+		boost_ticks = slice_ticks / BOOST_SLICE_DIV;
 		apic_timer_calibrate();
 	}
 	return 0;
@@ -139,8 +151,10 @@ static void rq_remove(struct runqueue *rq, struct vcpu *v)
 	p->rq_next = v->rq_next;
 	if (rq->head == v)
 		rq->head = v->rq_next == v ? NULL : v->rq_next;
-	if (rq->cur == v)
+	if (rq->cur == v) {
 		rq->cur = rq->head ? p : NULL;
+		rq->cur_left = 0;
+	}
 	rq->nr--;
 	spin_unlock(&rq->lock);
 }
@@ -196,68 +210,121 @@ void sched_poke(struct vcpu *v)
 	request(v->cpu);
 }
 
-/*
- * Can v run now? Fires v's due timer (v is queued here and not running);
- * a vCPU whose timer just fired, or that wakes from HLT with an interrupt,
- * is boosted so it does not wait behind other vCPUs' slices.
- */
-static bool ready(struct vcpu *v, uint64_t now)
+static bool ready(const struct vcpu *v)
 {
-	if (vlapic_timer_check(v, now) && v->state == VCPU_RUNNABLE)
-		v->boost = true;
-	if (v->state == VCPU_BLOCKED) {
-		if (vlapic_pending(v) != VLAPIC_NONE) {
+	return v->state == VCPU_RUNNABLE && v->move_to < 0 && v->vm->state == VM_RUNNING;
+}
+
+/* What is left of v's boost budget at now (see BOOST_SLICE_DIV); opens a new window if due. */
+static uint64_t boost_left(struct vcpu *v, uint32_t nr, uint64_t now)
+{
+	uint64_t used;
+
+	if (now >= v->boost_until) {
+		v->boost_until = now + slice_ticks * nr;
+		v->boost_base = v->run_tsc;
+	}
+	used = v->run_tsc - v->boost_base;
+	return used < boost_ticks ? boost_ticks - used : 0;
+}
+
+/*
+ * Wakes the vCPUs blocked here that have an interrupt to take, firing their
+ * due timers, and notes the next timer among those still blocked: only they
+ * need a timer to wake them. A runnable vCPU's timer fires when it next runs
+ * (vcpu_deliver_events), and the running one's ends its run through
+ * arm_slice. Returns a woken vCPU that may run boosted, and *left its
+ * budget; or NULL. rq is locked.
+ */
+static struct vcpu *wake_scan(struct runqueue *rq, uint64_t now, uint64_t *left)
+{
+	struct vcpu *v = rq->cur ? rq->cur : rq->head, *boosted = NULL;
+	uint64_t next = VLAPIC_NO_EVENT;
+
+	for (uint32_t i = 0; v && i < rq->nr; i++, v = v->rq_next) {
+		if (v->state == VCPU_BLOCKED) {
 			int b = VCPU_BLOCKED;
 
+			vlapic_timer_check(v, now);
+			if (vlapic_pending(v) == VLAPIC_NONE) {
+				if (vlapic_next_event(v) < next)
+					next = vlapic_next_event(v);
+				continue;
+			}
 			if (__atomic_compare_exchange_n(&v->state, &b, VCPU_RUNNABLE, false,
 							__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 				v->boost = true;
 		}
-	}
-	return v->state == VCPU_RUNNABLE && v->move_to < 0 && v->vm->state == VM_RUNNING;
-}
-
-/*
- * The next ready vCPU after the last one picked, or NULL; a vCPU just woken
- * by an interrupt goes first, so a timer is not late by other vCPUs' slices.
- * Notes the next timer of the vCPUs waiting here.
- */
-static struct vcpu *pick(struct runqueue *rq)
-{
-	uint64_t now = rdtsc(), next = VLAPIC_NO_EVENT;
-	struct vcpu *start, *v, *found = NULL, *boosted = NULL;
-
-	spin_lock(&rq->lock);
-	start = rq->cur ? rq->cur : rq->head;
-	if (start) {
-		v = start;
-		do {
-			v = v->rq_next;
-			if (ready(v, now)) {
-				if (!found)
-					found = v;
-				if (!boosted && v->boost)
-					boosted = v;
-			}
-			if (vlapic_next_event(v) < next)
-				next = vlapic_next_event(v);
-		} while (v != start);
-		if (boosted) {
-			boosted->boost = false;
-			found = boosted;
-		} else if (found) {
-			rq->cur = found;
+		if (!boosted && v->boost && ready(v)) {
+			*left = boost_left(v, rq->nr, now);
+			if (*left)
+				boosted = v;
+			else
+				v->boost = false; /* budget used: it waits for its turn */
 		}
 	}
 	rq->next_event = next;
-	spin_unlock(&rq->lock);
-	return found;
+	return boosted;
 }
 
-/* A vCPU blocked here has a timer due: let round-robin reach it now. */
-static bool pick_due(const struct vcpu *v)
+/* The next ready vCPU after the one whose turn it was, or NULL. rq is locked. */
+static struct vcpu *next_turn(struct runqueue *rq)
 {
-	return this_cpu()->rq->next_event <= rdtsc();
+	struct vcpu *start = rq->cur ? rq->cur : rq->head, *v = start;
+
+	if (!start)
+		return NULL;
+	do {
+		v = v->rq_next;
+		if (ready(v))
+			return v;
+	} while (v != start);
+	return NULL;
+}
+
+/*
+ * The vCPU to run next and for how long (*slice), or NULL. A vCPU just
+ * woken by an interrupt goes first, within its boost budget, so a timer is
+ * not late by other vCPUs' slices; the round robin does not move for it,
+ * and the vCPU whose turn it cut short gets the rest of its turn next.
+ * Otherwise the next ready vCPU gets a whole slice.
+ */
+static struct vcpu *pick(struct runqueue *rq, uint64_t *slice)
+{
+	uint64_t now = rdtsc();
+	struct vcpu *v;
+
+	spin_lock(&rq->lock);
+	v = wake_scan(rq, now, slice);
+	if (!v && rq->cur && rq->cur_left && ready(rq->cur)) {
+		v = rq->cur;
+		*slice = rq->cur_left;
+	} else if (!v) {
+		v = next_turn(rq);
+		if (v)
+			rq->cur = v;
+		*slice = slice_ticks;
+	}
+	if (v)
+		v->boost = false;
+	if (v == rq->cur)
+		rq->cur_left = 0;
+	spin_unlock(&rq->lock);
+	return v;
+}
+
+/* A vCPU blocked here has a timer due: wake it; the running vCPU yields only to a boost. */
+static bool boost_due(struct runqueue *rq)
+{
+	uint64_t now = rdtsc(), left;
+	bool boost;
+
+	if (rq->next_event > now)
+		return false;
+	spin_lock(&rq->lock);
+	boost = wake_scan(rq, now, &left) != NULL;
+	spin_unlock(&rq->lock);
+	return boost;
 }
 
 bool sched_need_switch(const struct vcpu *v)
@@ -265,13 +332,16 @@ bool sched_need_switch(const struct vcpu *v)
 	return rdtsc() >= v->slice_end || v->move_to >= 0 || this_cpu()->rq->work;
 }
 
-/* Preemption timer: the end of the slice, or the next timer on this CPU (25.5.1). */
+/*
+ * Preemption timer (SDM 25.5.1): the end of the slice, v's own next timer
+ * interrupt, or the next timer of a vCPU blocked here, whichever is first.
+ */
 static void arm_slice(struct vcpu *v)
 {
-	uint64_t now = rdtsc(), until = v->slice_end, ticks;
+	uint64_t now = rdtsc(), until = v->slice_end, own = vlapic_next_event(v), ticks;
 
-	if (vlapic_next_event(v) < until)
-		until = vlapic_next_event(v);
+	if (own < until)
+		until = own;
 	if (this_cpu()->rq->next_event < until)
 		until = this_cpu()->rq->next_event;
 	if ((nr_pcpus > 1 || console_input_wanted()) && now + poll_ticks < until)
@@ -280,7 +350,7 @@ static void arm_slice(struct vcpu *v)
 	vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffull ? 0xffffffffull : ticks);
 }
 
-__attribute__((noreturn)) static void enter(struct vcpu *v)
+__attribute__((noreturn)) static void enter(struct vcpu *v, uint64_t slice)
 {
 	struct pcpu *c = this_cpu();
 	uint64_t t0 = rdtsc();
@@ -294,10 +364,11 @@ __attribute__((noreturn)) static void enter(struct vcpu *v)
 	if (v->needs_setup)
 		vcpu_setup_vmcs(v);
 	vcpu_msrs_load(v);
+	vcpu_xregs_switch_in(v);
 	v->nr_scheduled++;
 	v->cpus_seen |= 1ull << (c->id & 63);
 	v->run_start = rdtsc();
-	v->slice_end = v->run_start + slice_ticks;
+	v->slice_end = v->run_start + slice;
 	c->vcpu = v;
 	vcpu_deliver_events(v);
 	arm_slice(v);
@@ -313,6 +384,7 @@ __attribute__((noreturn)) static void enter(struct vcpu *v)
 static void detach(struct vcpu *v)
 {
 	rq_remove(this_cpu()->rq, v);
+	vcpu_xregs_release(v);
 	if (v->pcpu == this_cpu()) {
 		vmcs_clear(v->vmcs);
 		v->launched = 0;
@@ -371,9 +443,13 @@ static void process_requests(struct runqueue *rq)
 static void leave(struct vcpu *v, bool for_good)
 {
 	struct pcpu *c = this_cpu();
+	uint64_t now = rdtsc();
 
-	v->run_tsc += rdtsc() - v->run_start;
+	v->run_tsc += now - v->run_start;
 	c->vcpu = NULL;
+	/* A turn cut short (by a boost, a request) goes on at the next pick. */
+	if (v == c->rq->cur)
+		c->rq->cur_left = v->state == VCPU_RUNNABLE && v->slice_end > now ? v->slice_end - now : 0;
 	if (!for_good) {
 		vcpu_msrs_save(v);
 		if (v->move_to >= 0)
@@ -464,7 +540,7 @@ static void periodic(void)
 void sched_after_exit(struct vcpu *v, enum exit_action act)
 {
 	periodic();
-	if (act == EXIT_RESUME && (v->move_to >= 0 || this_cpu()->rq->work || pick_due(v)))
+	if (act == EXIT_RESUME && (v->move_to >= 0 || this_cpu()->rq->work || boost_due(this_cpu()->rq)))
 		act = EXIT_YIELD;
 	switch (act) {
 	case EXIT_RESUME:
@@ -513,22 +589,49 @@ void sched_report(void)
 		(unsigned long)(s[5] ? s[4] / s[5] : 0));
 }
 
+/*
+ * crash=stall and crash=tpr (test options): once VMs run, the last CPU stalls
+ * in the hypervisor with interrupts off for three watchdog periods, or raises
+ * its task priority so that no timer interrupt wakes it from idle again.
+ */
+static void crash_test_on_cpu(struct pcpu *c)
+{
+	static bool done;
+	uint64_t until;
+
+	if ((boot_opts.crash != CRASH_STALL && boot_opts.crash != CRASH_TPR) ||
+	    c->id != nr_pcpus - 1 || !vm_count() || done)
+		return;
+	done = true;
+	pr_warn("crash: cpu%u %s (crash= boot option)", c->id,
+		boot_opts.crash == CRASH_STALL ? "stalls with interrupts off for 3 s" :
+		"raises its task priority to 15 and goes idle");
+	if (boot_opts.crash == CRASH_TPR) {
+		write_cr8(15);
+		return;
+	}
+	until = rdtsc() + 3ull * WATCHDOG_PERIOD_MS * tsc_khz;
+	while (rdtsc() < until)
+		cpu_relax();
+}
+
 void sched_run(void)
 {
 	struct pcpu *c = this_cpu();
 
 	for (;;) {
 		struct vcpu *v;
-		uint64_t wake;
+		uint64_t wake, slice;
 		bool armed;
 
 		irq_disable();
+		crash_test_on_cpu(c);
 		if (c->rq->work)
 			process_requests(c->rq);
 		periodic();
-		v = pick(c->rq);
+		v = pick(c->rq, &slice);
 		if (v)
-			enter(v);
+			enter(v, slice);
 		if (c->is_bsp && idle_hook)
 			idle_hook();
 		wake = c->rq->next_event;
@@ -542,6 +645,7 @@ void sched_run(void)
 		armed = wake != VLAPIC_NO_EVENT;
 		if (armed)
 			apic_timer_arm(wake);
+		c->idle_wake = armed ? wake : ~0ull;
 		c->idle = true;
 		c->exit_tsc = 0; /* idle time is not switch cost */
 		/* sti;hlt is atomic: a kick arriving between them still wakes us. */

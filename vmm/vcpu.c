@@ -6,6 +6,7 @@
 #include "vmm/apicv.h"
 #include "vmm/cr.h"
 #include "vmm/loader.h"
+#include "arch/desc.h"
 #include "arch/vmx_ctls.h"
 #include "arch/vmx_defs.h"
 #include "arch/msr.h"
@@ -70,7 +71,7 @@ struct vcpu *vcpu_create(struct vm *vm, uint32_t index)
 	v->vmcs = vmcs_alloc();
 	if (vmx_config.vpid)
 		v->vpid = vpid_alloc();
-	if (!v->vmcs || (vmx_config.vpid && !v->vpid) || vlapic_init(v)) {
+	if (!v->vmcs || (vmx_config.vpid && !v->vpid) || vlapic_init(v) || vcpu_xregs_init(v)) {
 		vcpu_destroy(v);
 		return NULL;
 	}
@@ -90,6 +91,7 @@ void vcpu_destroy(struct vcpu *v)
 		vpid_free(v->vpid);
 	}
 	vlapic_free(v);
+	vcpu_xregs_free(v);
 	page_free(virt_to_phys(v), (sizeof(*v) + PAGE_SIZE - 1) / PAGE_SIZE, PMM_OWNER_VMM);
 }
 
@@ -252,46 +254,95 @@ void vcpu_setup_vmcs(struct vcpu *v)
 	v->needs_setup = false;
 }
 
-void vcpu_skip_instruction(void)
+/* struct guest_regs is indexed by x86 register number; slot 4 (RSP) stays unused. */
+_Static_assert(sizeof(struct guest_regs) == 16 * 8 &&
+	       __builtin_offsetof(struct guest_regs, rsp_unused) == 4 * 8 &&
+	       __builtin_offsetof(struct guest_regs, r8) == 8 * 8, "guest_regs in x86 order");
+
+uint64_t vcpu_gpr(const struct vcpu *v, unsigned int n)
 {
-	vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_VM_EXIT_INSTRUCTION_LEN));
-	/* Skipping an instruction ends STI/MOV-SS blocking (SDM 25.4.2). */
-	if (vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_INFO) & 3u)
-		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY_INFO,
-			   vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_INFO) & ~3ull);
+	if ((n & 15) == 4)
+		return vmcs_read(VMCS_GUEST_RSP);
+	return ((const uint64_t *)&v->regs)[n & 15];
 }
 
-static void set_window_exiting(struct vcpu *v, bool on)
+void vcpu_set_gpr(struct vcpu *v, unsigned int n, uint64_t val)
 {
-	uint32_t want = on ? v->proc_ctls | (uint32_t)CPU_BASED_INTR_WINDOW_EXITING
-			   : v->proc_ctls & ~(uint32_t)CPU_BASED_INTR_WINDOW_EXITING;
+	if ((n & 15) == 4)
+		vmcs_write(VMCS_GUEST_RSP, val);
+	else
+		((uint64_t *)&v->regs)[n & 15] = val;
+}
 
+void vcpu_skip_instruction(void)
+{
+	uint64_t intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_INFO);
+	uint64_t shadow = GUEST_INTR_STI_BLOCKING | GUEST_INTR_MOV_SS_BLOCKING;
+
+	vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_VM_EXIT_INSTRUCTION_LEN));
+	/* Skipping an instruction ends STI/MOV-SS blocking (SDM 25.4.2). */
+	if (intr & shadow)
+		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY_INFO, intr & ~shadow);
+}
+
+static void set_proc_ctls(struct vcpu *v, uint32_t want)
+{
 	if (want != v->proc_ctls) {
 		v->proc_ctls = want;
 		vmcs_write(VMCS_PRIMARY_PROC_BASED_VM_EXEC_CONTROL, want);
 	}
 }
 
+/*
+ * One event per entry (26.6): a pending NMI first (SDM vol. 3A 6.9), then
+ * the highest deliverable interrupt. An NMI waits while an event is queued
+ * or the guest blocks NMIs or is in an STI/MOV-SS shadow; an interrupt also
+ * while IF=0 (26.3.1.5). A blocked event asks for its window exit; an NMI
+ * without NMI-window exiting is retried at the next exit.
+ */
+static uint32_t inject_pending(struct vcpu *v, bool nmi, int vec, uint32_t ctls)
+{
+	uint64_t intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_INFO);
+	uint64_t shadow = GUEST_INTR_STI_BLOCKING | GUEST_INTR_MOV_SS_BLOCKING;
+	bool busy = vmcs_read(VMCS_VM_ENTRY_INTR_INFO) & INTR_INFO_VALID;
+
+	if (nmi && !busy && !(intr & (shadow | GUEST_INTR_NMI_BLOCKING)) && vlapic_take_nmi(v)) {
+		vmcs_write(VMCS_VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | VEC_NMI);
+		busy = true;
+		nmi = false;
+	}
+	if (nmi && vmx_config.nmi_window)
+		ctls |= (uint32_t)CPU_BASED_NMI_WINDOW_EXITING;
+	if (vec == VLAPIC_NONE)
+		return ctls;
+	if (busy || (intr & shadow) || !(vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF))
+		return ctls | (uint32_t)CPU_BASED_INTR_WINDOW_EXITING;
+	vmcs_write(VMCS_VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | (uint32_t)vec);
+	vlapic_ack(v, vec);
+	return ctls;
+}
+
 void vcpu_deliver_events(struct vcpu *v)
 {
+	uint32_t ctls = v->proc_ctls & ~(uint32_t)(CPU_BASED_INTR_WINDOW_EXITING |
+						   CPU_BASED_NMI_WINDOW_EXITING), threshold;
+	bool nmi;
 	int vec;
 
 	vlapic_timer_check(v, rdtsc());
-	vec = vlapic_pending(v);
-	if (vec == VLAPIC_NONE) {
-		set_window_exiting(v, false);
+	nmi = v->lapic.nmi_pending;
+	vec = vlapic_pending_intr(v);
+	if (nmi || vec != VLAPIC_NONE)
+		ctls = inject_pending(v, nmi, vec, ctls);
+	set_proc_ctls(v, ctls);
+	if (!vmx_config.tpr_shadow)
 		return;
+	/* Last: what TPR now holds back (vlapic.c) decides when lowering it must exit. */
+	threshold = vlapic_tpr_threshold(v);
+	if (threshold != v->tpr_threshold) {
+		v->tpr_threshold = (uint8_t)threshold;
+		vmcs_write(VMCS_TPR_THRESHOLD, threshold);
 	}
-	/* One event per entry; interrupts wait for IF=1 and no STI/MOV-SS blocking (26.3.1.5). */
-	if ((vmcs_read(VMCS_VM_ENTRY_INTR_INFO) & INTR_INFO_VALID) ||
-	    !(vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) ||
-	    (vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_INFO) & 3u)) {
-		set_window_exiting(v, true);
-		return;
-	}
-	vmcs_write(VMCS_VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | (uint32_t)vec);
-	vlapic_ack(v, vec);
-	set_window_exiting(v, false);
 }
 
 void vcpu_inject_exception(uint8_t vector, bool has_error, uint32_t error)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "arch/vmx.h"
 #include "vmm/vlapic.h"
+#include "vmm/xregs.h"
 
 struct vm;
 struct pcpu;
@@ -48,14 +49,17 @@ struct vcpu {
 	volatile uint32_t cpu;  /* run queue it is on */
 	volatile int move_to;   /* pending move to this CPU, -1: none */
 	bool pinned;
-	volatile bool boost;    /* just woken by an interrupt: runs before round-robin order */
+	volatile bool boost;    /* woken from HLT by an interrupt: may run before its turn */
 	bool needs_setup;       /* VMCS guest state to be written from init */
 	bool has_state;         /* init was given (loader or TERN_HC_VCPU_SET_STATE) */
 	uint32_t proc_ctls;     /* primary controls as last written */
+	uint8_t tpr_threshold;  /* VMCS_TPR_THRESHOLD as last written (TPR shadow) */
 	struct vlapic lapic;
 	uint64_t slice_end;     /* TSC at which this slice ends */
 	uint64_t run_start;     /* TSC when last entered from the scheduler */
+	uint64_t boost_until, boost_base; /* boost window: its end, run_tsc at its start (sched.c) */
 	struct vcpu_msrs msrs;
+	struct vcpu_xregs xregs; /* FPU/SSE/AVX, DR0-3/DR6, CR2, TSC_AUX */
 	struct vcpu_init init;
 	/* accounting */
 	uint64_t run_tsc, nr_scheduled, nr_exits, nr_moves;
@@ -70,7 +74,10 @@ void vcpu_load(struct vcpu *v);
 /* Fill v's VMCS (must be current) from its vcpu_init. */
 void vcpu_setup_vmcs(struct vcpu *v);
 void vcpu_skip_instruction(void);
-/* Before every VM entry: fire due timers, inject a pending interrupt or ask for a window. */
+/* GPR n in x86 order (0 RAX ... 15 R15), 4 being the guest RSP in the VMCS (v's must be current). */
+uint64_t vcpu_gpr(const struct vcpu *v, unsigned int n);
+void vcpu_set_gpr(struct vcpu *v, unsigned int n, uint64_t val);
+/* Before every VM entry: fire due timers, inject a pending NMI or interrupt or ask for its window. */
 void vcpu_deliver_events(struct vcpu *v);
 void vcpu_inject_exception(uint8_t vector, bool has_error, uint32_t error);
 void vcpu_msrs_load(const struct vcpu *v);

@@ -6,6 +6,7 @@
 #include "vmm/vm.h"
 #include "arch/apic.h"
 #include "arch/msr.h"
+#include "drivers/tsc.h"
 #include "kernel/errno.h"
 #include "kernel/log.h"
 #include "kernel/mm.h"
@@ -28,10 +29,21 @@
 #define TIMER_TSC_DEADLINE 2u
 #define ICR_MODE(i)      (((i) >> 8) & 7u)
 #define ICR_MODE_FIXED   0u
+#define ICR_MODE_LOWEST  1u
+#define ICR_MODE_NMI     4u
 #define ICR_MODE_INIT    5u
 #define ICR_MODE_SIPI    6u
 #define ICR_LOGICAL      (1u << 11)
 #define ICR_SHORTHAND(i) (((i) >> 18) & 3u)
+#define ICR_SH_SELF      1u
+#define ICR_SH_ALL       2u
+#define ICR_SH_OTHERS    3u
+#define XAPIC_DEST_ALL   0xffu       /* broadcast destination, xAPIC (SDM 11.6.2) */
+#define X2APIC_DEST_ALL  0xffffffffu /* and x2APIC (11.12.9) */
+#define LDR_XAPIC_MASK   0xff000000u
+#define DFR_RESERVED     0x0fffffffu /* reads as ones */
+#define DFR_MODEL(d)     ((d) >> 28)
+#define DFR_MODEL_FLAT   0xfu
 #define X2APIC_MSR_FIRST 0x800u
 #define X2APIC_MSR_LAST  0x8ffu
 
@@ -115,6 +127,12 @@ static void timer_disarm(struct vcpu *v)
 	v->lapic.timer_next = VLAPIC_NO_EVENT;
 }
 
+/* VLAPIC_MIN_PERIOD_US in TSC ticks. */
+static uint64_t period_floor(void)
+{
+	return (uint64_t)VLAPIC_MIN_PERIOD_US * tsc_khz / 1000;
+}
+
 static void timer_load(struct vcpu *v, uint32_t count)
 {
 	struct vlapic *l = &v->lapic;
@@ -125,7 +143,22 @@ static void timer_load(struct vcpu *v, uint32_t count)
 	}
 	l->timer_start = rdtsc();
 	l->timer_period = (uint64_t)count * timer_divisor(v);
+	/* Each tick costs exits: a periodic timer ticks at most once per floor (vlapic.h). */
+	if (LVT_TIMER_MODE(*reg(v, APIC_LVT_TIMER)) == TIMER_PERIODIC &&
+	    l->timer_period < period_floor())
+		l->timer_period = period_floor();
 	l->timer_next = l->timer_start + l->timer_period;
+}
+
+static bool timer_periodic(const struct vcpu *v)
+{
+	return LVT_TIMER_MODE(*reg(v, APIC_LVT_TIMER)) == TIMER_PERIODIC && v->lapic.timer_period;
+}
+
+/* The first periodic expiry after now, timer_next being at or before now. */
+static uint64_t period_after(const struct vlapic *l, uint64_t now)
+{
+	return now + l->timer_period - (now - l->timer_next) % l->timer_period;
 }
 
 bool vlapic_timer_check(struct vcpu *v, uint64_t now)
@@ -135,18 +168,22 @@ bool vlapic_timer_check(struct vcpu *v, uint64_t now)
 
 	if (l->timer_next == VLAPIC_NO_EVENT || now < l->timer_next)
 		return false;
+	/* Masked, a periodic timer counts on unseen: read_ccr and unmask_timer catch up. */
+	if ((lvt & LVT_MASKED) && timer_periodic(v))
+		return false;
 	l->nr_timer_fired++;
 	if (now - l->timer_next > l->max_timer_late)
 		l->max_timer_late = now - l->timer_next;
 
-	if (!(lvt & LVT_MASKED))
-		vlapic_post(v, (uint8_t)lvt);
-	if (LVT_TIMER_MODE(lvt) == TIMER_PERIODIC && l->timer_period) {
+	/* No wake-up: v runs now, or the scheduler, which wakes it, is the caller. */
+	if (!(lvt & LVT_MASKED) && (uint8_t)lvt >= 16)
+		set_bit_atomic(v, APIC_IRR, (uint8_t)lvt);
+	if (timer_periodic(v)) {
 		/* Missed periods collapse into one interrupt, as on hardware. */
 		l->timer_next += l->timer_period;
 		if (l->timer_next <= now) {
 			l->nr_timer_lost += (now - l->timer_next) / l->timer_period + 1;
-			l->timer_next = now + l->timer_period - (now - l->timer_next) % l->timer_period;
+			l->timer_next = period_after(l, now);
 		}
 	} else {
 		l->tsc_deadline = 0;
@@ -157,16 +194,79 @@ bool vlapic_timer_check(struct vcpu *v, uint64_t now)
 
 uint64_t vlapic_next_event(const struct vcpu *v)
 {
-	return v->lapic.timer_next;
+	/* A masked timer delivers nothing (SDM 11.5.1): no exit, no wake-up for it. */
+	return *reg(v, APIC_LVT_TIMER) & LVT_MASKED ? VLAPIC_NO_EVENT : v->lapic.timer_next;
 }
 
-int vlapic_pending(const struct vcpu *v)
+/*
+ * Current count (SDM 11.5.4): counting down from the initial count over each
+ * period; 0 once a one-shot expired, and in TSC-deadline mode. A period
+ * lengthened to the floor counts the initial count down over the longer
+ * period, so the count never exceeds the initial count.
+ */
+static uint64_t read_ccr(const struct vcpu *v, uint64_t now)
+{
+	const struct vlapic *l = &v->lapic;
+	uint64_t next = l->timer_next, icr = *reg(v, APIC_TIMER_ICR), div = timer_divisor(v);
+
+	if (next == VLAPIC_NO_EVENT || LVT_TIMER_MODE(*reg(v, APIC_LVT_TIMER)) == TIMER_TSC_DEADLINE)
+		return 0;
+	if (now >= next) {
+		if (!timer_periodic(v))
+			return 0;
+		next = period_after(l, now); /* masked, or not yet noticed */
+	}
+	if (l->timer_period > icr * div && l->timer_period <= period_floor())
+		return (next - now) * icr / l->timer_period; /* small numbers: no overflow */
+	return (next - now) / div;
+}
+
+/* Unmasking: expiries that passed while masked are not delivered late (11.5.1). */
+static void unmask_timer(struct vcpu *v, uint64_t now)
+{
+	struct vlapic *l = &v->lapic;
+
+	if (l->timer_next == VLAPIC_NO_EVENT || now < l->timer_next)
+		return;
+	if (timer_periodic(v)) {
+		l->timer_next = period_after(l, now);
+	} else {
+		l->tsc_deadline = 0;
+		timer_disarm(v);
+	}
+}
+
+int vlapic_pending_intr(const struct vcpu *v)
 {
 	int vec = highest(v, APIC_IRR);
 
 	if (vec < 0 || !(*reg(v, APIC_SVR) & APIC_SVR_ENABLE))
 		return VLAPIC_NONE;
 	return ((uint32_t)vec & 0xf0u) > (ppr(v) & 0xf0u) ? vec : VLAPIC_NONE;
+}
+
+int vlapic_pending(const struct vcpu *v)
+{
+	return v->lapic.nmi_pending ? VLAPIC_NMI : vlapic_pending_intr(v);
+}
+
+bool vlapic_take_nmi(struct vcpu *v)
+{
+	return __atomic_exchange_n(&v->lapic.nmi_pending, false, __ATOMIC_ACQ_REL);
+}
+
+/*
+ * With the TPR shadow, lowering TPR below the threshold exits (SDM vol. 3C
+ * 30.1.2, 27.7.7): the threshold is the priority class of the highest
+ * requested interrupt when the task priority alone holds it back, else 0.
+ * It is never above TPR[7:4], as VM entry requires (26.2.1.1).
+ */
+uint32_t vlapic_tpr_threshold(const struct vcpu *v)
+{
+	int vec = highest(v, APIC_IRR);
+	uint32_t cls = (uint32_t)vec >> 4, tpr = (*reg(v, APIC_TPR) >> 4) & 0xfu;
+
+	return vec >= 0 && cls <= tpr ? cls : 0;
 }
 
 void vlapic_ack(struct vcpu *v, int vec)
@@ -191,11 +291,35 @@ static void eoi(struct vcpu *v)
 		clear_bit_atomic(v, APIC_ISR, vec);
 }
 
+/* Once per vCPU and delivery mode: a guest that keeps trying does not flood the log. */
+static void drop_once(struct vcpu *v, uint32_t mode, const char *why)
+{
+	if (v->lapic.warned_modes & (1u << mode))
+		return;
+	v->lapic.warned_modes |= (uint8_t)(1u << mode);
+	pr_warn("vm %s: vcpu%u: IPI delivery mode %u %s, dropped", v->vm->name, v->index, mode, why);
+}
+
+void vlapic_post_nmi(struct vcpu *v)
+{
+	/* An AP waiting for its SIPI runs no code yet: nothing to interrupt. */
+	if (!vmx_config.vnmi || v->state == VCPU_WAIT_SIPI)
+		return;
+	__atomic_store_n(&v->lapic.nmi_pending, true, __ATOMIC_RELEASE);
+	sched_wake(v);
+}
+
 static void ipi_one(struct vcpu *src, struct vcpu *dst, uint32_t mode, uint8_t vec)
 {
 	switch (mode) {
 	case ICR_MODE_FIXED:
+	case ICR_MODE_LOWEST: /* send_ipi chose dst */
 		vlapic_post(dst, vec);
+		break;
+	case ICR_MODE_NMI:
+		if (!vmx_config.vnmi)
+			drop_once(src, mode, "(NMI) needs virtual NMIs, which this CPU lacks");
+		vlapic_post_nmi(dst);
 		break;
 	case ICR_MODE_INIT:
 		sched_vcpu_init(dst);
@@ -203,38 +327,73 @@ static void ipi_one(struct vcpu *src, struct vcpu *dst, uint32_t mode, uint8_t v
 	case ICR_MODE_SIPI:
 		sched_vcpu_sipi(dst, vec);
 		break;
-	default:
-		if (src->vm->unhandled_msr++ < 8)
-			pr_warn("vm %s: IPI delivery mode %u not supported, dropped", src->vm->name, mode);
+	default: /* SMI, ExtINT, reserved */
+		drop_once(src, mode, "is not supported");
 	}
+}
+
+/* x2APIC logical ID, read-only and derived from the APIC ID (SDM vol. 3A 11.12.10.2). */
+static uint32_t x2apic_ldr(const struct vcpu *v)
+{
+	return (v->index >> 4) << 16 | 1u << (v->index & 15);
+}
+
+/*
+ * Does t accept a destination-mode IPI for dest (SDM vol. 3A 11.6.2)? dest
+ * is in the sender's format: 8 bits in xAPIC mode, 32 in x2APIC mode.
+ * Logical xAPIC destinations follow t's DFR model: flat (a bit of LDR[31:24])
+ * or cluster (LDR[31:28] the cluster, [27:24] a bit in it).
+ */
+static bool dest_match(const struct vcpu *t, uint32_t dest, bool logical, bool x2)
+{
+	uint32_t ldr;
+
+	if (dest == (x2 ? X2APIC_DEST_ALL : XAPIC_DEST_ALL))
+		return true;
+	if (!logical)
+		return dest == t->index;
+	if (x2) {
+		ldr = x2apic_ldr(t);
+		return dest >> 16 == ldr >> 16 && (dest & ldr & 0xffffu);
+	}
+	ldr = *reg(t, APIC_LDR) >> 24;
+	if (DFR_MODEL(*reg(t, APIC_DFR)) == DFR_MODEL_FLAT)
+		return dest & ldr;
+	return dest >> 4 == ldr >> 4 && (dest & ldr & 0xfu);
 }
 
 static void send_ipi(struct vcpu *v, uint32_t icr, uint32_t dest)
 {
 	struct vm *vm = v->vm;
 	uint32_t sh = ICR_SHORTHAND(icr), mode = ICR_MODE(icr);
+	struct vcpu *lowest = NULL;
 
-	if (sh == 1) {
-		ipi_one(v, v, mode, (uint8_t)icr);
-		return;
-	}
-	if (sh == 0 && (icr & ICR_LOGICAL)) {
-		if (vm->unhandled_msr++ < 8)
-			pr_warn("vm %s: logical-destination IPIs are not supported, dropped", vm->name);
-		return;
-	}
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *t = vm->vcpus[i];
+		bool hit = sh == ICR_SH_SELF ? t == v : sh == ICR_SH_ALL ? true :
+			   sh == ICR_SH_OTHERS ? t != v :
+			   dest_match(t, dest, icr & ICR_LOGICAL, vlapic_x2apic(v));
 
-		if ((sh == 0 && i == dest) || sh == 2 || (sh == 3 && t != v))
-			ipi_one(v, t, mode, (uint8_t)icr);
+		if (!hit)
+			continue;
+		/*
+		 * Lowest priority goes to one vCPU of the set. The SDM leaves the
+		 * choice to the implementation (11.6.2.4): the lowest TPR, ties
+		 * to the lowest index.
+		 */
+		if (mode == ICR_MODE_LOWEST) {
+			if (!lowest || (*reg(t, APIC_TPR) & 0xffu) < (*reg(lowest, APIC_TPR) & 0xffu))
+				lowest = t;
+			continue;
+		}
+		ipi_one(v, t, mode, (uint8_t)icr);
 	}
+	if (lowest)
+		ipi_one(v, lowest, mode, (uint8_t)icr);
 }
 
 int vlapic_read(struct vcpu *v, uint32_t off, uint64_t *val)
 {
-	struct vlapic *l = &v->lapic;
-
 	switch (off) {
 	case APIC_ID:
 		*val = vlapic_x2apic(v) ? v->index : (uint64_t)v->index << 24;
@@ -242,13 +401,9 @@ int vlapic_read(struct vcpu *v, uint32_t off, uint64_t *val)
 	case APIC_PPR:
 		*val = ppr(v);
 		return 0;
-	case APIC_TIMER_CCR: {
-		uint64_t now = rdtsc();
-
-		*val = l->timer_next == VLAPIC_NO_EVENT || now >= l->timer_next
-			       ? 0 : (l->timer_next - now) / timer_divisor(v);
+	case APIC_TIMER_CCR:
+		*val = read_ccr(v, rdtsc());
 		return 0;
-	}
 	case APIC_ICR_LO:
 		*val = *reg(v, APIC_ICR_LO) & ~(uint32_t)APIC_ICR_BUSY;
 		if (vlapic_x2apic(v))
@@ -275,6 +430,8 @@ static int write_lvt_timer(struct vcpu *v, uint32_t val)
 		timer_disarm(v);
 		v->lapic.tsc_deadline = 0;
 		*reg(v, APIC_TIMER_ICR) = 0;
+	} else if ((old & LVT_MASKED) && !(val & LVT_MASKED)) {
+		unmask_timer(v, rdtsc());
 	}
 	return 0;
 }
@@ -291,8 +448,8 @@ int vlapic_write(struct vcpu *v, uint32_t off, uint64_t val)
 	case APIC_LDR:
 	case APIC_DFR:
 		if (vlapic_x2apic(v))
-			return -EINVAL;
-		*reg(v, off) = v32;
+			return -EINVAL; /* the x2APIC LDR is read-only, there is no DFR */
+		*reg(v, off) = off == APIC_LDR ? v32 & LDR_XAPIC_MASK : v32 | DFR_RESERVED;
 		return 0;
 	case APIC_ICR_HI:
 		if (vlapic_x2apic(v))
@@ -337,6 +494,8 @@ static int write_apic_base(struct vcpu *v, uint64_t val)
 	    (x2 && !(val & IA32_APIC_BASE_EN)))
 		return -EINVAL;
 	v->lapic.apic_base = (val & ~IA32_APIC_BASE_BSP) | (v->lapic.apic_base & IA32_APIC_BASE_BSP);
+	if (x2 != was_x2)
+		*reg(v, APIC_LDR) = x2 ? x2apic_ldr(v) : 0; /* 11.12.10.2; 0 as after a reset */
 	return 0;
 }
 

@@ -4,7 +4,8 @@
  * page with the xAPIC layout (it doubles as the VMX virtual-APIC page), the
  * timer in one-shot, periodic and TSC-deadline modes counting at the TSC
  * rate / divider, IRR/ISR/TPR, EOI, and IPIs between the vCPUs of one VM
- * (fixed, INIT, SIPI). Reached through x2APIC MSRs or the xAPIC page.
+ * (fixed, lowest priority, NMI, INIT, SIPI; physical or logical destination).
+ * Reached through x2APIC MSRs or the xAPIC page.
  */
 #ifndef TERN_VMM_VLAPIC_H
 #define TERN_VMM_VLAPIC_H
@@ -15,7 +16,19 @@
 struct vcpu;
 
 #define VLAPIC_NO_EVENT  (~0ull)
+/*
+ * The shortest period of a periodic timer: a shorter one (initial count x
+ * divider, in TSC ticks) is lengthened to this. Each tick costs an exit and
+ * an injection, or a wake-up from HLT; 50 us caps that at 20,000 a second
+ * (a few percent of a CPU on hardware) and leaves fast but sane ticks
+ * exact. KVM clamps periodic mode likewise (min_timer_period_us, 200 us by
+ * default). Under Bochs models whose CPUID 0x15 overstates the TSC rate 44
+ * times (corei3_cnl), Tern's 50 us is a 2.2 ms floor. One-shot and
+ * TSC-deadline timers are not clamped: each expiry takes a new write.
+ */
+#define VLAPIC_MIN_PERIOD_US 50u
 #define VLAPIC_NONE      (-1)
+#define VLAPIC_NMI       (-2)
 
 struct vlapic {
 	uint32_t *regs;      /* 4 KiB, xAPIC register layout */
@@ -29,6 +42,8 @@ struct vlapic {
 	uint64_t nr_timer_lost;  /* periods that passed unseen (collapsed) */
 	uint64_t max_timer_late; /* worst TSC ticks between expiry and notice */
 	volatile uint32_t irr_pending; /* set (with the IRR bit) by other CPUs: re-check */
+	volatile bool nmi_pending;     /* an NMI waits for injection (collapses like hardware's) */
+	uint8_t warned_modes;          /* IPI delivery modes already logged as dropped */
 };
 
 int vlapic_init(struct vcpu *v);
@@ -44,13 +59,24 @@ int vlapic_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val);
 
 /* Post a fixed interrupt to v (any CPU); wakes and kicks it. */
 void vlapic_post(struct vcpu *v, uint8_t vector);
-/* Fire the timer if it is due at now; true if it fired. */
+/* Post an NMI to v (any CPU); wakes and kicks it. Dropped without virtual NMIs. */
+void vlapic_post_nmi(struct vcpu *v);
+/*
+ * Fire the timer if it is due at now; true if it fired. Sets the IRR bit
+ * without waking v: the caller runs v, or is the scheduler deciding to.
+ */
 bool vlapic_timer_check(struct vcpu *v, uint64_t now);
-/* TSC of v's next timer expiry, or VLAPIC_NO_EVENT. */
+/* TSC of v's next timer interrupt, or VLAPIC_NO_EVENT (none armed, or masked). */
 uint64_t vlapic_next_event(const struct vcpu *v);
-/* Highest pending vector above the processor priority, or VLAPIC_NONE. */
+/* Anything to wake v for: VLAPIC_NMI, else vlapic_pending_intr(v). */
 int vlapic_pending(const struct vcpu *v);
+/* Highest pending vector above the processor priority, or VLAPIC_NONE. */
+int vlapic_pending_intr(const struct vcpu *v);
 /* The CPU accepted vector: IRR -> ISR. */
 void vlapic_ack(struct vcpu *v, int vector);
+/* The pending NMI, if any, is being injected: true if there was one. */
+bool vlapic_take_nmi(struct vcpu *v);
+/* The TPR threshold for the TPR shadow now (0..15, never above TPR[7:4]). */
+uint32_t vlapic_tpr_threshold(const struct vcpu *v);
 
 #endif

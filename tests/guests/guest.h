@@ -13,7 +13,12 @@
  *     0x1000-0x6fff; GDT at 0x7000 with code64 selector 0x08, data 0x10).
  *   - Interrupts off (RFLAGS = 0x2), no IDT (IDTR limit 0): any exception
  *     escalates to a triple fault unless the guest installs its own IDT.
- *   - CR4.OSFXSR clear: no SSE, so guests build with -mgeneral-regs-only.
+ *   - CR4.OSFXSR clear: no SSE, so guests build with -mgeneral-regs-only. A
+ *     guest may enable SSE/AVX/AVX-512 itself (CR0.EM/TS clear, CR4.OSFXSR,
+ *     CR4.OSXSAVE, XSETBV; CPUID leaf 0xD lists the XCR0 components
+ *     offered). The x87/SSE/AVX/AVX-512/PKRU registers, XCR0, DR0-DR3, DR6,
+ *     CR2 and IA32_TSC_AUX are each vCPU's own: no other vCPU ever sees
+ *     them, and they survive switches and moves (tests/guests/fpuiso.c).
  *   - RSP = top of guest memory, RDI = guest memory size in bytes,
  *     RSI = vCPU index (0), RDX = VM id (1, 2, 3...), RCX = number of vCPUs
  *     of the VM (N >= 1).
@@ -43,10 +48,38 @@
  *   - The timer counts down at the TSC rate divided by the divide
  *     configuration; one-shot, periodic and TSC-deadline (IA32_TSC_DEADLINE,
  *     MSR 0x6e0: fires when TSC >= deadline, then reads 0; writing 0 disarms).
+ *   - Periodic mode ticks at most once every 50 us (VLAPIC_MIN_PERIOD_US,
+ *     by Tern's TSC rate): a shorter period (initial count x divider, in TSC
+ *     ticks) is lengthened to 50 us, and the current count then runs from the
+ *     initial count down to 0 over that longer period. One-shot and
+ *     TSC-deadline timers are not clamped.
+ *   - While the LVT timer entry is masked the timer goes on counting (the
+ *     current count reads as usual) but interrupts nothing. Expiries that
+ *     pass while it is masked are not delivered; a periodic timer unmasked
+ *     ticks next at its next period boundary.
+ *   - A vCPU woken from HLT by an interrupt may run ahead of the vCPUs
+ *     sharing its CPU for a short while; its timers buy it no more than its
+ *     share of the CPU otherwise.
  *   - Interrupts are delivered with RFLAGS.IF = 1; handlers write EOI. HLT
- *     with interrupts on waits for the next interrupt.
- *   - ICR: INIT (0x4500) and start-up (0x4600 | V) to a single destination
- *     APIC ID (x2APIC: ICR bits 63:32).
+ *     with interrupts on waits for the next interrupt (or NMI).
+ *   - CR8 is TPR[7:4] of the vCPU's own local APIC (SDM Vol. 3A, 10.8.6):
+ *     MOV to CR8 sets TPR to (value & 0xf) << 4 (#GP if bits 63:4 are set),
+ *     MOV from CR8 reads TPR >> 4. Lowering TPR, through CR8 or the APIC
+ *     register, lets an interrupt it held back in before the next
+ *     instruction. It never touches the physical APIC.
+ *   - ICR (x2APIC: destination in bits 63:32; xAPIC: ICR_HI bits 31:24):
+ *     delivery modes fixed, lowest priority (to one vCPU of the destination
+ *     set: the lowest TPR, ties to the lowest APIC ID), NMI, INIT (0x4500)
+ *     and start-up (0x4600 | V). Destinations: the shorthands self, all, all
+ *     but self; physical (an APIC ID, or 0xff / 0xffffffff for all); logical:
+ *     xAPIC flat or cluster model by DFR, matched against each vCPU's LDR;
+ *     x2APIC cluster (bits 31:16) and member mask (15:0), each vCPU's LDR
+ *     being read-only (APIC ID >> 4) << 16 | 1 << (APIC ID & 15). SMI and
+ *     ExtINT are logged once and dropped.
+ *   - NMIs (from NMI IPIs) are taken at once unless the guest blocks them:
+ *     one arriving in the NMI handler is held until its IRET, as on
+ *     hardware. (On a CPU without VMX virtual NMIs they are logged once and
+ *     dropped.)
  *
  * Real-mode guests (build/guests/NAME.bin)
  *   - Flat binary loaded at GPA 0x7c00, entered at CS:IP = 0000:7c00 in
@@ -57,7 +90,10 @@
  *     printed. LSR (0x3fd) always has THRE and TEMT (0x60: transmitter
  *     empty), so no polling is needed before a write. Tern logs each complete
  *     line as "[vmname] line", so guests print whole lines ending in '\n'.
- *     Every VM's output is also kept in a 4 KiB ring (TERN_HC_CONSOLE_READ);
+ *     Those log lines are rate-limited per VM (a burst of 8 KiB, then 4 KiB
+ *     a second, counting the time stamp and name): past that, whole lines
+ *     are left out of the log and a log line says how many. Every VM's output, every byte of it, is also kept
+ *     in a 4 KiB ring (TERN_HC_CONSOLE_READ);
  *     while a management guest runs, that ring is the only place other VMs'
  *     lines go, and the management guest's own bytes go to the serial
  *     console unchanged (it sends its own "\r\n"; docs/hypercalls.md).
@@ -89,6 +125,18 @@
  *     TERN_MODULES_GPA, the GPA of a read-only struct tern_module_dir listing
  *     every boot module (mapped read-only in the same window above its RAM).
  *   - Holds management rights; its virtual UART is the serial console.
+ *
+ * Control registers and MSRs (SDM Vol. 2B MOV CR, Vol. 3A 2.5, Vol. 4)
+ *   - A value hardware would refuse raises #GP and changes nothing: CR0
+ *     reserved bits, PG without PE, NW without CD, PG off in 64-bit code;
+ *     CR4 reserved bits, VMXE and SMXE, CET, PKS, Key Locker and user
+ *     interrupts (not offered; CPUID leaf 7 hides them), PAE cleared or LA57
+ *     changed in long mode, PCIDE set outside long mode or with CR3[11:0]
+ *     not 0, and UMIP, LA57, FSGSBASE, PCIDE, OSXSAVE, SMEP, SMAP and PKE
+ *     where the CPU lacks them; IA32_PAT entries other than 0, 1, 4, 5, 6,
+ *     7; IA32_EFER reserved bits, NXE without NX, LME changed while paging.
+ *   - Any GPR, RSP included, may be the operand of MOV CR and of the xAPIC
+ *     MOVs above.
  *
  * Other
  *   - Unknown I/O ports read as all-ones and ignore writes.

@@ -9,7 +9,8 @@ GUEST_OBJ := $(GUEST_OUT)/obj
 # Long-mode C guests (start.asm + NAME.c + libguest.a, plus any
 # GUEST_EXTRA_OBJS_NAME), nasm-only ELF guests, and real-mode flat binaries.
 GUESTS_C    := hello cpuid bench memtest msrprobe bad_wild bad_ioport bad_msr \
-	counter spinner apictimer apictimer_xapic smp echo ticker hcfuzz
+	counter spinner apictimer apictimer_xapic smp echo ticker hcfuzz fpuiso flood \
+	cpuabuse cr8hog timerhog timerhog_1k timerhog_hlt
 GUESTS_ASM  := bad_triple
 GUESTS_REAL := realmode
 
@@ -51,9 +52,21 @@ $(GUEST_OBJ)/apictimer_xapic.o: $(GUEST_SRC)/apictimer.c
 	$(call SAY,GUEST   $@)
 	$(Q)$(CC) $(GUEST_CFLAGS) -DUSE_XAPIC -MMD -MP -c $< -o $@
 
+# One source, three timer hogs: timerhog (masked, count 1), timerhog_1k, timerhog_hlt.
+$(GUEST_OBJ)/timerhog_1k.o: TIMERHOG_MODE := -DTIMERHOG_1K
+$(GUEST_OBJ)/timerhog_hlt.o: TIMERHOG_MODE := -DTIMERHOG_HLT
+$(GUEST_OBJ)/timerhog_1k.o $(GUEST_OBJ)/timerhog_hlt.o: $(GUEST_SRC)/timerhog.c
+	@mkdir -p $(dir $@)
+	$(call SAY,GUEST   $@)
+	$(Q)$(CC) $(GUEST_CFLAGS) $(TIMERHOG_MODE) -MMD -MP -c $< -o $@
+
 # The smp guest's AP start-up code.
 GUEST_EXTRA_OBJS_smp := $(GUEST_OBJ)/smp_ap.o
 $(GUEST_OUT)/smp.elf: $(GUEST_EXTRA_OBJS_smp)
+
+# The register-isolation guest's fill and read-back routines.
+GUEST_EXTRA_OBJS_fpuiso := $(GUEST_OBJ)/fpuiso_asm.o
+$(GUEST_OUT)/fpuiso.elf: $(GUEST_EXTRA_OBJS_fpuiso)
 
 # The hypercall fuzzer: checks by call, VM life cycles, report, CPL 3, and its asm.
 GUEST_EXTRA_OBJS_hcfuzz := $(GUEST_OBJ)/hcfuzz_cases.o $(GUEST_OBJ)/hcfuzz_vm.o \

@@ -18,7 +18,7 @@
 #define BAUD_HELP "(expected a baud rate that divides 115200, at least 50)"
 #define LOGLEVEL_HELP "(expected error, warn, info, debug or 0..3)"
 #define ACTION_HELP "(expected halt, poweroff or reboot)"
-#define CRASH_HELP "(expected none, de, ud, gp, pf, bp, stack or panic)"
+#define CRASH_HELP "(expected none, de, ud, gp, pf, bp, stack, panic, stall or tpr)"
 #define MAXCPUS_HELP "(expected a number from 1 to 256)"
 #define APIC_HELP "(expected auto, xapic or x2apic)"
 #define KNOWN "(known: console loglevel after_boot panic crash maxcpus apic timeslice vm shuffle mgmt reserve)"
