@@ -7,6 +7,7 @@
 #include "arch/desc.h"
 #include "arch/msr.h"
 #include "kernel/errno.h"
+#include "kernel/kernel.h"
 #include "kernel/log.h"
 #include "kernel/mm.h"
 #include "kernel/panic.h"
@@ -110,6 +111,8 @@ int vmx_config_init(void)
 	 * has it, with APIC-register virtualization or not; without it every
 	 * CR8 access exits and is emulated (vmm/cr.c).
 	 */
+	if (boot_opts.no_tpr_shadow) /* test option: the path of CPUs without it */
+		c->proc &= ~(uint32_t)CPU_BASED_USE_TPR_SHADOW;
 	c->tpr_shadow = c->proc & CPU_BASED_USE_TPR_SHADOW;
 	if (!c->tpr_shadow && compute("processor-based (no TPR shadow)", proc_cap,
 				      c->proc | CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING,

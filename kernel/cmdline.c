@@ -237,6 +237,14 @@ static bool parse_shuffle(const char *val, struct boot_options *opts, const char
 	return true;
 }
 
+static bool parse_tpr_shadow(const char *val, struct boot_options *opts, const char **why)
+{
+	if (strcmp(val, "on") && strcmp(val, "off"))
+		return false;
+	opts->no_tpr_shadow = !strcmp(val, "off");
+	return true;
+}
+
 static bool parse_timeslice(const char *val, struct boot_options *opts, const char **why)
 {
 	uint32_t ms;
@@ -392,6 +400,7 @@ static const struct cmdline_option cmdline_options[] = {
 	{ "timeslice", parse_timeslice, "milliseconds from 1 to 1000" },
 	{ "vm", parse_vm, "NAME[,image=MODULE][,mem=SIZE][,cpu=N][,vcpus=N]" },
 	{ "shuffle", parse_shuffle, "milliseconds from 1 to 10000 (test option)" },
+	{ "tpr_shadow", parse_tpr_shadow, "on or off (test option: off uses CR8 exits)" },
 	{ "mgmt", parse_mgmt, "IMAGE[,mem=SIZE][,cpu=N]: the management guest" },
 	{ "reserve", parse_reserve, "SIZE of free memory kept from VM creation, e.g. 8M" },
 };

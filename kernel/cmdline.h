@@ -69,6 +69,7 @@ struct boot_options {
 	enum apic_mode_opt apic;
 	uint32_t timeslice_us; /* vCPU time slice */
 	uint32_t shuffle_ms;   /* test option: move every unpinned vCPU this often */
+	bool no_tpr_shadow;    /* test option tpr_shadow=off: CR8 by exits, as on CPUs without it */
 	uint32_t nr_vms;
 	struct boot_vm_spec vms[BOOT_MAX_VMS];
 	bool has_mgmt;         /* mgmt=IMAGE[,mem=SIZE][,cpu=N]: the management guest */

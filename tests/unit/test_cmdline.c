@@ -21,7 +21,7 @@
 #define CRASH_HELP "(expected none, de, ud, gp, pf, bp, stack, panic, stall or tpr)"
 #define MAXCPUS_HELP "(expected a number from 1 to 256)"
 #define APIC_HELP "(expected auto, xapic or x2apic)"
-#define KNOWN "(known: console loglevel after_boot panic crash maxcpus apic timeslice vm shuffle mgmt reserve)"
+#define KNOWN "(known: console loglevel after_boot panic crash maxcpus apic timeslice vm shuffle tpr_shadow mgmt reserve)"
 #define VM_HELP "(expected NAME[,image=MODULE][,mem=SIZE][,cpu=N][,vcpus=N])"
 
 struct capture {
@@ -251,6 +251,17 @@ static void test_maxcpus(void **state)
 	}
 }
 
+static void test_tpr_shadow(void **state)
+{
+	assert_int_equal(parse(""), 0);
+	assert_false(opts.no_tpr_shadow);
+	assert_int_equal(parse("tpr_shadow=off"), 0);
+	assert_true(opts.no_tpr_shadow);
+	assert_int_equal(parse("tpr_shadow=on"), 0);
+	assert_false(opts.no_tpr_shadow);
+	expect_error("tpr_shadow=no", "cmdline: bad value 'no' for tpr_shadow= (expected on or off (test option: off uses CR8 exits))");
+}
+
 static void test_timeslice(void **state)
 {
 	assert_int_equal(parse("timeslice=5"), 0);
@@ -455,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_maxcpus),
 		cmocka_unit_test(test_apic),
 		cmocka_unit_test(test_timeslice),
+		cmocka_unit_test(test_tpr_shadow),
 		cmocka_unit_test(test_vm),
 		cmocka_unit_test(test_mgmt),
 		cmocka_unit_test(test_missing_values),
