@@ -327,18 +327,21 @@ void vcpu_deliver_events(struct vcpu *v)
 	uint32_t ctls = v->proc_ctls & ~(uint32_t)(CPU_BASED_INTR_WINDOW_EXITING |
 						   CPU_BASED_NMI_WINDOW_EXITING), threshold;
 	bool nmi;
-	int vec;
+	int irr, vec;
 
 	vlapic_timer_check(v, rdtsc());
 	nmi = v->lapic.nmi_pending;
-	vec = vlapic_pending_intr(v);
-	if (nmi || vec != VLAPIC_NONE)
+	irr = vlapic_highest_irr(v); /* one scan of the IRR serves both questions below */
+	vec = vlapic_deliverable(v, irr);
+	if (nmi || vec != VLAPIC_NONE) {
 		ctls = inject_pending(v, nmi, vec, ctls);
+		irr = vlapic_highest_irr(v); /* vec may have moved to the ISR */
+	}
 	set_proc_ctls(v, ctls);
 	if (!vmx_config.tpr_shadow)
 		return;
 	/* Last: what TPR now holds back (vlapic.c) decides when lowering it must exit. */
-	threshold = vlapic_tpr_threshold(v);
+	threshold = vlapic_tpr_threshold(v, irr);
 	if (threshold != v->tpr_threshold) {
 		v->tpr_threshold = (uint8_t)threshold;
 		vmcs_write(VMCS_TPR_THRESHOLD, threshold);

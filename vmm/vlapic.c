@@ -236,13 +236,21 @@ static void unmask_timer(struct vcpu *v, uint64_t now)
 	}
 }
 
-int vlapic_pending_intr(const struct vcpu *v)
+int vlapic_highest_irr(const struct vcpu *v)
 {
-	int vec = highest(v, APIC_IRR);
+	return highest(v, APIC_IRR);
+}
 
+int vlapic_deliverable(const struct vcpu *v, int vec)
+{
 	if (vec < 0 || !(*reg(v, APIC_SVR) & APIC_SVR_ENABLE))
 		return VLAPIC_NONE;
 	return ((uint32_t)vec & 0xf0u) > (ppr(v) & 0xf0u) ? vec : VLAPIC_NONE;
+}
+
+int vlapic_pending_intr(const struct vcpu *v)
+{
+	return vlapic_deliverable(v, highest(v, APIC_IRR));
 }
 
 int vlapic_pending(const struct vcpu *v)
@@ -261,9 +269,8 @@ bool vlapic_take_nmi(struct vcpu *v)
  * requested interrupt when the task priority alone holds it back, else 0.
  * It is never above TPR[7:4], as VM entry requires (26.2.1.1).
  */
-uint32_t vlapic_tpr_threshold(const struct vcpu *v)
+uint32_t vlapic_tpr_threshold(const struct vcpu *v, int vec)
 {
-	int vec = highest(v, APIC_IRR);
 	uint32_t cls = (uint32_t)vec >> 4, tpr = (*reg(v, APIC_TPR) >> 4) & 0xfu;
 
 	return vec >= 0 && cls <= tpr ? cls : 0;

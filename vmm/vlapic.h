@@ -72,11 +72,14 @@ uint64_t vlapic_next_event(const struct vcpu *v);
 int vlapic_pending(const struct vcpu *v);
 /* Highest pending vector above the processor priority, or VLAPIC_NONE. */
 int vlapic_pending_intr(const struct vcpu *v);
+/* The same in two steps, for callers that need the highest IRR vector too (-1: none). */
+int vlapic_highest_irr(const struct vcpu *v);
+int vlapic_deliverable(const struct vcpu *v, int irr);
 /* The CPU accepted vector: IRR -> ISR. */
 void vlapic_ack(struct vcpu *v, int vector);
 /* The pending NMI, if any, is being injected: true if there was one. */
 bool vlapic_take_nmi(struct vcpu *v);
-/* The TPR threshold for the TPR shadow now (0..15, never above TPR[7:4]). */
-uint32_t vlapic_tpr_threshold(const struct vcpu *v);
+/* The TPR threshold for the TPR shadow (0..15, never above TPR[7:4]), irr = vlapic_highest_irr(). */
+uint32_t vlapic_tpr_threshold(const struct vcpu *v, int irr);
 
 #endif
