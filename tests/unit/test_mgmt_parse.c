@@ -68,8 +68,8 @@ static void test_size(void **state)
 	assert_true(v == 64ull << 20);
 	assert_true(parse_size("8MB", &v));
 	assert_true(v == 8ull << 20);
-	assert_true(parse_size("123", &v)); /* bytes */
-	assert_true(v == 123);
+	assert_true(parse_size("0x10K", &v));
+	assert_true(v == 16ull << 10);
 }
 
 static void test_size_bad(void **state)
@@ -85,6 +85,10 @@ static void test_size_bad(void **state)
 	assert_false(parse_size("-16M", &v));
 	assert_false(parse_size("16T", &v));
 	assert_false(parse_size("17179869184G", &v)); /* 2^34 GiB overflows */
+	assert_false(parse_size("123", &v));          /* a unit is required: not bytes */
+	assert_false(parse_size("1", &v));
+	assert_false(parse_size("0x1000", &v));
+	assert_false(parse_size("16B", &v));
 	assert_int_equal(v, 7);
 }
 
@@ -130,8 +134,30 @@ static void test_names(void **state)
 
 	assert_true(name_valid("hello"));
 	assert_true(name_valid("a.b_c-9"));
-	assert_true(name_valid("1234567890123456789012345678901")); /* 31 */
-	assert_false(name_valid("12345678901234567890123456789012")); /* 32 */
+	assert_true(name_valid("a234567890123456789012345678901")); /* 31 */
+	assert_false(name_valid("a2345678901234567890123456789012")); /* 32 */
+	assert_true(name_valid("5a"));
+	assert_true(name_valid("vm-5"));
+	assert_true(name_valid("_5"));
+	assert_true(name_valid("a-"));
+	assert_true(name_valid(".x"));
+	assert_true(name_valid("0x1a")); /* hex is not an id: only decimal digits are */
+	assert_true(parse_is_decimal("0"));
+	assert_true(parse_is_decimal("99"));
+	assert_true(parse_is_decimal("99999999999999999999999")); /* an id, if no VM has it */
+	assert_false(parse_is_decimal(""));
+	assert_false(parse_is_decimal("0x1"));
+	assert_false(parse_is_decimal("9a"));
+	assert_false(parse_is_decimal("-1"));
+	/* A number is an id, a leading '-' an option: neither can be a name. */
+	assert_false(name_valid("5"));
+	assert_false(name_valid("0"));
+	assert_false(name_valid("1234567890123456789012345678901"));
+	assert_false(name_valid("-x"));
+	assert_false(name_valid("-"));
+	assert_false(name_valid("--name"));
+	assert_false(name_valid("\xc3\xbcn\xc3\xaf")); /* "ünï": bytes >= 0x80 are refused */
+	assert_false(name_valid("n\x80"));
 	assert_false(name_valid(""));
 	assert_false(name_valid("a b"));
 	assert_false(name_valid("a/b"));
@@ -144,8 +170,22 @@ static void test_names(void **state)
 	name_from("0123456789012345678901234567890123456789", out, sizeof(out));
 	assert_int_equal(strlen(out), 31);
 	assert_true(name_valid(out));
+	assert_string_equal(out, "_012345678901234567890123456789");
 	name_from("abcdef", out, 4);
 	assert_string_equal(out, "abc");
+	/* Names made from images follow the same rules. */
+	name_from("-x", out, sizeof(out));
+	assert_string_equal(out, "_x");
+	name_from("42", out, sizeof(out));
+	assert_string_equal(out, "_42");
+	assert_true(name_valid(out));
+	name_from("123", out, 4);
+	assert_string_equal(out, "_12");
+	name_from("7", out, 2);
+	assert_string_equal(out, "_");
+	name_from("\xc3\xbcn", out, sizeof(out));
+	assert_string_equal(out, "__n");
+	assert_true(name_valid(out));
 }
 
 static void test_opts(void **state)

@@ -27,6 +27,8 @@ int cmd_images(int argc, char **argv)
 		static struct img_plan plan;
 		const char *why;
 
+		if (module_is_mgmt(m))
+			continue; /* this shell's own image: a second copy could do nothing */
 		if (img_plan(img, m->size, 0, &plan, &why))
 			con_printf("%-20.47s %10llu  %s (%s)\n", m->name, (unsigned long long)m->size,
 				   img_is_elf(img, m->size) ? "bad ELF" : "unusable", why);
@@ -79,6 +81,9 @@ static int create_args(const struct parse_opt *o, const struct tern_host_info *h
 	int n;
 
 	args->mem_size = DEFAULT_MEM;
+	if (o[OPT_MEM].value && parse_u64(o[OPT_MEM].value, &v))
+		return usage_error("create", "bad size '%s': give a unit, K, M or G (e.g. 16M); "
+				   "a bare number is not taken as bytes", o[OPT_MEM].value);
 	if (o[OPT_MEM].value && !parse_size(o[OPT_MEM].value, &args->mem_size))
 		return usage_error("create", "bad size '%s': use a number with K, M or G (e.g. 16M)",
 				   o[OPT_MEM].value);
@@ -115,7 +120,8 @@ static void create_failed(int64_t r, const struct tern_vm_create *args)
 	if (r == -(int64_t)TERN_ENOMEM && host_info(&hi)) {
 		format_mib(args->mem_size, asked, sizeof(asked));
 		format_mib(hi.mem_available & ~((1ull << 20) - 1), avail, sizeof(avail));
-		err_printf("insufficient memory: asked %s MiB, %s MiB free", asked, avail);
+		err_printf("insufficient memory: asked %s MiB, %s MiB available to VMs (see info)",
+			   asked, avail);
 	} else if (r == -(int64_t)TERN_EEXIST) {
 		err_printf("a vm named '%s' exists already", args->name);
 	} else if (r == -(int64_t)TERN_EINVAL && args->nr_vcpus > 1 && host_info(&hi) &&
@@ -166,10 +172,12 @@ int cmd_create(int argc, char **argv)
 
 	/* --start (as xl create does) is the one option without a value. */
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--start") && !start)
-			start = true;
-		else
+		if (strcmp(argv[i], "--start"))
 			argv[kept++] = argv[i];
+		else if (start)
+			return usage_error("create", "option '--start' given twice");
+		else
+			start = true;
 	}
 	argc = kept;
 	npos = parse_opts(argc, argv, 1, o, pos, 1, err, sizeof(err));
@@ -180,14 +188,16 @@ int cmd_create(int argc, char **argv)
 	mod = module_find(pos[0]);
 	if (!mod)
 		return usage_error("create", "no boot image named '%s' (see images)", pos[0]);
+	if (module_is_mgmt(mod))
+		return usage_error("create", "image '%s' is the management guest's (this shell); "
+				   "it is not a guest image (see images)", pos[0]);
 	if (!host_info(&hi))
 		return -1;
 	memset(&args, 0, sizeof(args));
 	if (create_args(o, &hi, &args))
 		return -1;
 	if (o[OPT_NAME].value && !name_valid(o[OPT_NAME].value))
-		return usage_error("create", "bad name '%s': use 1 to 31 letters, digits, '.', '_' "
-				   "or '-'", o[OPT_NAME].value);
+		return usage_error("create", "bad name '%s': " NAME_RULE, o[OPT_NAME].value);
 	if (img_plan((const uint8_t *)(uintptr_t)mod->gpa, mod->size, args.mem_size, &plan, &why)) {
 		err_printf("image '%s' cannot run in %llu KiB: %s", mod->name,
 			   (unsigned long long)(args.mem_size >> 10), why);

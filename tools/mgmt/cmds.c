@@ -13,8 +13,9 @@ static const struct verb verbs[] = {
 	{ "images", cmd_images, "images", "boot images VMs can be created from", NULL },
 	{ "create", cmd_create, "create IMAGE [--name N] [--mem SIZE] [--vcpus N] [--cpus LIST] [--start]",
 	  "create a VM from a boot image (it waits for start)",
-	  "--name defaults to the image's name, made unique with -2, -3...\n"
-	  "--mem is 2M to 3G in multiples of 4K, with K, M or G (default 16M)\n"
+	  "--name defaults to the image's name, made unique with -2, -3...; names are\n"
+	  "  letters, digits, '.', '_' and '-', not starting with '-' and not all digits\n"
+	  "--mem is 2M to 3G in multiples of 4K, with a unit K, M or G (default 16M)\n"
 	  "--vcpus is 1 to 8 (default 1)\n"
 	  "--cpus 0,1 pins vCPU i to the i-th CPU of the list (cycling); default: any\n"
 	  "An ELF64 image runs in 64-bit mode, anything else in real mode from 0000:7c00." },
@@ -86,7 +87,7 @@ int cmd_help(int argc, char **argv)
 			con_printf("%s\n", v->help);
 		return 0;
 	}
-	con_printf("Commands (VM is a name or an id, see list; 'help VERB' for more):\n");
+	con_printf("Commands (VM is an id or a name, see list; 'help VERB' for more):\n");
 	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
 		con_printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);
 	con_printf("Keys: Up/Down history, Ctrl-U erase line, Ctrl-C abandon line.\n");

@@ -82,21 +82,26 @@ int vm_ids(uint32_t *ids, uint32_t max)
 	return r > (int64_t)max ? (int)max : (int)r;
 }
 
-/* A VM's name first (names may be digits), then its id. */
+/* As virsh: decimal digits are an id (names cannot be all digits), anything else a name. */
 bool vm_find(const char *arg, struct tern_vm_info *info)
 {
 	uint32_t ids[MGMT_MAX_VMS];
 	uint64_t id;
-	int n = vm_ids(ids, MGMT_MAX_VMS);
+	int n;
 
-	if (n < 0)
-		return false;
-	for (int i = 0; i < n; i++)
-		if (hc_vm_info(ids[i], info) >= 0 && !strncmp(info->name, arg, TERN_NAME_MAX))
+	if (parse_is_decimal(arg)) {
+		if (parse_u64(arg, &id) && id <= UINT32_MAX && hc_vm_info((uint32_t)id, info) >= 0)
 			return true;
-	if (parse_u64(arg, &id) && id <= UINT32_MAX && hc_vm_info((uint32_t)id, info) >= 0)
-		return true;
-	err_printf("no vm named '%s' (see list)", arg);
+	} else {
+		n = vm_ids(ids, MGMT_MAX_VMS);
+		if (n < 0)
+			return false;
+		for (int i = 0; i < n; i++)
+			if (hc_vm_info(ids[i], info) >= 0 &&
+			    !strncmp(info->name, arg, TERN_NAME_MAX))
+				return true;
+	}
+	err_printf("no VM with id or name '%s' (see list)", arg);
 	return false;
 }
 
@@ -120,6 +125,14 @@ const char *vcpu_state_name(uint32_t state)
 	};
 
 	return state < ARRAY_SIZE(names) ? names[state] : "unknown";
+}
+
+bool module_is_mgmt(const struct tern_module *m)
+{
+	struct tern_vm_info self;
+
+	/* The management guest is named after its image (mgmt=IMAGE on the command line). */
+	return hc_vm_info(mgmt.self_id, &self) >= 0 && !strncmp(self.name, m->name, TERN_NAME_MAX);
 }
 
 const struct tern_module *module_find(const char *name)

@@ -48,6 +48,7 @@ static void set_line(struct le *le, const char *s)
 	memcpy(le->buf, s, n);
 	le->buf[n] = '\0';
 	le->len = (unsigned int)n;
+	le->dropped = false;
 	le_redraw(le);
 }
 
@@ -90,12 +91,15 @@ static void clear_line(struct le *le)
 	le->len = 0;
 	le->buf[0] = '\0';
 	le->browse = 0;
+	le->dropped = false;
 }
 
 static enum le_result enter(struct le *le)
 {
 	memcpy(le->line, le->buf, LE_LINE_MAX);
-	hist_add(le, le->line);
+	le->line_dropped = le->dropped;
+	if (!le->dropped)
+		hist_add(le, le->line);
 	clear_line(le);
 	out_str(le, "\r\n");
 	return LE_LINE;
@@ -191,7 +195,10 @@ enum le_result le_feed(struct le *le, uint8_t c)
 		return after_cr ? LE_NONE : enter(le);
 	if (c < 0x20 || c == LE_DEL)
 		return feed_control(le, c);
+	/* Not shown and not kept, but remembered so the caller can refuse the line. */
 	if (c < 0x80)
 		feed_char(le, c);
+	else
+		le->dropped = true;
 	return LE_NONE;
 }

@@ -6,8 +6,9 @@
  * the line only: printable characters, backspace (0x7f, 0x08), Ctrl-U (kill
  * line), Ctrl-C (abandon line), Ctrl-L (redraw), Up/Down through the history
  * (ESC [ A / ESC [ B and ESC O A / ESC O B). Enter is \r or \n; \r\n counts
- * once. Tab, other control characters, other escape sequences and bytes
- * >= 0x80 are ignored.
+ * once. Tab, other control characters and other escape sequences are
+ * ignored. Bytes >= 0x80 are neither shown nor kept, but line_dropped tells
+ * the caller, which refuses such a line rather than run a different one.
  */
 #ifndef TERN_MGMT_LINEEDIT_H
 #define TERN_MGMT_LINEEDIT_H
@@ -49,6 +50,8 @@ struct le {
 	enum le_esc_state esc;
 	unsigned int esc_len;
 	bool after_cr;
+	bool dropped;              /* a byte >= 0x80 was typed into buf and left out */
+	bool line_dropped;         /* the same, for line */
 	char out[LE_OUT_MAX];      /* terminal bytes to send; the caller empties it */
 	unsigned int out_len;
 };

@@ -148,7 +148,10 @@ static void take_input(void)
 		enum le_result r = le_feed(&le, (uint8_t)c);
 
 		flush_editor();
-		if (r == LE_LINE)
+		if (r == LE_LINE && le.line_dropped)
+			err_printf("the line had non-ASCII characters, which the shell does not take; "
+				   "nothing was run (names are letters, digits, '.', '_' and '-')");
+		else if (r == LE_LINE)
 			shell_exec(le.line);
 		if (r != LE_NONE) {
 			le_prompt(&le);

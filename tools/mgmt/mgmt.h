@@ -60,11 +60,13 @@ int usage_error(const char *verb, const char *fmt, ...) __attribute__((format(pr
 bool host_info(struct tern_host_info *hi);
 /* The VM ids, oldest first (at most max); -1 after printing why. */
 int vm_ids(uint32_t *ids, uint32_t max);
-/* VM by name or id; prints "error: no vm named ..." and returns false if none. */
+/* VM by id (a number) or name; false after "error: no VM with id or name ..." if none. */
 bool vm_find(const char *arg, struct tern_vm_info *info);
 const char *vm_state_name(uint32_t state);
 const char *vcpu_state_name(uint32_t state);
 const char *exit_reason_name(uint32_t reason);
+/* Whether m is the image the management guest (this shell) runs. */
+bool module_is_mgmt(const struct tern_module *m);
 /* The boot module of that name, or NULL. */
 const struct tern_module *module_find(const char *name);
 

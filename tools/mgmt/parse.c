@@ -92,13 +92,9 @@ bool parse_size(const char *s, uint64_t *out)
 
 	if (!parse_digits(s, &end, &v))
 		return false;
-	if (!*end) {
-		*out = v;
-		return true;
-	}
 	shift = size_shift(*end);
 	if (!shift)
-		return false;
+		return false; /* no unit, or not K, M or G: a bare number is not taken as bytes */
 	end++;
 	if (!strcmp(end, "iB") || !strcmp(end, "B") || !strcmp(end, "b"))
 		end += strlen(end);
@@ -158,11 +154,21 @@ static bool name_char(char c)
 	       c == '.' || c == '_' || c == '-';
 }
 
+bool parse_is_decimal(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
 bool name_valid(const char *s)
 {
 	size_t n = strnlen(s, NAME_MAX_LEN + 1);
 
-	if (n == 0 || n > NAME_MAX_LEN)
+	if (n == 0 || n > NAME_MAX_LEN || s[0] == '-' || parse_is_decimal(s))
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!name_char(s[i]))
@@ -179,8 +185,20 @@ void name_from(const char *s, char *out, size_t size)
 	for (; n < NAME_MAX_LEN && n + 1 < size && s[n]; n++)
 		out[n] = name_char(s[n]) ? s[n] : '_';
 	out[n] = '\0';
-	if (!n)
+	if (!n) {
 		fmt_snprintf(out, size, "vm");
+		return;
+	}
+	if (out[0] == '-')
+		out[0] = '_';
+	if (parse_is_decimal(out) && size > 1) {
+		/* Digits alone would read as an id: "5" becomes "_5". */
+		if (n + 2 > size || n == NAME_MAX_LEN)
+			n--;
+		memmove(out + 1, out, n);
+		out[0] = '_';
+		out[n + 1] = '\0';
+	}
 }
 
 static struct parse_opt *find_opt(struct parse_opt *opts, const char *name, size_t len)

@@ -18,7 +18,10 @@ int parse_words(char *line, char **argv, int max);
 /* A decimal number, or hex with 0x; no sign, no overflow. */
 bool parse_u64(const char *s, uint64_t *out);
 
-/* Bytes: a number, optionally followed by K, M or G (either case, then "B" or "iB"). */
+/* Whether s is one or more decimal digits and nothing else: a VM id, never a name. */
+bool parse_is_decimal(const char *s);
+
+/* Bytes: a number followed by K, M or G (either case, then "B" or "iB"); a unit is required. */
 bool parse_size(const char *s, uint64_t *out);
 
 /*
@@ -28,9 +31,17 @@ bool parse_size(const char *s, uint64_t *out);
 int parse_cpu_list(const char *s, uint32_t limit, uint32_t *cpus, unsigned int max,
 		   const char **why);
 
-/* A VM name as the hypervisor takes it: 1-31 of [A-Za-z0-9._-]. */
+/*
+ * A VM name: 1-31 of [A-Za-z0-9._-], not starting with '-' (it would read as
+ * an option) and not all digits (a number is a VM id), as virsh has it.
+ */
 bool name_valid(const char *s);
-/* A valid name made from any string (characters replaced, cut short); "vm" if nothing is left. */
+#define NAME_RULE                                                                        \
+	"use 1 to 31 letters, digits, '.', '_' or '-', not starting with '-' and not all digits"
+/*
+ * A valid name made from any string (characters replaced by '_', cut short, a
+ * leading '-' made '_', digits alone prefixed with '_'); "vm" if nothing is left.
+ */
 void name_from(const char *s, char *out, size_t size);
 
 /*
