@@ -8,6 +8,7 @@ instructions since power-on, so that figure is exact and repeatable; wall
 times vary with the host (about 2x).
 """
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -74,6 +75,30 @@ def fpu_switching():
           "count as one instruction each under Bochs" % (sw.group(2), sw.group(1), xr.group(2), xr.group(1)))
 
 
+def timer_hogs():
+    """What a guest's own timer costs its CPU: exits per ms the hog ran (masked
+    timers arm nothing; periods below 50 us are clamped), and its neighbour's share."""
+    print("Timer hogs (Bochs, 2 CPUs; each hog pinned beside a counter, two counters "
+          "sharing the other CPU as the control):")
+    for hog in ("timerhog", "timerhog_1k", "timerhog_hlt"):
+        mods = [(os.path.join(emu.BUILD, "guests", g + ".elf"), g) for g in (hog, "counter")]
+        cmd = ("after_boot=poweroff vm=hog,image=%s,mem=2M,cpu=1 vm=victim,image=counter,mem=2M,cpu=1 "
+               "vm=mate,image=counter,mem=2M,cpu=0 vm=control,image=counter,mem=2M,cpu=0" % hog)
+        with emu.Machine(emu="bochs", cpus=2, boot="mb2", cmdline=cmd, modules=mods) as m:
+            m.wait_for(r"tern: powering off", 600)
+            out = m.output()
+        pre = re.search(r"vm hog: \d+ exits \([^)]*PREEMPTION_TIMER (\d+)", out)
+        ran = re.search(r"vm hog: vcpu0 ran (\d+) ms", out)
+        share = {}
+        for vm in ("victim", "mate", "control"):
+            c = {int(k): int(n) for k, n in re.findall(r"\] \[%s\] counter: k=(\d+) count=(\d+)" % vm, out)}
+            share[vm] = c.get(39, 0) - c.get(20, 0)
+        fair = (share["mate"] + share["control"]) / 2 or 1
+        print("  %-13s %5.2f preemption-timer exits per ms run (%s in %s ms); neighbour gets %.2f "
+              "of a fair share" % (hog, int(pre.group(1)) / max(1, int(ran.group(1))), pre.group(1),
+                                  ran.group(1), share["victim"] / fair))
+
+
 def hypercalls():
     """Hypercall round trips, timed by tests/guests/hcfuzz.c as the management guest."""
     guest = os.path.join(emu.BUILD, "guests", "hcfuzz.elf")
@@ -120,6 +145,7 @@ def main():
     create_to_output()
     scheduling()
     fpu_switching()
+    timer_hogs()
     boot_time("QEMU TCG + OVMF, 4 CPUs", emu="qemu", cpus=4)
     boot_time("Bochs + OVMF, skylake_x, 1 CPU", emu="bochs", cpus=1)
     boot_time("Bochs + OVMF, skylake_x, 2 CPUs", emu="bochs", cpus=2)
