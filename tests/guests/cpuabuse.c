@@ -145,20 +145,6 @@ static bool try_wrmsr(uint32_t msr, uint64_t v)
 	return TRY_GP("wrmsr", "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
 }
 
-#define DEFINE_READ_CR(n)                                              \
-	static uint64_t read_cr##n(void)                               \
-	{                                                              \
-		uint64_t v;                                            \
-		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));      \
-		return v;                                              \
-	}
-DEFINE_READ_CR(0)
-DEFINE_READ_CR(3)
-DEFINE_READ_CR(4)
-DEFINE_READ_CR(8)
-
-static void write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
-
 /* Interrupts on for a few instructions: how many fixed IPIs were taken. */
 static unsigned int irq_total(void)
 {
@@ -177,25 +163,26 @@ static unsigned int window(void)
 	return irq_total() - before;
 }
 
-/* A CR4 value that must raise #GP and leave CR4 as it was. */
+/* A value for CR n (0 or 4) that must raise #GP and leave the register as it was. */
+static bool cr_refused(unsigned int n, uint64_t bad, const char *what)
+{
+	uint64_t (*read)(void) = n == 4 ? read_cr4 : read_cr0;
+	uint64_t before = read();
+	bool gp = n == 4 ? try_cr4(bad) : try_cr0(bad);
+
+	CHECK(gp, "CR%u 0x%lx (%s) was accepted", n, bad, what);
+	CHECK(read() == before, "CR%u 0x%lx (%s) changed CR%u to 0x%lx", n, bad, what, n, read());
+	return gp && read() == before;
+}
+
 static bool cr4_refused(uint64_t bad, const char *what)
 {
-	uint64_t before = read_cr4();
-	bool gp = try_cr4(bad);
-
-	CHECK(gp, "CR4 0x%lx (%s) was accepted", bad, what);
-	CHECK(read_cr4() == before, "CR4 0x%lx (%s) changed CR4 to 0x%lx", bad, what, read_cr4());
-	return gp && read_cr4() == before;
+	return cr_refused(4, bad, what);
 }
 
 static bool cr0_refused(uint64_t bad, const char *what)
 {
-	uint64_t before = read_cr0();
-	bool gp = try_cr0(bad);
-
-	CHECK(gp, "CR0 0x%lx (%s) was accepted", bad, what);
-	CHECK(read_cr0() == before, "CR0 0x%lx (%s) changed CR0 to 0x%lx", bad, what, read_cr0());
-	return gp && read_cr0() == before;
+	return cr_refused(0, bad, what);
 }
 
 static bool msr_refused(uint32_t msr, uint64_t bad, const char *what)

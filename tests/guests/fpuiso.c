@@ -60,38 +60,6 @@ static uint64_t value(uint64_t vm, uint64_t round, uint64_t reg, uint64_t word)
 	return (vm << 52) | ((round & 0xffffu) << 32) | (reg << 16) | (word << 4) | 0x5;
 }
 
-#define CR_ACCESS(n)                                                              \
-	static uint64_t read_cr##n(void)                                          \
-	{                                                                         \
-		uint64_t v;                                                       \
-		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                 \
-		return v;                                                         \
-	}                                                                         \
-	static void write_cr##n(uint64_t v)                                       \
-	{                                                                         \
-		__asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory");        \
-	}
-CR_ACCESS(0)
-CR_ACCESS(2)
-CR_ACCESS(4)
-
-#define DR_ACCESS(n)                                                              \
-	static uint64_t read_dr##n(void)                                          \
-	{                                                                         \
-		uint64_t v;                                                       \
-		__asm__ volatile("mov %%db" #n ", %0" : "=r"(v));                 \
-		return v;                                                         \
-	}                                                                         \
-	static void write_dr##n(uint64_t v)                                       \
-	{                                                                         \
-		__asm__ volatile("mov %0, %%db" #n : : "r"(v));                   \
-	}
-DR_ACCESS(0)
-DR_ACCESS(1)
-DR_ACCESS(2)
-DR_ACCESS(3)
-DR_ACCESS(6)
-
 static void check(const char *what, uint64_t seen, uint64_t mine)
 {
 	if (seen == mine)

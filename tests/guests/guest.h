@@ -294,6 +294,43 @@ static inline void wrmsr(uint32_t msr, uint64_t val)
 			 : "memory");
 }
 
+/* Control and debug registers (CPL 0), for the guests that abuse or check them. */
+#define GUEST_CR_ACCESS(n)                                                    \
+	static inline uint64_t read_cr##n(void)                               \
+	{                                                                     \
+		uint64_t v;                                                   \
+		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));             \
+		return v;                                                     \
+	}                                                                     \
+	static inline void write_cr##n(uint64_t v)                            \
+	{                                                                     \
+		__asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory");    \
+	}
+GUEST_CR_ACCESS(0)
+GUEST_CR_ACCESS(2)
+GUEST_CR_ACCESS(3)
+GUEST_CR_ACCESS(4)
+GUEST_CR_ACCESS(8)
+#undef GUEST_CR_ACCESS
+
+#define GUEST_DR_ACCESS(n)                                                    \
+	static inline uint64_t read_dr##n(void)                               \
+	{                                                                     \
+		uint64_t v;                                                   \
+		__asm__ volatile("mov %%db" #n ", %0" : "=r"(v));             \
+		return v;                                                     \
+	}                                                                     \
+	static inline void write_dr##n(uint64_t v)                            \
+	{                                                                     \
+		__asm__ volatile("mov %0, %%db" #n : : "r"(v));               \
+	}
+GUEST_DR_ACCESS(0)
+GUEST_DR_ACCESS(1)
+GUEST_DR_ACCESS(2)
+GUEST_DR_ACCESS(3)
+GUEST_DR_ACCESS(6)
+#undef GUEST_DR_ACCESS
+
 /* Halted with interrupts off: Tern stops this vCPU. Loops in case of an NMI. */
 static inline __attribute__((noreturn)) void guest_halt(void)
 {
