@@ -10,6 +10,8 @@
 
 #define APIC_DEFAULT_PHYS 0xfee00000ull
 #define ICR_SPINS 1000000u
+/* xAPIC physical destination 0xFF is every CPU (SDM vol. 3A 11.6.2.1). */
+#define XAPIC_ID_BROADCAST 0xffu
 
 static bool x2apic;
 static volatile uint32_t *xapic_base = (volatile uint32_t *)APIC_DEFAULT_PHYS;
@@ -82,8 +84,16 @@ static int xapic_wait_idle(void)
 	return -ETIMEDOUT;
 }
 
+bool apic_id_reachable(uint32_t id)
+{
+	return x2apic || id < XAPIC_ID_BROADCAST;
+}
+
 int apic_send_ipi(uint32_t dest, uint32_t icr_lo)
 {
+	/* Truncated to 8 bits, a larger ID would name another CPU, or all of them. */
+	if (!apic_id_reachable(dest))
+		return -EINVAL;
 	if (x2apic) {
 		wrmsr(MSR_IA32_X2APIC_BASE + (APIC_ICR_LO >> 4), ((uint64_t)dest << 32) | icr_lo);
 		return 0;

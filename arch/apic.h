@@ -42,7 +42,9 @@ void apic_init_cpu(void);
 bool apic_is_x2apic(void);
 uint32_t apic_id(void);
 void apic_eoi(void);
-/* Send an IPI; 0 or -ETIMEDOUT when an xAPIC never accepted it. */
+/* Whether an IPI can name this APIC ID in the current mode (xAPIC: below 0xFF). */
+bool apic_id_reachable(uint32_t id);
+/* Send an IPI: 0, or -EINVAL for an ID the mode cannot address, -ETIMEDOUT if the ICR stays busy. */
 int apic_send_ipi(uint32_t dest_apic_id, uint32_t icr_lo);
 int apic_send_ipi_all_but_self(uint32_t icr_lo);
 /* Host timer: calibrate once on the BSP (after the TSC), then arm per CPU. */

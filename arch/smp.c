@@ -35,6 +35,9 @@ uint64_t smp_pick_trampoline(const struct boot_mem_region *map, size_t n)
 	return 0;
 }
 
+/* Why CPUs the processor list names were not taken: reported once, with counts. */
+static uint32_t nr_over_max, nr_need_x2apic;
+
 static bool known(uint32_t apic_id)
 {
 	for (uint32_t i = 0; i < nr_pcpus; i++)
@@ -47,8 +50,17 @@ static void add_cpu(uint32_t apic_id)
 {
 	struct pcpu *c;
 
-	if (known(apic_id) || nr_pcpus >= MAX_CPUS)
+	if (known(apic_id))
 		return;
+	/* An xAPIC ICR holds 8 destination bits and 0xFF is broadcast (SDM vol. 3A 11.6.1). */
+	if (!apic_id_reachable(apic_id)) {
+		nr_need_x2apic++;
+		return;
+	}
+	if (nr_pcpus >= MAX_CPUS) {
+		nr_over_max++;
+		return;
+	}
 	c = pcpu_create(nr_pcpus, apic_id);
 	if (!c)
 		return;
@@ -62,6 +74,10 @@ static const char *discover(void)
 		for (uint32_t i = 0; i < acpi.nr_cpus; i++)
 			if (acpi.cpus[i].enabled)
 				add_cpu(acpi.cpus[i].apic_id);
+		if (acpi.nr_cpus_dropped)
+			pr_warn("smp: the MADT lists %u processors more than the %u Tern reads; "
+				"those (disabled ones first) are ignored", acpi.nr_cpus_dropped,
+				ACPI_MAX_CPUS);
 		return "ACPI MADT";
 	}
 	if (boot_info.nr_cpus) {
@@ -71,6 +87,18 @@ static const char *discover(void)
 		return "UEFI MP Services";
 	}
 	return "no processor list (bootstrap CPU only)";
+}
+
+static void report_skipped(void)
+{
+	if (nr_need_x2apic)
+		pr_warn("smp: %u CPUs left offline: their APIC IDs are above 254, which needs "
+			"x2APIC mode (%s)", nr_need_x2apic,
+			boot_opts.apic == APIC_OPT_XAPIC ? "apic=xapic asked for xAPIC"
+							 : "this CPU has no x2APIC");
+	if (nr_over_max)
+		pr_warn("smp: %u CPUs left offline: Tern runs at most MAX_CPUS = %u", nr_over_max,
+			MAX_CPUS);
 }
 
 static void (*volatile ap_continue)(void);
@@ -88,6 +116,9 @@ __attribute__((noreturn)) static void ap_main(struct pcpu *c)
 	pcpu_activate(c);
 	idt_load();
 	apic_init_cpu();
+	if (apic_id() != c->apic_id) /* the firmware's list and the CPU disagree */
+		pr_warn("smp: cpu%u was started as APIC ID %u but reads %u", c->id, c->apic_id,
+			apic_id());
 	vmx_probe(&c->vmx);
 	__atomic_store_n(&c->state, PCPU_ONLINE, __ATOMIC_RELEASE);
 	/* Parked until the bootstrap CPU knows what the APs are for. */
@@ -158,6 +189,7 @@ void smp_boot(uint64_t tramp)
 		}
 		started++;
 	}
+	report_skipped();
 	pr_info("smp: %u of %u CPUs online (processor list from %s, %s mode)", pcpu_online_count(),
 		nr_pcpus, src, apic_is_x2apic() ? "x2APIC" : "xAPIC");
 }

@@ -5,6 +5,7 @@
 #include "arch/cpuid.h"
 #include "arch/msr.h"
 #include "kernel/fmt.h"
+#include "kernel/kernel.h"
 #include "kernel/string.h"
 
 /* A control is available when its allowed-1 bit (high dword) is set. */
@@ -13,10 +14,16 @@ static bool allowed1(uint32_t msr, uint64_t bit)
 	return (rdmsr(msr) >> 32) & bit;
 }
 
-/* Unlocked: enable VMX outside SMX and lock, as firmware should have. */
+/*
+ * IA32_FEATURE_CONTROL (SDM vol. 3C 23.7): unlocked, enable VMX outside SMX
+ * and lock, as firmware should have; locked, VMXON works only if firmware
+ * enabled it. The test option feature_control= stands in for the MSR (locked
+ * values only, so Tern never writes the real MSR on a value it did not read).
+ */
 static int check_feature_control(struct vmx_cap *cap)
 {
-	uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+	uint64_t fc = boot_opts.fake_feature_control ? boot_opts.fake_feature_control
+						      : rdmsr(MSR_IA32_FEATURE_CONTROL);
 
 	cap->feature_control = fc;
 	if (!(fc & IA32_FEATURE_CONTROL_LOCK)) {

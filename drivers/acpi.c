@@ -104,6 +104,7 @@ _Static_assert(sizeof(struct acpi_madt) == 44, "MADT size");
 enum acpi_madt_type {
 	ACPI_MADT_PROCESSOR_LOCAL_APIC = 0,
 	ACPI_MADT_IO_APIC = 1,
+	ACPI_MADT_INTERRUPT_SOURCE_OVERRIDE = 2,
 	ACPI_MADT_LOCAL_APIC_ADDRESS_OVERRIDE = 5,
 	ACPI_MADT_PROCESSOR_LOCAL_X2APIC = 9,
 };
@@ -124,6 +125,13 @@ struct acpi_madt_io_apic {
 	uint32_t io_apic_address, global_system_interrupt_base;
 } __attribute__((packed));
 _Static_assert(sizeof(struct acpi_madt_io_apic) == 12, "I/O APIC size");
+
+struct acpi_madt_interrupt_override {
+	uint8_t type, length, bus, source;
+	uint32_t global_system_interrupt;
+	uint16_t flags;
+} __attribute__((packed));
+_Static_assert(sizeof(struct acpi_madt_interrupt_override) == 10, "Interrupt Source Override size");
 
 struct acpi_madt_local_apic_override {
 	uint8_t type, length;
@@ -203,18 +211,51 @@ int acpi_table_check(const void *table, size_t avail, const char *sig)
 	return 0;
 }
 
+/* APIC IDs that name no processor: placeholders some firmware lists (5.2.12.2, 5.2.12.12). */
+#define ACPI_MADT_LAPIC_ID_INVALID  0xffu
+#define ACPI_MADT_X2APIC_ID_INVALID 0xffffffffu
+
+static struct acpi_cpu *acpi_find_cpu(struct acpi_info *out, uint32_t apic_id)
+{
+	for (uint32_t i = 0; i < out->nr_cpus; i++)
+		if (out->cpus[i].apic_id == apic_id)
+			return &out->cpus[i];
+	return NULL;
+}
+
+/* Where a new entry goes once cpus[] is full: over a disabled one, if it is enabled itself. */
+static struct acpi_cpu *acpi_cpu_slot(struct acpi_info *out, bool enabled)
+{
+	if (out->nr_cpus < ACPI_MAX_CPUS)
+		return &out->cpus[out->nr_cpus++];
+	out->nr_cpus_dropped++; /* this entry, or the disabled one it displaces */
+	for (uint32_t i = out->nr_cpus; enabled && i-- > 0;)
+		if (!out->cpus[i].enabled)
+			return &out->cpus[i];
+	return NULL;
+}
+
 static void acpi_add_cpu(struct acpi_info *out, uint32_t apic_id, uint32_t uid, uint32_t flags,
 			 bool x2apic)
 {
+	bool enabled = flags & ACPI_MADT_ENABLED;
 	struct acpi_cpu *cpu;
 
-	/* Beyond ACPI_MAX_CPUS the rest are dropped: Tern cannot run them anyway. */
-	if (out->nr_cpus >= ACPI_MAX_CPUS)
+	if (apic_id == (x2apic ? ACPI_MADT_X2APIC_ID_INVALID : ACPI_MADT_LAPIC_ID_INVALID))
 		return;
-	cpu = &out->cpus[out->nr_cpus++];
+	/* Firmware may list a CPU in both structures (5.2.12.12): the first one counts. */
+	if (acpi_find_cpu(out, apic_id))
+		return;
+	/*
+	 * Past ACPI_MAX_CPUS entries (servers list every hot-pluggable socket),
+	 * enabled processors displace disabled ones; what is left is counted.
+	 */
+	cpu = acpi_cpu_slot(out, enabled);
+	if (!cpu)
+		return;
 	cpu->apic_id = apic_id;
 	cpu->uid = uid;
-	cpu->enabled = flags & ACPI_MADT_ENABLED;
+	cpu->enabled = enabled;
 	cpu->online_capable = flags & ACPI_MADT_ONLINE_CAPABLE;
 	cpu->x2apic_entry = x2apic;
 }
@@ -223,6 +264,7 @@ static void acpi_add_cpu(struct acpi_info *out, uint32_t apic_id, uint32_t uid, 
 static const uint8_t acpi_madt_min_length[] = {
 	[ACPI_MADT_PROCESSOR_LOCAL_APIC] = sizeof(struct acpi_madt_local_apic),
 	[ACPI_MADT_IO_APIC] = sizeof(struct acpi_madt_io_apic),
+	[ACPI_MADT_INTERRUPT_SOURCE_OVERRIDE] = sizeof(struct acpi_madt_interrupt_override),
 	[ACPI_MADT_LOCAL_APIC_ADDRESS_OVERRIDE] = sizeof(struct acpi_madt_local_apic_override),
 	[ACPI_MADT_PROCESSOR_LOCAL_X2APIC] = sizeof(struct acpi_madt_local_x2apic),
 };
@@ -233,6 +275,7 @@ static bool acpi_madt_entry(const uint8_t *p, uint8_t len, struct acpi_info *out
 	union {
 		struct acpi_madt_local_apic lapic;
 		struct acpi_madt_io_apic ioapic;
+		struct acpi_madt_interrupt_override iso;
 		struct acpi_madt_local_apic_override ovr;
 		struct acpi_madt_local_x2apic x2apic;
 	} e;
@@ -262,8 +305,34 @@ static bool acpi_madt_entry(const uint8_t *p, uint8_t len, struct acpi_info *out
 				.gsi_base = e.ioapic.global_system_interrupt_base,
 			};
 		break;
+	case ACPI_MADT_INTERRUPT_SOURCE_OVERRIDE:
+		/* Bus 0 is ISA, the only one the table defines. */
+		if (e.iso.bus == 0 && out->nr_irq_overrides < ACPI_MAX_IRQ_OVERRIDES)
+			out->irq_overrides[out->nr_irq_overrides++] = (struct acpi_irq_override){
+				.source = e.iso.source,
+				.gsi = e.iso.global_system_interrupt,
+				.flags = e.iso.flags,
+			};
+		break;
 	}
 	return true;
+}
+
+void acpi_isa_irq(const struct acpi_info *acpi, uint8_t irq, uint32_t *gsi, bool *active_low,
+		  bool *level)
+{
+	*gsi = irq;
+	*active_low = *level = false;
+	for (uint32_t i = 0; acpi && i < acpi->nr_irq_overrides; i++) {
+		const struct acpi_irq_override *o = &acpi->irq_overrides[i];
+
+		if (o->source != irq)
+			continue;
+		*gsi = o->gsi;
+		*active_low = (o->flags & ACPI_INTI_POLARITY_MASK) == ACPI_INTI_ACTIVE_LOW;
+		*level = (o->flags & ACPI_INTI_TRIGGER_MASK) == ACPI_INTI_TRIGGER_LEVEL;
+		return;
+	}
 }
 
 int acpi_parse_madt(const void *table, size_t avail, struct acpi_info *out)
@@ -285,6 +354,7 @@ int acpi_parse_madt(const void *table, size_t avail, struct acpi_info *out)
 	out->lapic_address = madt.local_interrupt_controller_address;
 	out->pcat_compat = madt.flags & ACPI_MADT_PCAT_COMPAT;
 	out->nr_cpus = 0;
+	out->nr_cpus_dropped = 0;
 	out->nr_ioapics = 0;
 
 	/* Entries are {type, length, ...}; a bad length ends the walk, keeping what came before. */

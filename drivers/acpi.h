@@ -42,6 +42,23 @@ struct acpi_ioapic {
 	uint32_t gsi_base;
 };
 
+/*
+ * Interrupt Source Override (ACPI 6.4 section 5.2.12.5): ISA IRQ source is
+ * wired to GSI gsi with the MPS INTI flags (table 5.26): polarity bits 1:0
+ * (0 bus default, 1 active high, 3 active low), trigger mode bits 3:2 (0 bus
+ * default, 1 edge, 3 level). ISA's default is edge, active high.
+ */
+struct acpi_irq_override {
+	uint8_t source;
+	uint32_t gsi;
+	uint16_t flags;
+};
+#define ACPI_MAX_IRQ_OVERRIDES 16
+#define ACPI_INTI_POLARITY_MASK    0x3u
+#define ACPI_INTI_ACTIVE_LOW       0x3u
+#define ACPI_INTI_TRIGGER_MASK     0xcu
+#define ACPI_INTI_TRIGGER_LEVEL    0xcu
+
 struct acpi_info {
 	uint8_t revision;    /* RSDP revision */
 	char oem_id[7];
@@ -50,10 +67,13 @@ struct acpi_info {
 	bool has_madt;
 	uint64_t lapic_address;
 	bool pcat_compat;
-	uint32_t nr_cpus;    /* every processor entry, enabled or not */
+	uint32_t nr_cpus;    /* processor entries kept, enabled or not (one per APIC ID) */
+	uint32_t nr_cpus_dropped; /* entries past ACPI_MAX_CPUS (disabled ones go first) */
 	struct acpi_cpu cpus[ACPI_MAX_CPUS];
 	uint32_t nr_ioapics;
 	struct acpi_ioapic ioapics[ACPI_MAX_IOAPICS];
+	uint32_t nr_irq_overrides;
+	struct acpi_irq_override irq_overrides[ACPI_MAX_IRQ_OVERRIDES];
 
 	/* FADT */
 	bool has_fadt;
@@ -122,5 +142,13 @@ int acpi_parse_dsdt_s5(const void *table, size_t avail, struct acpi_info *out);
 int acpi_parse(uint64_t rsdp_phys, const struct acpi_env *env, struct acpi_info *out);
 
 const char *acpi_strerror(int err);
+
+/*
+ * Where ISA IRQ irq arrives: its GSI and whether it is active low and level
+ * triggered, from the MADT's overrides; without one, GSI irq, edge, active
+ * high (ACPI 6.4 section 5.2.12.5: the identity mapping is assumed).
+ */
+void acpi_isa_irq(const struct acpi_info *acpi, uint8_t irq, uint32_t *gsi, bool *active_low,
+		  bool *level);
 
 #endif

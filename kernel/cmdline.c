@@ -245,6 +245,26 @@ static bool parse_tpr_shadow(const char *val, struct boot_options *opts, const c
 	return true;
 }
 
+/*
+ * Test option: make Tern see this IA32_FEATURE_CONTROL value instead of the
+ * MSR's, to test what firmware that locks VMX off gets (SDM vol. 3C 23.7).
+ * Only locked values (bit 0 set): an unlocked one would have Tern write the
+ * real MSR on the strength of a value it never held.
+ */
+static bool parse_feature_control(const char *val, struct boot_options *opts, const char **why)
+{
+	uint32_t v;
+
+	if (strncmp(val, "0x", 2) || !parse_uint(val + 2, 16, 0xffff, &v))
+		return false;
+	if (!(v & 1u)) {
+		*why = "a locked value (bit 0 set): only those can be faked";
+		return false;
+	}
+	opts->fake_feature_control = v;
+	return true;
+}
+
 static bool parse_timeslice(const char *val, struct boot_options *opts, const char **why)
 {
 	uint32_t ms;
@@ -401,6 +421,8 @@ static const struct cmdline_option cmdline_options[] = {
 	{ "vm", parse_vm, "NAME[,image=MODULE][,mem=SIZE][,cpu=N][,vcpus=N]" },
 	{ "shuffle", parse_shuffle, "milliseconds from 1 to 10000 (test option)" },
 	{ "tpr_shadow", parse_tpr_shadow, "on or off (test option: off uses CR8 exits)" },
+	{ "feature_control", parse_feature_control,
+	  "0xVALUE with bit 0 set (test option: the IA32_FEATURE_CONTROL value Tern sees)" },
 	{ "mgmt", parse_mgmt, "IMAGE[,mem=SIZE][,cpu=N]: the management guest" },
 	{ "reserve", parse_reserve, "SIZE of free memory kept from VM creation, e.g. 8M" },
 };

@@ -70,6 +70,8 @@ struct boot_options {
 	uint32_t timeslice_us; /* vCPU time slice */
 	uint32_t shuffle_ms;   /* test option: move every unpinned vCPU this often */
 	bool no_tpr_shadow;    /* test option tpr_shadow=off: CR8 by exits, as on CPUs without it */
+	uint64_t fake_feature_control; /* test option feature_control=: IA32_FEATURE_CONTROL as
+					read (locked values only), 0: the real MSR */
 	uint32_t nr_vms;
 	struct boot_vm_spec vms[BOOT_MAX_VMS];
 	bool has_mgmt;         /* mgmt=IMAGE[,mem=SIZE][,cpu=N]: the management guest */

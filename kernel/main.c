@@ -168,9 +168,10 @@ static bool vmx_report(void)
 		return false;
 	}
 	vmx_cap_format(bsp, feat, sizeof(feat));
-	pr_info("vmx: VT-x ready on %u of %u CPUs (VMCS revision 0x%x, %u bytes%s)", ready, online,
-		bsp->vmcs_revision, bsp->vmcs_size,
-		bsp->fc_locked_by_tern ? "; IA32_FEATURE_CONTROL set and locked by Tern" : "");
+	pr_info("vmx: VT-x ready on %u of %u CPUs (VMCS revision 0x%x, %u bytes; IA32_FEATURE_CONTROL "
+		"0x%lx, %s)", ready, online, bsp->vmcs_revision, bsp->vmcs_size,
+		(unsigned long)bsp->feature_control,
+		bsp->fc_locked_by_tern ? "VMX set and locked by Tern" : "locked by the firmware with VMX on");
 	pr_info("vmx: features: %s", feat);
 	if (!bsp->unrestricted_guest)
 		pr_warn("vmx: no unrestricted guest: real-mode guests and VMs with more than one vCPU cannot run on this CPU");

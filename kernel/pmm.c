@@ -212,10 +212,11 @@ static uint64_t find_single(const struct pmm *pmm, uint64_t end)
 	return i < start ? i : end;
 }
 
-/* First fit for an aligned run of npages free frames below end; end if none. */
-static uint64_t find_run(const struct pmm *pmm, uint64_t npages, uint64_t align, uint64_t end)
+/* First fit for an aligned run of npages free frames in [start, end); end if none. */
+static uint64_t find_run(const struct pmm *pmm, uint64_t start, uint64_t npages, uint64_t align,
+			 uint64_t end)
 {
-	uint64_t i = 0;
+	uint64_t i = start;
 
 	for (;;) {
 		uint64_t used;
@@ -242,6 +243,27 @@ static uint64_t search_end(const struct pmm *pmm, uint64_t max_phys)
 	return limit - pmm->base_pfn < pmm->nr_pfns ? limit - pmm->base_pfn : pmm->nr_pfns;
 }
 
+/*
+ * Guest RAM comes from above 4 GiB first, where the machine has memory
+ * there: memory below 4 GiB is what 32-bit-limited users need (the AP
+ * trampoline, boot structures, devices that cannot address more), and a
+ * hypervisor that only ever used low memory would never show it can reach
+ * the rest. Hypervisor structures keep the low-first policy.
+ */
+static uint64_t find_guest(const struct pmm *pmm, uint64_t npages, uint64_t align, uint64_t end)
+{
+	uint64_t high = search_end(pmm, PMM_HIGH_BASE), low_end = high < end ? high : end, i;
+
+	if (high < end) {
+		i = npages == 1 && align == 1 ? find_free(pmm, high, end)
+					       : find_run(pmm, high, npages, align, end);
+		if (i < end)
+			return i;
+	}
+	i = find_run(pmm, 0, npages, align, low_end);
+	return i < low_end ? i : end;
+}
+
 uint64_t pmm_alloc(struct pmm *pmm, size_t npages, size_t align_pages,
 		   uint64_t max_phys, enum pmm_owner owner)
 {
@@ -252,11 +274,14 @@ uint64_t pmm_alloc(struct pmm *pmm, size_t npages, size_t align_pages,
 	    (align_pages & (align_pages - 1)) || align_pages > PMM_MAX_ALIGN)
 		return PMM_NONE;
 	end = search_end(pmm, max_phys);
-	idx = single ? find_single(pmm, end) : find_run(pmm, npages, align_pages, end);
+	if (owner == PMM_OWNER_GUEST)
+		idx = find_guest(pmm, npages, align_pages, end);
+	else
+		idx = single ? find_single(pmm, end) : find_run(pmm, 0, npages, align_pages, end);
 	if (idx >= end)
 		return PMM_NONE;
 	take(pmm, idx, npages, owner);
-	if (single)
+	if (single && owner != PMM_OWNER_GUEST)
 		pmm->hint = idx + 1;
 	return (pmm->base_pfn + idx) << PAGE_SHIFT;
 }

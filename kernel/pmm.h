@@ -31,6 +31,8 @@ enum pmm_owner {
 	PMM_RESERVED = 0xff,
 };
 
+/* Guest RAM is taken from here up first (pmm_alloc with PMM_OWNER_GUEST). */
+#define PMM_HIGH_BASE 0x100000000ull
 #define PMM_NONE 0ull /* returned by pmm_alloc on failure: page 0 is never handed out */
 
 struct pmm_stats {
@@ -60,7 +62,8 @@ int pmm_init(struct pmm *pmm, const struct boot_mem_region *map, size_t n,
 /*
  * Allocate npages contiguous frames aligned to align_pages (a power of two),
  * entirely below max_phys (0: no limit), for owner. Returns the physical
- * address or PMM_NONE.
+ * address or PMM_NONE. First fit from the bottom, except guest RAM
+ * (PMM_OWNER_GUEST), which is first fit from PMM_HIGH_BASE up, then below.
  */
 uint64_t pmm_alloc(struct pmm *pmm, size_t npages, size_t align_pages,
 		   uint64_t max_phys, enum pmm_owner owner);

@@ -29,6 +29,34 @@ def boot_time(label, **kw):
           % (label, t, total, tsc), flush=True)
 
 
+STAMP = r"\[ *(\d+\.\d+)\] "
+
+
+def boot_scaling(label, ready, **kw):
+    """Boot time against CPU count: wall seconds to every CPU online and to the ready
+    line, and the log's own clock there (emulated time under Bochs, exact)."""
+    with emu.Machine(cmdline="after_boot=poweroff", **kw) as m:
+        n = kw["cpus"]
+        smp = m.wait_for(STAMP + r"smp: %d of %d CPUs online" % (n, n), 600)
+        t_smp = m.elapsed()
+        rdy = m.wait_for(STAMP + ready.replace("N", str(n)), 120)
+        t_rdy = m.elapsed()
+        m.wait_for(r"tern: powering off", 120)
+        m.wait_exit(60)
+    print("%-40s %3d CPUs: all online after %6.1f s wall (log %7.3f s), ready after %6.1f s "
+          "wall (log %7.3f s)" % (label, n, t_smp, float(smp.group(1)), t_rdy,
+                                  float(rdy.group(1))), flush=True)
+
+
+def scaling():
+    for n in (1, 2, 4, 8):
+        boot_scaling("Bochs + BIOS + GRUB, skylake_x", r"vmx: VMX on in N of N CPUs",
+                     emu="bochs", boot="mb2", cpus=n)
+    for n in (4, 16, 64):
+        # No VT-x under TCG: "ready" is the refusal, after every CPU was probed.
+        boot_scaling("QEMU TCG + OVMF", r"ERROR: vmx: not ready", emu="qemu", cpus=n)
+
+
 def exit_paths():
     """VM exit round trips measured by tests/guests/bench.c (RDTSC under sync=none)."""
     guest = os.path.join(emu.BUILD, "guests", "bench.elf")
@@ -140,6 +168,9 @@ def create_to_output():
 
 
 def main():
+    if sys.argv[1:] == ["scaling"]:  # tools/bench.py scaling: only boot time against CPUs
+        scaling()
+        return
     exit_paths()
     hypercalls()
     create_to_output()
@@ -152,6 +183,7 @@ def main():
     if os.path.exists(os.path.join(emu.BUILD, "tern.iso")):
         boot_time("Bochs + BIOS + GRUB Multiboot2, 1 CPU", emu="bochs", cpus=1, boot="mb2")
         boot_time("Bochs + BIOS + GRUB Multiboot2, 4 CPUs", emu="bochs", cpus=4, boot="mb2")
+        scaling()
 
 
 if __name__ == "__main__":

@@ -89,12 +89,19 @@ class Machine:
 
     def __init__(self, emu="qemu", cpus=2, mem=256, model="corei7_skylake_x",
                  cmdline="", modules=(), workdir=None, cfg_text=None, boot="uefi",
-                 drop_kernel=False, accel="tcg", interactive=False, console="file"):
+                 drop_kernel=False, accel="tcg", interactive=False, console="file",
+                 com=1, qemu_args=(), host_mem=None):
         if console not in ("file", "pty"):
             raise ValueError("unknown console " + console)
         self.emu, self.cpus, self.mem, self.model = emu, cpus, mem, model
         self.boot, self.accel, self.interactive = boot, accel, interactive
         self.console = console
+        # com=2 (QEMU): COM1 is connected to nothing and COM2 is the file or pty read here.
+        self.com, self.qemu_args = com, list(qemu_args)
+        # host_mem (Bochs): MiB Bochs really allocates, so mem can exceed 4 GiB cheaply.
+        self.host_mem = host_mem
+        if com not in (1, 2) or (com == 2 and emu != "qemu"):
+            raise ValueError("com=%r: COM2 is offered under QEMU only" % com)
         self.master = self.slave = None
         self.reader = None
         self.raw = bytearray()        # everything read from the pty
@@ -131,6 +138,8 @@ class Machine:
             serial = ["-serial", os.ttyname(self.slave)]
         else:
             serial = ["-serial", "file:" + self.serial]
+        if self.com == 2:
+            serial = ["-serial", "null"] + serial
         if self.boot == "mb2":  # the default SeaBIOS boots the GRUB CD
             firmware = []
             disk = ["-cdrom", self.image]
@@ -144,7 +153,7 @@ class Machine:
                 "-m", str(self.mem), *firmware,
                 "-display", "none", "-net", "none", "-no-reboot",
                 *([] if self.interactive else ["-monitor", "none"]),
-                *serial, *disk]
+                *serial, *disk, *self.qemu_args]
 
     def bochsrc(self, com1):
         if self.boot == "mb2":  # the Bochs BIOS boots the GRUB CD
@@ -156,7 +165,8 @@ class Machine:
                         "ata0-master: type=disk, path=%s, mode=flat" % self.image,
                         "boot: disk"]
         return "\n".join([
-            "megs: %d" % self.mem,
+            "memory: guest=%d, host=%d" % (self.mem, self.host_mem) if self.host_mem
+            else "megs: %d" % self.mem,
             "cpu: model=%s, count=%d, ips=50000000, reset_on_triple_fault=0, ignore_bad_msrs=1"
             % (self.model, self.cpus),
             firmware[0],

@@ -26,6 +26,24 @@ const struct boot_module *boot_find_module(const char *name)
 	return NULL;
 }
 
+/* Where in host memory the VM's RAM lies (guest RAM is taken above 4 GiB first). */
+static void log_ram_placement(const struct vm *vm)
+{
+	uint64_t lo = ~0ull, hi = 0;
+
+	for (uint32_t i = 0; i < vm->nr_extents; i++) {
+		const struct mem_extent *e = &vm->extents[i];
+
+		if (e->flags & EXT_BORROWED)
+			continue;
+		lo = e->hpa < lo ? e->hpa : lo;
+		hi = e->hpa + e->size > hi ? e->hpa + e->size : hi;
+	}
+	if (hi)
+		pr_debug("vm %s: RAM at host [0x%lx-0x%lx) in %u extents", vm->name, (unsigned long)lo,
+			 (unsigned long)hi, vm->nr_extents);
+}
+
 static void all_gone(void)
 {
 	struct pmm_stats now;
@@ -87,6 +105,7 @@ static int start_one(const struct boot_vm_spec *s)
 		vm->name, vm->id, (unsigned long)(vm->mem_size >> 10), s->image,
 		vm->vcpus[0]->init.mode == GUEST_LONG ? "64-bit" : "real mode",
 		vm->nr_vcpus, cpu, s->cpu >= 0 ? ", pinned" : "");
+	log_ram_placement(vm);
 	return 0;
 }
 

@@ -613,6 +613,136 @@ static void test_madt_x2apic_and_disabled(void **state)
 	free(c);
 }
 
+/*
+ * A two-socket server's MADT as firmware lays it out, byte for byte: xAPIC
+ * entries (type 0) for IDs below 255, Processor Local x2APIC entries (type 9,
+ * ACPI 6.5 section 5.2.12.12) for the rest, placeholders, a CPU listed in both
+ * forms, a hot-pluggable (online capable) one, and the NMI and override entries
+ * real tables carry. Checksum included.
+ */
+static const uint8_t server_madt[] = {
+	/* header: 'APIC', length 208, revision 5, checksum 0xb8, OEM 'TERNFW' 'SERVER2S' */
+	0x41, 0x50, 0x49, 0x43, 0xd0, 0x00, 0x00, 0x00, 0x05, 0xb8, 0x54, 0x45,
+	0x52, 0x4e, 0x46, 0x57, 0x53, 0x45, 0x52, 0x56, 0x45, 0x52, 0x32, 0x53,
+	0x01, 0x00, 0x00, 0x00, 0x54, 0x45, 0x52, 0x4e, 0x01, 0x00, 0x00, 0x00,
+	/* Local Interrupt Controller Address 0xFEE00000, Flags PCAT_COMPAT */
+	0x00, 0x00, 0xe0, 0xfe, 0x01, 0x00, 0x00, 0x00,
+	/* type 0 Processor Local APIC: UID 0, APIC ID 0, Enabled */
+	0x00, 0x08, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+	/* type 0: UID 1, APIC ID 2, Enabled */
+	0x00, 0x08, 0x01, 0x02, 0x01, 0x00, 0x00, 0x00,
+	/* type 0: UID 2, APIC ID 0xFF (a placeholder: no processor), flags 0 */
+	0x00, 0x08, 0x02, 0xff, 0x00, 0x00, 0x00, 0x00,
+	/* type 9 Processor Local x2APIC: x2APIC ID 0x100, Enabled, UID 0x100 */
+	0x09, 0x10, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+	/* type 9: x2APIC ID 0x102, flags 0 (disabled, not online capable), UID 0x102 */
+	0x09, 0x10, 0x00, 0x00, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x01, 0x00, 0x00,
+	/* type 9: x2APIC ID 0x104, Online Capable (hot-pluggable), UID 0x104 */
+	0x09, 0x10, 0x00, 0x00, 0x04, 0x01, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x04, 0x01, 0x00, 0x00,
+	/* type 9: x2APIC ID 0 again (the BSP, listed in both forms), UID 0 */
+	0x09, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	/* type 9: x2APIC ID 0xFFFFFFFF (a placeholder), Enabled set anyway */
+	0x09, 0x10, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00,
+	/* type 1 I/O APIC: ID 8 at 0xFEC00000, GSI base 0 */
+	0x01, 0x0c, 0x08, 0x00, 0x00, 0x00, 0xc0, 0xfe, 0x00, 0x00, 0x00, 0x00,
+	/* type 2 Interrupt Source Override: ISA IRQ 0 -> GSI 2 */
+	0x02, 0x0a, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00,
+	/* type 2 Interrupt Source Override: ISA IRQ 9 -> GSI 9, level, active low (SCI) */
+	0x02, 0x0a, 0x00, 0x09, 0x09, 0x00, 0x00, 0x00, 0x0f, 0x00,
+	/* type 2 on bus 1 (not ISA): ignored */
+	0x02, 0x0a, 0x01, 0x04, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00,
+	/* type 4 Local APIC NMI: all processors (UID 0xFF), LINT1, edge/high */
+	0x04, 0x06, 0xff, 0x05, 0x00, 0x01,
+	/* type 10 Local x2APIC NMI: all processors (UID 0xFFFFFFFF), LINT1 */
+	0x0a, 0x0c, 0x05, 0x00, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00, 0x00, 0x00,
+};
+
+static void test_madt_server_x2apic(void **state)
+{
+	struct acpi_info out = { 0 };
+	uint8_t *c = dup_exact(server_madt, sizeof(server_madt));
+
+	assert_int_equal(acpi_table_check(c, sizeof(server_madt), "APIC"), 0);
+	assert_int_equal(acpi_parse_madt(c, sizeof(server_madt), &out), 0);
+	assert_true(out.pcat_compat);
+	assert_int_equal(out.lapic_address, 0xfee00000u);
+	/* The placeholders are no CPUs, and the BSP counts once. */
+	assert_int_equal(out.nr_cpus, 5);
+	assert_int_equal(out.nr_cpus_dropped, 0);
+	assert_int_equal(out.cpus[0].apic_id, 0);
+	assert_true(out.cpus[0].enabled);
+	assert_false(out.cpus[0].x2apic_entry);
+	assert_int_equal(out.cpus[1].apic_id, 2);
+	assert_true(out.cpus[1].enabled);
+	assert_int_equal(out.cpus[2].apic_id, 0x100);
+	assert_int_equal(out.cpus[2].uid, 0x100);
+	assert_true(out.cpus[2].enabled);
+	assert_true(out.cpus[2].x2apic_entry);
+	assert_int_equal(out.cpus[3].apic_id, 0x102);
+	assert_false(out.cpus[3].enabled);
+	assert_false(out.cpus[3].online_capable);
+	assert_int_equal(out.cpus[4].apic_id, 0x104);
+	assert_false(out.cpus[4].enabled);
+	assert_true(out.cpus[4].online_capable);
+	assert_int_equal(out.nr_ioapics, 1);
+	assert_int_equal(out.ioapics[0].id, 8);
+	assert_int_equal(out.ioapics[0].address, 0xfec00000u);
+	assert_int_equal(out.nr_irq_overrides, 2);
+	{
+		uint32_t gsi;
+		bool low, level;
+
+		acpi_isa_irq(&out, 0, &gsi, &low, &level);
+		assert_int_equal(gsi, 2);
+		assert_false(low);
+		assert_false(level);
+		acpi_isa_irq(&out, 9, &gsi, &low, &level);
+		assert_int_equal(gsi, 9);
+		assert_true(low);
+		assert_true(level);
+		acpi_isa_irq(&out, 4, &gsi, &low, &level);   /* COM1: no override */
+		assert_int_equal(gsi, 4);
+		assert_false(low);
+		assert_false(level);
+	}
+
+	/* Every truncation of it: an error or a clean prefix, never a read past the end. */
+	for (size_t len = 0; len < sizeof(server_madt); len++) {
+		struct acpi_info part = { 0 };
+		uint8_t *t = dup_exact(server_madt, len);
+
+		assert_int_not_equal(acpi_parse_madt(t, len, &part), 0);
+		assert_true(part.nr_cpus <= 5);
+		free(t);
+	}
+	free(c);
+}
+
+/* Past ACPI_MAX_CPUS entries, enabled processors are kept over disabled ones. */
+static void test_madt_enabled_displace_disabled(void **state)
+{
+	static uint8_t t[44 + 310 * 16];
+	struct acpi_info out = { 0 };
+	size_t n = madt_begin(t, 0xfee00000, 0);
+	uint32_t i, enabled = 0;
+
+	for (i = 0; i < 300; i++)               /* hot-plug slots, none present */
+		n += madt_x2apic(t + n, 0x1000 + i, 2, i);
+	for (i = 0; i < 10; i++)                /* the CPUs there are, IDs above 255 */
+		n += madt_x2apic(t + n, 0x100 + i, 1, 1000 + i);
+	tbl_finish(t, n);
+	assert_int_equal(acpi_parse_madt(t, n, &out), 0);
+	assert_int_equal(out.nr_cpus, ACPI_MAX_CPUS);
+	assert_int_equal(out.nr_cpus_dropped, 310 - ACPI_MAX_CPUS);
+	for (i = 0; i < out.nr_cpus; i++) {
+		if (out.cpus[i].enabled) {
+			enabled++;
+			assert_true(out.cpus[i].apic_id >= 0x100 && out.cpus[i].apic_id < 0x10a);
+		}
+	}
+	assert_int_equal(enabled, 10);
+}
+
 static void test_madt_entry_past_end(void **state)
 {
 	struct acpi_info out = { 0 };
@@ -685,6 +815,7 @@ static void test_madt_caps(void **state)
 	assert_int_equal(acpi_parse_madt(t, n, &out), 0);
 	assert_int_equal(out.nr_cpus, ACPI_MAX_CPUS);
 	assert_int_equal(out.cpus[ACPI_MAX_CPUS - 1].apic_id, ACPI_MAX_CPUS - 1);
+	assert_int_equal(out.nr_cpus_dropped, 300 - ACPI_MAX_CPUS);
 	assert_int_equal(out.nr_ioapics, ACPI_MAX_IOAPICS);
 }
 
@@ -816,6 +947,63 @@ static void test_fadt_too_short(void **state)
 }
 
 /* --- SPCR ------------------------------------------------------------------------ */
+
+/*
+ * SPCR tables naming a UART other than COM1, byte for byte (Microsoft SPCR
+ * revision 2, 80 bytes): COM2 at I/O port 0x2F8, 8-bit, 115200; the same table
+ * tests/integration/test_firmware.py hands QEMU with -acpitable.
+ */
+static const uint8_t spcr_com2[] = {
+	0x53, 0x50, 0x43, 0x52, 0x50, 0x00, 0x00, 0x00, 0x02, 0xe1, 0x54, 0x45,
+	0x52, 0x4e, 0x46, 0x57, 0x54, 0x45, 0x53, 0x54, 0x53, 0x50, 0x43, 0x52,
+	0x01, 0x00, 0x00, 0x00, 0x54, 0x45, 0x52, 0x4e, 0x01, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x01, 0xf8, 0x02, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x00, 0x00, 0x00, 0x00, 0x07, 0x00,
+	0x01, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
+/* A 16550 at MMIO 0xFE215040 with 32-bit registers (access size 3: dword), 57600. */
+static const uint8_t spcr_mmio32[] = {
+	0x53, 0x50, 0x43, 0x52, 0x50, 0x00, 0x00, 0x00, 0x02, 0x14, 0x54, 0x45,
+	0x52, 0x4e, 0x46, 0x57, 0x54, 0x45, 0x53, 0x54, 0x53, 0x50, 0x43, 0x52,
+	0x01, 0x00, 0x00, 0x00, 0x54, 0x45, 0x52, 0x4e, 0x01, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x20, 0x00, 0x03, 0x40, 0x50, 0x21, 0xfe,
+	0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x00, 0x00, 0x00, 0x00, 0x06, 0x00,
+	0x01, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
+static void test_spcr_com2_and_mmio(void **state)
+{
+	struct acpi_info out = { 0 };
+	uint8_t *c = dup_exact(spcr_com2, sizeof(spcr_com2));
+
+	assert_int_equal(acpi_parse_spcr(c, sizeof(spcr_com2), &out), 0);
+	assert_true(out.has_spcr);
+	assert_int_equal(out.spcr_interface, 0);
+	assert_int_equal(out.spcr_base.space_id, ACPI_GAS_IO);
+	assert_int_equal(out.spcr_base.bit_width, 8);
+	assert_int_equal(out.spcr_base.access_size, 1);
+	assert_int_equal(out.spcr_base.address, 0x2f8);
+	assert_int_equal(out.spcr_baud, 115200);
+	free(c);
+
+	memset(&out, 0, sizeof(out));
+	c = dup_exact(spcr_mmio32, sizeof(spcr_mmio32));
+	assert_int_equal(acpi_parse_spcr(c, sizeof(spcr_mmio32), &out), 0);
+	assert_int_equal(out.spcr_base.space_id, ACPI_GAS_MEMORY);
+	assert_int_equal(out.spcr_base.bit_width, 32);
+	assert_int_equal(out.spcr_base.access_size, 3);
+	assert_int_equal(out.spcr_base.address, 0xfe215040u);
+	assert_int_equal(out.spcr_baud, 57600);
+	/* One byte short of the baud-rate field: refused, nothing kept. */
+	memset(&out, 0, sizeof(out));
+	assert_int_not_equal(acpi_parse_spcr(c, 58, &out), 0);
+	assert_false(out.has_spcr);
+	free(c);
+}
+
 
 static void test_spcr(void **state)
 {
@@ -1403,6 +1591,8 @@ int main(void)
 		cmocka_unit_test(test_real_bad_checksum),
 		cmocka_unit_test(test_wrong_signature),
 		cmocka_unit_test(test_truncated_header),
+		cmocka_unit_test(test_madt_server_x2apic),
+		cmocka_unit_test(test_madt_enabled_displace_disabled),
 		cmocka_unit_test(test_madt_x2apic_and_disabled),
 		cmocka_unit_test(test_madt_entry_past_end),
 		cmocka_unit_test(test_madt_entry_bad_length),
@@ -1412,6 +1602,7 @@ int main(void)
 		cmocka_unit_test(test_fadt_short_revisions),
 		cmocka_unit_test(test_fadt_too_short),
 		cmocka_unit_test(test_spcr),
+		cmocka_unit_test(test_spcr_com2_and_mmio),
 		cmocka_unit_test(test_dsdt_s5_byteprefix),
 		cmocka_unit_test(test_dsdt_s5_root_zero_one),
 		cmocka_unit_test(test_dsdt_s5_bare_constant),

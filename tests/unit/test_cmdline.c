@@ -21,7 +21,7 @@
 #define CRASH_HELP "(expected none, de, ud, gp, pf, bp, stack, panic, stall or tpr)"
 #define MAXCPUS_HELP "(expected a number from 1 to 256)"
 #define APIC_HELP "(expected auto, xapic or x2apic)"
-#define KNOWN "(known: console loglevel after_boot panic crash maxcpus apic timeslice vm shuffle tpr_shadow mgmt reserve)"
+#define KNOWN "(known: console loglevel after_boot panic crash maxcpus apic timeslice vm shuffle tpr_shadow feature_control mgmt reserve)"
 #define VM_HELP "(expected NAME[,image=MODULE][,mem=SIZE][,cpu=N][,vcpus=N])"
 
 struct capture {
@@ -251,6 +251,21 @@ static void test_maxcpus(void **state)
 	}
 }
 
+static void test_feature_control(void **state)
+{
+	assert_int_equal(opts.fake_feature_control, 0);
+	assert_int_equal(parse("feature_control=0x1"), 0);
+	assert_int_equal(opts.fake_feature_control, 1);
+	assert_int_equal(parse("feature_control=0x5"), 0);
+	assert_int_equal(opts.fake_feature_control, 5);
+	expect_error("feature_control=0x4", "cmdline: bad value '0x4' for feature_control= "
+		     "(expected a locked value (bit 0 set): only those can be faked)");
+	expect_error("feature_control=1", "cmdline: bad value '1' for feature_control= "
+		     "(expected 0xVALUE with bit 0 set (test option: the IA32_FEATURE_CONTROL value Tern sees))");
+	expect_error("feature_control=0x10000", "cmdline: bad value '0x10000' for feature_control= "
+		     "(expected 0xVALUE with bit 0 set (test option: the IA32_FEATURE_CONTROL value Tern sees))");
+}
+
 static void test_tpr_shadow(void **state)
 {
 	assert_int_equal(parse(""), 0);
@@ -467,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_apic),
 		cmocka_unit_test(test_timeslice),
 		cmocka_unit_test(test_tpr_shadow),
+		cmocka_unit_test(test_feature_control),
 		cmocka_unit_test(test_vm),
 		cmocka_unit_test(test_mgmt),
 		cmocka_unit_test(test_missing_values),

@@ -289,6 +289,59 @@ static void test_max_phys(void **state)
 	check_recount(&p);
 }
 
+/*
+ * A machine with RAM above 4 GiB (QEMU q35 -m 6G in small: low RAM, the PCI
+ * hole, RAM from 4 GiB): every usable frame is managed, guest RAM is taken
+ * from above 4 GiB first and from below only when that is gone, and the
+ * hypervisor's own pages stay low.
+ */
+static const struct boot_mem_region high_map[] = {
+	R(0x0, 0x9f000, BOOT_MEM_USABLE),        R(0x100000, 0xf00000, BOOT_MEM_USABLE),
+	R(0x1000000, 0x1000000, BOOT_MEM_RESERVED), R(0xb0000000, 0x10000000, BOOT_MEM_RESERVED),
+	R(0xfee00000, 0x1000, BOOT_MEM_MMIO),     R(0x100000000, 0x800000, BOOT_MEM_USABLE),
+};
+
+static void test_guest_ram_above_4g(void **state)
+{
+	struct pmm p;
+	struct pmm_stats st;
+	uint64_t phys, hv;
+	unsigned int high = 0, low = 0;
+
+	fake_window(0, 16 * MiB, 0);
+	assert_int_equal(pmm_init(&p, high_map, COUNT(high_map), MiB, fake_p2v), 0);
+	pmm_get_stats(&p, &st);
+	/* Every usable frame from 1 MiB up is in the allocator, the 8 MiB above 4 GiB too. */
+	assert_int_equal(st.total_pages, 0xf00u + 0x800u);
+	assert_int_equal(st.free_pages + st.by_owner[PMM_OWNER_META], st.total_pages);
+
+	hv = pmm_alloc(&p, 1, 1, 0, PMM_OWNER_VMM);
+	assert_true(hv != PMM_NONE && hv < PMM_HIGH_BASE);
+	/* 2 MiB pieces: four above 4 GiB, in order, then the low ones. */
+	while ((phys = pmm_alloc(&p, 512, 512, 0, PMM_OWNER_GUEST)) != PMM_NONE) {
+		if (high < 4) {
+			assert_int_equal(phys, PMM_HIGH_BASE + high * 2 * MiB);
+			high++;
+		} else {
+			assert_true(phys < 16 * MiB);
+			low++;
+		}
+	}
+	assert_int_equal(high, 4);
+	assert_true(low >= 5);
+	/* A guest page with the high memory gone comes from below; a heap page stays low. */
+	phys = pmm_alloc(&p, 1, 1, 0, PMM_OWNER_GUEST);
+	assert_true(phys != PMM_NONE && phys < 16 * MiB);
+	assert_int_equal(pmm_free(&p, PMM_HIGH_BASE + 2 * MiB, 512, PMM_OWNER_GUEST), 0);
+	assert_int_equal(pmm_alloc(&p, 1, 1, 0, PMM_OWNER_GUEST), PMM_HIGH_BASE + 2 * MiB);
+	phys = pmm_alloc(&p, 1, 1, 0, PMM_OWNER_HEAP);
+	assert_true(phys == PMM_NONE || phys < 16 * MiB);
+	/* A max_phys below 4 GiB still holds for guest RAM. */
+	assert_int_equal(pmm_free(&p, PMM_HIGH_BASE + 4 * MiB, 512, PMM_OWNER_GUEST), 0);
+	assert_int_equal(pmm_alloc(&p, 1, 1, PMM_HIGH_BASE, PMM_OWNER_GUEST) >= PMM_HIGH_BASE, 0);
+	check_recount(&p);
+}
+
 static void test_free_checks(void **state)
 {
 	struct pmm p;
@@ -550,6 +603,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_contiguous_aligned, release),
 		cmocka_unit_test_teardown(test_bad_args, release),
 		cmocka_unit_test_teardown(test_max_phys, release),
+		cmocka_unit_test_teardown(test_guest_ram_above_4g, release),
 		cmocka_unit_test_teardown(test_free_checks, release),
 		cmocka_unit_test_teardown(test_claim, release),
 		cmocka_unit_test_teardown(test_low_limit, release),
