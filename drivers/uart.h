@@ -29,6 +29,16 @@ void uart_tx_byte(const struct uart *u, char c, bool wait);
 void uart_write(const struct uart *u, const char *s, unsigned long n);
 /* -1 when nothing is waiting. Logs receive overruns (LSR OE), at most once a second. */
 int uart_getc(const struct uart *u);
+/* As uart_getc without logging (interrupt handlers); overruns are only counted. */
+int uart_rx_byte(const struct uart *u);
+/* Logs the overruns counted since the last report (at most once a second). */
+void uart_report_overruns(void);
+/*
+ * Receive interrupts on or off: FIFO trigger level 1 and IER "received data
+ * available". The handler must read until uart_rx_byte() is -1, which also
+ * ends a character-timeout interrupt.
+ */
+void uart_rx_irq_enable(const struct uart *u, bool on);
 /* Wait until the transmitter is empty (before power-off). */
 void uart_drain(const struct uart *u);
 

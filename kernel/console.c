@@ -5,6 +5,12 @@
 #include "kernel/log.h"
 #include "kernel/spinlock.h"
 #include "kernel/string.h"
+#include "kernel/kernel.h"
+#include "kernel/pcpu.h"
+#include "arch/desc.h"
+#include "arch/trap.h"
+#include "drivers/ioapic.h"
+#include "drivers/pic.h"
 #include "drivers/uart.h"
 
 #define TX_SIZE 32768u /* power of two; ~2.8 s of a 115200-baud line */
@@ -36,6 +42,27 @@ static struct spinlock rx_lock = SPINLOCK_INIT("console rx");
 static size_t (*input_room)(void *ctx);
 static size_t (*input_put)(void *ctx, const char *s, size_t n);
 static void *input_ctx;
+
+/*
+ * Typed input between the UART and the management guest. The UART's
+ * receive interrupt (or, without one, polling) empties its 16-byte FIFO
+ * into this ring; the guest's virtual UART takes from it whenever the guest
+ * reads. 16 KiB holds a pasted screenful with room to spare (a 200x60
+ * terminal is 12,000 bytes; the 50-line paste of the tests is about 1.5 KiB)
+ * and is 1.4 s of a 115200-baud line, however long the shell is busy with
+ * one command. What does not fit is counted and logged, never silently lost.
+ */
+#define RX_SIZE 16384u /* power of two */
+#define RX_DRAIN_MAX 4096u /* bytes one drain takes at most: a UART stuck "data ready" */
+static struct spinlock rx_ring_lock = SPINLOCK_INIT("console rx ring");
+static char rx_ring[RX_SIZE];
+static uint64_t rx_head, rx_tail; /* bytes received / bytes handed on */
+static uint64_t rx_dropped, rx_dropped_logged; /* ring full */
+static int rx_irq = -1; /* the ISA IRQ taking input, -1 while polled */
+static bool rx_irq_pic; /* through the 8259 (EOI there), else the I/O APIC */
+static bool rx_setup_done;
+static uint64_t rx_irqs; /* receive interrupts taken */
+static bool rx_irq_seen; /* the first one was logged */
 
 static uint64_t tx_used(void)
 {
@@ -183,6 +210,101 @@ static void raw_sink(const char *s, size_t n)
 	uart_write(&con, s, n);
 }
 
+/* Empties the UART's receive FIFO into the ring; any context, interrupts off. */
+static void rx_drain(void)
+{
+	bool irq = spin_lock_irqsave(&rx_ring_lock);
+	int c;
+
+	for (unsigned int i = 0; i < RX_DRAIN_MAX && (c = uart_rx_byte(&con)) >= 0; i++) {
+		if (rx_head - rx_tail < RX_SIZE)
+			rx_ring[(rx_head++) & (RX_SIZE - 1)] = (char)c;
+		else
+			rx_dropped++;
+	}
+	spin_unlock_irqrestore(&rx_ring_lock, irq);
+}
+
+void console_rx_poll(void)
+{
+	if (guest_owned)
+		rx_drain();
+}
+
+/* The receive interrupt: drain the FIFO completely (that also lowers the UART's line). */
+static void rx_interrupt(struct trap_frame *tf)
+{
+	__atomic_add_fetch(&rx_irqs, 1, __ATOMIC_RELAXED);
+	rx_drain();
+	if (rx_irq_pic)
+		pic_eoi((uint8_t)rx_irq);
+}
+
+/* Drops and overruns, logged from the poll path (never from the interrupt handler). */
+static void rx_report(void)
+{
+	uint64_t n = __atomic_load_n(&rx_dropped, __ATOMIC_RELAXED);
+
+	uart_report_overruns();
+	if (!rx_irq_seen && __atomic_load_n(&rx_irqs, __ATOMIC_RELAXED)) {
+		rx_irq_seen = true;
+		pr_info("console: the first receive interrupt has arrived");
+	}
+	if (n == rx_dropped_logged)
+		return;
+	pr_warn("console: input buffer full (%u bytes): %lu typed bytes dropped so far", RX_SIZE,
+		(unsigned long)n);
+	rx_dropped_logged = n;
+}
+
+/* The ISA IRQ of a legacy COM port, -1 for anything else (no interrupt is known). */
+static int com_irq(const struct uart *u)
+{
+	if (u->mmio)
+		return -1;
+	if (u->base == 0x3f8 || u->base == 0x3e8)
+		return 4; /* COM1, COM3 */
+	if (u->base == 0x2f8 || u->base == 0x2e8)
+		return 3; /* COM2, COM4 */
+	return -1;
+}
+
+/*
+ * Receive interrupts for the console UART, routed to this CPU: through the
+ * I/O APIC the MADT lists (without a MADT, as under Bochs with OVMF, the MP
+ * default one if it answers), else through the 8259 PIC (its output reaches
+ * the CPU as ExtINT on LINT0, which firmware leaves in virtual-wire mode).
+ * Polling stays where neither works.
+ */
+static void rx_irq_setup(void)
+{
+	int irq = com_irq(&con);
+	uint8_t vec;
+
+	if (rx_setup_done || !con.present)
+		return;
+	rx_setup_done = true;
+	if (irq < 0) {
+		pr_info("console: no interrupt known for the %s UART at 0x%lx; input is polled every millisecond",
+			con.mmio ? "MMIO" : "I/O port", (unsigned long)con.base);
+		return;
+	}
+	vec = (uint8_t)(VEC_LEGACY_PIC + irq);
+	irq_register(vec, rx_interrupt);
+	if (!ioapic_route_isa_irq(acpi_present ? &acpi : NULL, (uint8_t)irq, vec,
+				  this_cpu()->apic_id)) {
+		rx_irq_pic = false;
+	} else {
+		rx_irq_pic = true;
+		pic_unmask((uint8_t)irq);
+	}
+	rx_irq = irq;
+	uart_rx_irq_enable(&con, true);
+	rx_drain();
+	pr_info("console: input by interrupt: IRQ %d through the %s to cpu%u, %u-byte buffer", irq,
+		rx_irq_pic ? "8259 PIC" : "I/O APIC", this_cpu()->id, RX_SIZE);
+}
+
 void console_set_async(bool on)
 {
 	async = on;
@@ -248,9 +370,21 @@ void console_drain(void)
 	uart_drain(&con);
 }
 
+/* One byte from the ring; -1 when empty. */
+static int rx_pop(void)
+{
+	bool irq = spin_lock_irqsave(&rx_ring_lock);
+	int c = rx_tail < rx_head ? (unsigned char)rx_ring[(rx_tail++) & (RX_SIZE - 1)] : -1;
+
+	spin_unlock_irqrestore(&rx_ring_lock, irq);
+	return c;
+}
+
 int console_getc(void)
 {
-	return uart_getc(&con);
+	rx_drain();
+	rx_report();
+	return rx_pop();
 }
 
 void console_guest_attach(size_t (*room)(void *ctx), size_t (*put)(void *ctx, const char *s, size_t n),
@@ -262,6 +396,8 @@ void console_guest_attach(size_t (*room)(void *ctx), size_t (*put)(void *ctx, co
 	input_ctx = ctx;
 	spin_unlock(&rx_lock);
 	guest_owned = room != NULL;
+	if (room)
+		rx_irq_setup();
 }
 
 bool console_input_wanted(void)
@@ -275,16 +411,36 @@ void console_guest_write(const char *s, size_t n)
 		queue_bytes(s, n);
 }
 
+/*
+ * Polling is the fallback where there is no interrupt, and a safety net
+ * where there is one (an edge the I/O APIC missed): one LSR read.
+ */
 void console_poll_input(void)
 {
-	int c;
-
-	if (!guest_owned || !spin_trylock_bounded(&rx_lock, 1))
+	if (!guest_owned)
 		return;
-	while (input_room && input_room(input_ctx) && (c = uart_getc(&con)) >= 0) {
-		char ch = (char)c;
+	rx_drain();
+	rx_report();
+	if (!spin_trylock_bounded(&rx_lock, 1))
+		return;
+	while (input_room) {
+		size_t room = input_room(input_ctx), n;
+		bool irq;
 
-		input_put(input_ctx, &ch, 1);
+		if (!room)
+			break;
+		irq = spin_lock_irqsave(&rx_ring_lock);
+		n = rx_head - rx_tail;
+		n = n < room ? n : room;
+		/* Up to the ring's end: the rest goes in the next round. */
+		if (n > RX_SIZE - (rx_tail & (RX_SIZE - 1)))
+			n = RX_SIZE - (rx_tail & (RX_SIZE - 1));
+		if (n)
+			n = input_put(input_ctx, &rx_ring[rx_tail & (RX_SIZE - 1)], n);
+		rx_tail += n;
+		spin_unlock_irqrestore(&rx_ring_lock, irq);
+		if (!n)
+			break;
 	}
 	spin_unlock(&rx_lock);
 }

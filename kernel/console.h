@@ -24,22 +24,36 @@ void console_drain(void);
 void console_set_async(bool on);
 void console_poll(void);
 bool console_pending(void);
-/* -1 when no input is waiting. */
+/* -1 when no input is waiting (from the receive ring, see console_poll_input). */
 int console_getc(void);
 /*
  * Hand the console to a guest (the management guest): log lines stop going
  * out (they stay in the log ring), console_guest_write() sends its bytes as
  * they are, and typed bytes go to put() as room() allows. room NULL gives
- * the console back to the log.
+ * the console back to the log. The first hand-off turns on the UART's
+ * receive interrupt, routed to the calling CPU (I/O APIC or 8259 PIC; the
+ * log says which, or that input is polled).
  */
 void console_guest_attach(size_t (*room)(void *ctx), size_t (*put)(void *ctx, const char *s, size_t n),
 			  void *ctx);
 void console_guest_write(const char *s, size_t n);
-/* Move typed bytes to the guest (from console_poll and the guest's LSR reads). */
+/*
+ * Move typed bytes to the guest (from console_poll and the guest's LSR
+ * reads). The receive interrupt keeps them in a 16 KiB ring meanwhile; this
+ * also polls the UART, the only way in where it has no interrupt.
+ */
 void console_poll_input(void);
 /*
- * A guest reads the console: the UART's 16-byte receive FIFO fills in 1.4 ms
- * at 115200 baud, so it must be polled about every millisecond.
+ * Empty the UART's receive FIFO into the ring, nothing else: for work that
+ * keeps a CPU busy with interrupts off for more than a millisecond (guest RAM
+ * zeroing), between its pieces, where an interrupt window alone is not
+ * enough (Bochs does not always deliver the 8259's interrupt in one).
+ */
+void console_rx_poll(void);
+/*
+ * A guest reads the console: without a receive interrupt the UART's 16-byte
+ * FIFO fills in 1.4 ms at 115200 baud, so it must be polled about every
+ * millisecond (vmm/sched.c does).
  */
 bool console_input_wanted(void);
 

@@ -82,6 +82,15 @@ static uint64_t alloc(size_t npages, size_t align, uint64_t max_phys, enum pmm_o
 	return p;
 }
 
+uint64_t page_alloc_unzeroed(size_t npages, size_t align_pages, enum pmm_owner owner)
+{
+	bool irq = spin_lock_irqsave(&mm_lock);
+	uint64_t p = pmm_alloc(&pmm, npages, align_pages, 0, owner);
+
+	spin_unlock_irqrestore(&mm_lock, irq);
+	return p;
+}
+
 uint64_t page_alloc_below(size_t npages, uint64_t max_phys, enum pmm_owner owner)
 {
 	return alloc(npages, 1, max_phys, owner);

@@ -16,6 +16,11 @@ uint64_t page_alloc(size_t npages, enum pmm_owner owner);
 uint64_t page_alloc_below(size_t npages, uint64_t max_phys, enum pmm_owner owner);
 /* Contiguous, aligned to align_pages (a power of two). */
 uint64_t page_alloc_aligned(size_t npages, size_t align_pages, enum pmm_owner owner);
+/*
+ * As page_alloc_aligned but not zeroed: for a caller that zeroes the pages
+ * itself in bounded pieces before anyone sees them (guest RAM, vmm/vm.c).
+ */
+uint64_t page_alloc_unzeroed(size_t npages, size_t align_pages, enum pmm_owner owner);
 void page_free(uint64_t phys, size_t npages, enum pmm_owner owner);
 
 void *kmalloc(size_t size);

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define TERN_ABI_MAJOR   1u
-#define TERN_ABI_MINOR   0u
+#define TERN_ABI_MINOR   1u /* 1.1: TERN_HC_VM_POPULATE, TERN_CREATE_INCREMENTAL */
 #define TERN_ABI_VERSION ((TERN_ABI_MAJOR << 16) | TERN_ABI_MINOR)
 
 /*
@@ -42,7 +42,8 @@
 #define TERN_HC_CONSOLE_READ   13u /* (stream) -> bytes copied */
 #define TERN_HC_CONSOLE_WRITE  14u /* (vm, buf, len) -> bytes taken */
 #define TERN_HC_LOG_READ       15u /* (stream) -> bytes copied */
-#define TERN_HC_COUNT          16u
+#define TERN_HC_VM_POPULATE    16u /* (vm) -> bytes of its memory still to populate (0: done) */
+#define TERN_HC_COUNT          17u
 
 /* Errors, returned negated in RAX (values as Linux errno); plain ints, so -TERN_EPERM is -1. */
 #define TERN_EPERM   1  /* not the management guest, or not CPL 0; or the target is the management guest */
@@ -111,9 +112,18 @@ struct tern_vm_create {
 	char name[TERN_NAME_MAX];   /* 1-31 of [A-Za-z0-9._-], NUL-terminated, unique */
 	uint64_t mem_size;          /* bytes, a multiple of 4 KiB, TERN_VM_MEM_MIN..TERN_VM_MEM_MAX */
 	uint32_t nr_vcpus;          /* 1..TERN_MAX_VCPUS */
-	uint32_t flags;             /* 0 */
+	uint32_t flags;             /* TERN_CREATE_* */
 	uint32_t cpus[TERN_MAX_VCPUS]; /* vCPU i pinned to CPU cpus[i], or TERN_CPU_ANY */
 };
+
+/*
+ * tern_vm_create.flags: return after a bounded part of the memory (the VM
+ * is then TERN_VMF_POPULATING); TERN_HC_VM_POPULATE does the rest, a bounded
+ * step per call, so no call keeps a CPU long and the caller can show
+ * progress. Until it returns 0, VM_WRITE, VCPU_SET_STATE and VM_START fail
+ * with TERN_ESTATE; VM_DESTROY works.
+ */
+#define TERN_CREATE_INCREMENTAL 0x1u
 
 /* TERN_HC_VCPU_SET_STATE: where a vCPU starts. */
 #define TERN_MODE_REAL 0u /* 16-bit real mode at cs:rip (needs TERN_FEAT_UNRESTRICTED) */
@@ -158,6 +168,7 @@ struct tern_vm_info {
 	uint64_t exits[TERN_EXIT_REASONS]; /* by VMX basic exit reason */
 };
 #define TERN_VMF_MANAGEMENT 0x1u
+#define TERN_VMF_POPULATING 0x2u /* created with TERN_CREATE_INCREMENTAL, memory not all there yet */
 
 /* TERN_HC_CONSOLE_READ and TERN_HC_LOG_READ: read a byte stream from pos on. */
 struct tern_stream {

@@ -100,7 +100,9 @@ static uint64_t available(void)
 	uint64_t free;
 
 	mm_get_stats(&st);
+	/* Memory VMs being populated will still take is not free any more. */
 	free = st.free_pages * PAGE_SIZE;
+	free = free > vm_mem_pending() ? free - vm_mem_pending() : 0;
 	return free > boot_opts.reserve ? free - boot_opts.reserve : 0;
 }
 
@@ -162,7 +164,7 @@ static int64_t decode_create(struct vm *caller, uint64_t gpa, struct tern_vm_cre
 {
 	if (copy_in(caller, c, gpa, sizeof(*c)))
 		return -(int64_t)TERN_EFAULT;
-	if (!valid_name(c->name) || c->flags || !c->nr_vcpus || c->nr_vcpus > TERN_MAX_VCPUS ||
+	if (!valid_name(c->name) || (c->flags & ~TERN_CREATE_INCREMENTAL) || !c->nr_vcpus || c->nr_vcpus > TERN_MAX_VCPUS ||
 	    (c->mem_size & (PAGE_SIZE - 1)) || c->mem_size < TERN_VM_MEM_MIN ||
 	    vm_vcpus_refused(c->nr_vcpus))
 		return -(int64_t)TERN_EINVAL;
@@ -176,6 +178,12 @@ static int64_t decode_create(struct vm *caller, uint64_t gpa, struct tern_vm_cre
 	if (hc_vm_footprint(c->mem_size, c->nr_vcpus) > available())
 		return -(int64_t)TERN_ENOMEM;
 	return 0;
+}
+
+static void log_created(const struct vm *vm)
+{
+	pr_info("vm %s: created (id %u, %lu KiB, %u vCPU%s)", vm->name, vm->id,
+		(unsigned long)(vm->mem_size >> 10), vm->nr_vcpus, vm->nr_vcpus == 1 ? "" : "s");
 }
 
 static int64_t hc_vm_create(struct vm *caller, const uint64_t *a)
@@ -194,15 +202,39 @@ static int64_t hc_vm_create(struct vm *caller, const uint64_t *a)
 				vm_vcpus_refused(c.nr_vcpus));
 		return err;
 	}
-	vm = vm_create(c.name, c.mem_size, c.nr_vcpus, VUART_TO_RING, &e);
+	if (c.flags & TERN_CREATE_INCREMENTAL)
+		vm = vm_create_partial(c.name, c.mem_size, c.nr_vcpus, VUART_TO_RING, &e);
+	else
+		vm = vm_create(c.name, c.mem_size, c.nr_vcpus, VUART_TO_RING, &e);
 	if (!vm)
 		return -(int64_t)TERN_ENOMEM;
 	vm->persistent = true;
 	for (uint32_t i = 0; i < c.nr_vcpus; i++)
 		vm->pin[i] = c.cpus[i];
-	pr_info("vm %s: created (id %u, %lu KiB, %u vCPU%s)", vm->name, vm->id,
-		(unsigned long)(vm->mem_size >> 10), vm->nr_vcpus, vm->nr_vcpus == 1 ? "" : "s");
+	if (vm_populated(vm))
+		log_created(vm);
 	return vm->id;
+}
+
+/* The rest of an incrementally created VM's memory, one bounded step a call. */
+static int64_t hc_vm_populate(struct vm *caller, const uint64_t *a)
+{
+	struct vm *vm;
+	int64_t err = target(caller, a[0], &vm), left;
+
+	if (err)
+		return err;
+	if (vm_populated(vm))
+		return 0;
+	left = vm_populate(vm);
+	if (left < 0) {
+		pr_warn("vm %s: memory could not be populated: %lu of %lu KiB done (out of memory)",
+			vm->name, (unsigned long)(vm->mem_ready >> 10), (unsigned long)(vm->mem_size >> 10));
+		return -(int64_t)TERN_ENOMEM;
+	}
+	if (!left)
+		log_created(vm);
+	return left;
 }
 
 /* A target VM and bytes of the caller to give it: ENOENT, EPERM, E2BIG, EFAULT in that order. */
@@ -229,7 +261,7 @@ static int64_t hc_vm_write(struct vm *caller, const uint64_t *a)
 		return err;
 	if (dst >= vm->mem_size || len > vm->mem_size - dst)
 		return -(int64_t)TERN_ERANGE;
-	if (vm->state != VM_CREATED && vm->state != VM_PAUSED)
+	if ((vm->state != VM_CREATED && vm->state != VM_PAUSED) || !vm_populated(vm))
 		return -(int64_t)TERN_ESTATE;
 	while (len) {
 		uint64_t n = len < BOUNCE ? len : BOUNCE;
@@ -277,7 +309,7 @@ static int64_t hc_vcpu_set_state(struct vm *caller, const uint64_t *a)
 		return -(int64_t)TERN_EFAULT;
 	if ((err = decode_state(vm, &s)))
 		return err;
-	if (vm->state != VM_CREATED)
+	if (vm->state != VM_CREATED || !vm_populated(vm))
 		return -(int64_t)TERN_ESTATE;
 	v = vm->vcpus[a[1]];
 	v->init = (struct vcpu_init){
@@ -299,7 +331,7 @@ static int64_t hc_vm_start(struct vm *caller, const uint64_t *a)
 
 	if (err)
 		return err;
-	if (vm->state != VM_CREATED)
+	if (vm->state != VM_CREATED || !vm_populated(vm))
 		return -(int64_t)TERN_ESTATE;
 	if (!vm->vcpus[0]->has_state)
 		return -(int64_t)TERN_EINVAL;
@@ -382,7 +414,8 @@ static void fill_info(const struct vm *vm, struct tern_vm_info *in)
 	strlcpy(in->name, vm->name, sizeof(in->name));
 	in->mem_size = vm->mem_size;
 	in->nr_vcpus = vm->nr_vcpus;
-	in->flags = vm->management ? TERN_VMF_MANAGEMENT : 0;
+	in->flags = (vm->management ? TERN_VMF_MANAGEMENT : 0) |
+		    (vm_populated(vm) ? 0 : TERN_VMF_POPULATING);
 	in->created_tsc = vm->created_tsc;
 	in->started_tsc = vm->started_tsc;
 	in->first_output_tsc = vm->uart.first_out_tsc;
@@ -565,6 +598,7 @@ static const struct hc_entry hc_table[TERN_HC_COUNT] = {
 	HC(TERN_HC_CONSOLE_READ, hc_console_read, false),
 	HC(TERN_HC_CONSOLE_WRITE, hc_console_write, false),
 	HC(TERN_HC_LOG_READ, hc_log_read, false),
+	HC(TERN_HC_VM_POPULATE, hc_vm_populate, false),
 };
 #undef HC
 

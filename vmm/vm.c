@@ -14,6 +14,7 @@
 #include "kernel/mm.h"
 #include "kernel/panic.h"
 #include "kernel/string.h"
+#include "kernel/watchdog.h"
 
 #define PAGES_2M 512u
 #define MAX_EXTENTS (PAGE_SIZE / sizeof(struct mem_extent))
@@ -22,6 +23,7 @@ static struct spinlock vms_lock = SPINLOCK_INIT("vms");
 static struct vm *vms;
 static uint32_t next_vm_id = 1;
 static uint32_t nr_vms;
+static uint64_t mem_pending; /* RAM of partly populated VMs still to come */
 
 static uint64_t ept_alloc(void *ctx)
 {
@@ -60,16 +62,48 @@ int vm_map_borrowed(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size)
 	return err ? err : ept_map(&vm->ept, gpa, hpa, size, EPT_R, EPT_MT_WB);
 }
 
-/* Guest RAM in 2 MiB pieces where the allocator has them (EPT large pages), else 4 KiB. */
-static int alloc_guest_ram(struct vm *vm)
+/*
+ * Zeroes a piece of guest RAM ZERO_STEP bytes at a time, opening an
+ * interrupt window between steps as handle_external_interrupt does (callers
+ * run with interrupts off, in a hypercall or at boot, holding no lock an
+ * interrupt handler takes): the console's receive interrupt drains the
+ * UART's 16-byte FIFO, which fills in 1.4 ms at 115200 baud, and a 2 MiB
+ * piece takes several milliseconds under an emulator. The FIFO is also
+ * polled there: Bochs was seen not to deliver the 8259's interrupt in such a
+ * window (UEFI boots, no I/O APIC in use).
+ */
+#define ZERO_STEP (64u << 10)
+static void zero_guest_piece(uint64_t hpa, uint64_t size)
 {
-	for (uint64_t gpa = 0; gpa < vm->mem_size;) {
-		uint64_t left = vm->mem_size - gpa, hpa = 0, size = PAGE_SIZE;
+	for (uint64_t off = 0; off < size; off += ZERO_STEP) {
+		uint64_t words = (size - off < ZERO_STEP ? size - off : ZERO_STEP) / 8;
+		void *p = phys_to_virt(hpa + off);
+
+		__asm__ volatile("rep stosq" : "+D"(p), "+c"(words) : "a"(0ull) : "memory");
+		__asm__ volatile("sti; nop; cli" ::: "memory");
+		console_rx_poll();
+	}
+	watchdog_touch();
+}
+
+/*
+ * Guest RAM from mem_ready on, at least one piece and then until budget
+ * bytes are done: 2 MiB pieces where the allocator has them (EPT large
+ * pages), else 4 KiB.
+ */
+static int populate(struct vm *vm, uint64_t budget)
+{
+	uint64_t end = vm->mem_size - vm->mem_ready > budget ? vm->mem_ready + budget : vm->mem_size;
+
+	while (vm->mem_ready < end) {
+		uint64_t gpa = vm->mem_ready, left = vm->mem_size - gpa, hpa = 0, size = PAGE_SIZE;
 		int err;
 
 		if (left >= EPT_PAGE_2M && !(gpa & (EPT_PAGE_2M - 1))) {
-			hpa = page_alloc_aligned(PAGES_2M, PAGES_2M, PMM_OWNER_GUEST);
+			hpa = page_alloc_unzeroed(PAGES_2M, PAGES_2M, PMM_OWNER_GUEST);
 			size = EPT_PAGE_2M;
+			if (hpa)
+				zero_guest_piece(hpa, size);
 		}
 		if (!hpa) {
 			size = PAGE_SIZE;
@@ -84,7 +118,9 @@ static int alloc_guest_ram(struct vm *vm)
 			page_free(hpa, size / PAGE_SIZE, PMM_OWNER_GUEST);
 			return err;
 		}
-		gpa += size;
+		vm->mem_ready += size;
+		if (vm->mem_pending_counted)
+			__atomic_sub_fetch(&mem_pending, size, __ATOMIC_RELAXED);
 	}
 	return 0;
 }
@@ -99,6 +135,8 @@ static void free_guest_ram(struct vm *vm)
 
 static void free_vm(struct vm *vm)
 {
+	if (vm->mem_pending_counted)
+		__atomic_sub_fetch(&mem_pending, vm->mem_size - vm->mem_ready, __ATOMIC_RELAXED);
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
 		if (vm->vcpus[i])
 			vcpu_destroy(vm->vcpus[i]);
@@ -110,7 +148,8 @@ static void free_vm(struct vm *vm)
 	page_free(virt_to_phys(vm), (sizeof(*vm) + PAGE_SIZE - 1) / PAGE_SIZE, PMM_OWNER_VMM);
 }
 
-struct vm *vm_create(const char *name, uint64_t mem, uint32_t nr_vcpus, int sink, int *err)
+static struct vm *create(const char *name, uint64_t mem, uint32_t nr_vcpus, int sink, int *err,
+			 uint64_t budget)
 {
 	struct ept_ops ops = { ept_alloc, ept_free, ept_virt, NULL };
 	uint64_t p = page_alloc((sizeof(struct vm) + PAGE_SIZE - 1) / PAGE_SIZE, PMM_OWNER_VMM);
@@ -132,7 +171,11 @@ struct vm *vm_create(const char *name, uint64_t mem, uint32_t nr_vcpus, int sink
 	vuart_init(&vm->uart, vm->name, sink);
 	ext = page_alloc(1, PMM_OWNER_VMM);
 	vm->extents = ext ? phys_to_virt(ext) : NULL;
-	if (!vm->extents || ept_init(&vm->ept, &ops) || (*err = alloc_guest_ram(vm)))
+	if (budget < mem) {
+		vm->mem_pending_counted = true;
+		__atomic_add_fetch(&mem_pending, mem, __ATOMIC_RELAXED);
+	}
+	if (!vm->extents || ept_init(&vm->ept, &ops) || (*err = populate(vm, budget)))
 		goto fail;
 	vm->eptp = ept_eptp(&vm->ept, vmx_config.ept_ad);
 	if ((*err = apicv_map(vm)))
@@ -159,6 +202,28 @@ fail:
 		*err = -ENOMEM;
 	free_vm(vm);
 	return NULL;
+}
+
+struct vm *vm_create(const char *name, uint64_t mem, uint32_t nr_vcpus, int sink, int *err)
+{
+	return create(name, mem, nr_vcpus, sink, err, mem);
+}
+
+struct vm *vm_create_partial(const char *name, uint64_t mem, uint32_t nr_vcpus, int sink, int *err)
+{
+	return create(name, mem, nr_vcpus, sink, err, VM_POPULATE_STEP);
+}
+
+int64_t vm_populate(struct vm *vm)
+{
+	int err = populate(vm, VM_POPULATE_STEP);
+
+	return err ? err : (int64_t)(vm->mem_size - vm->mem_ready);
+}
+
+uint64_t vm_mem_pending(void)
+{
+	return __atomic_load_n(&mem_pending, __ATOMIC_RELAXED);
 }
 
 void vm_destroy(struct vm *vm)

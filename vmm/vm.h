@@ -35,6 +35,8 @@ struct vm {
 	volatile int state;  /* enum vm_state */
 	struct spinlock lock;
 	uint64_t mem_size;
+	uint64_t mem_ready; /* guest RAM [0, mem_ready) is allocated, zeroed and mapped */
+	bool mem_pending_counted; /* created partly populated: the rest is in vm_mem_pending() */
 	struct mem_extent *extents; /* one page of them */
 	uint32_t nr_extents;
 	struct ept ept;
@@ -57,6 +59,20 @@ struct vm {
 
 /* Guest RAM [0, mem) zeroed and mapped; NULL with err set on failure. */
 struct vm *vm_create(const char *name, uint64_t mem, uint32_t nr_vcpus, int sink, int *err);
+/*
+ * As vm_create, but with at most VM_POPULATE_STEP bytes of guest RAM done:
+ * vm_populate() does the rest, a bounded step per call (TERN_HC_VM_POPULATE).
+ */
+#define VM_POPULATE_STEP (2ull << 20)
+struct vm *vm_create_partial(const char *name, uint64_t mem, uint32_t nr_vcpus, int sink, int *err);
+/* The next step of guest RAM: bytes still missing (0: done), or -ENOMEM. */
+int64_t vm_populate(struct vm *vm);
+static inline bool vm_populated(const struct vm *vm)
+{
+	return vm->mem_ready == vm->mem_size;
+}
+/* Guest RAM that VMs being populated will still take (admission control counts it as used). */
+uint64_t vm_mem_pending(void);
 /* Map [gpa, gpa+size) to host memory the VM does not own, read-only. */
 int vm_map_borrowed(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size);
 /*

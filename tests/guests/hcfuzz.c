@@ -47,7 +47,7 @@ void hf_vmcall_regs(void);
 static const char *const call_names[TERN_HC_COUNT] = {
 	"VERSION", "HOST_INFO", "VM_CREATE", "VM_WRITE", "VCPU_SET_STATE", "VM_START",
 	"VM_PAUSE", "VM_RESUME", "VM_STOP", "VM_DESTROY", "VM_LIST", "VM_INFO", "VCPU_MOVE",
-	"CONSOLE_READ", "CONSOLE_WRITE", "LOG_READ",
+	"CONSOLE_READ", "CONSOLE_WRITE", "LOG_READ", "VM_POPULATE",
 };
 
 static const struct { unsigned int e; const char *name; } err_names[] = {

@@ -14,7 +14,12 @@
 
 #define TICK_VECTOR  0x40u
 #define SPURIOUS_VEC 0xffu
-#define INPUT_MAX    512u    /* power of two */
+/*
+ * Typed bytes read but not yet used (the line editor takes them between
+ * commands). When it is full, reading stops and the rest waits in the
+ * hypervisor's receive buffer: nothing is dropped here.
+ */
+#define INPUT_MAX    4096u   /* power of two */
 #define RX_PER_POLL  256u    /* the virtual UART's FIFO holds as many */
 #define CON_LINE_MAX 512u
 
@@ -50,14 +55,10 @@ void con_printf(const char *fmt, ...)
 
 void con_poll(void)
 {
-	for (unsigned int i = 0; i < RX_PER_POLL; i++) {
-		uint8_t c;
-
+	for (unsigned int i = 0; i < RX_PER_POLL && in_head - in_tail < INPUT_MAX; i++) {
 		if (!(inb(UART_COM1_PORT + UART_LSR) & UART_LSR_DR))
 			return;
-		c = inb(UART_COM1_PORT + UART_RBR);
-		if (in_head - in_tail < INPUT_MAX)
-			input[in_head++ % INPUT_MAX] = c;
+		input[in_head++ % INPUT_MAX] = inb(UART_COM1_PORT + UART_RBR);
 	}
 }
 

@@ -33,6 +33,12 @@ static inline int64_t hc_vm_create(const struct tern_vm_create *args)
 	return vmcall4(TERN_HC_VM_CREATE, hc_ptr(args), 0, 0, 0);
 }
 
+/* The next bounded step of a TERN_CREATE_INCREMENTAL VM's memory: bytes still to do. */
+static inline int64_t hc_vm_populate(uint32_t vm)
+{
+	return vmcall4(TERN_HC_VM_POPULATE, vm, 0, 0, 0);
+}
+
 static inline int64_t hc_vm_write(uint32_t vm, uint64_t dst, const void *src, uint64_t len)
 {
 	return vmcall4(TERN_HC_VM_WRITE, vm, dst, hc_ptr(src), len);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Loading a boot image into a new VM through hypercalls, as vmm/loader.c
+ * Creating a VM with its memory populated step by step, and loading a boot
+ * image into it through hypercalls, as vmm/loader.c
  * does for VMs declared on the command line, so a guest cannot tell the
  * difference: ELF segments go straight from the read-only module window with
  * VM_WRITE; the page tables and GDT are built here and written the same way.
@@ -10,7 +11,48 @@
 #include "kernel/fmt.h"
 #include "tools/mgmt/imgcheck.h"
 
+#define PROGRESS_AFTER_US 300000u /* a create taking longer shows how far it is */
+#define PROGRESS_EVERY_US 100000u
+
 static uint64_t pt[IMG_PT_PAGES * IMG_PT_ENTRIES] __attribute__((aligned(4096)));
+
+/* "creating vm 'x': 128/256 MiB", drawn over itself. */
+static void show_progress(const struct tern_vm_create *args, uint64_t left)
+{
+	con_printf("\rcreating vm '%s': %llu/%llu MiB\033[K", args->name,
+		   (unsigned long long)((args->mem_size - left) >> 20),
+		   (unsigned long long)(args->mem_size >> 20));
+}
+
+int64_t vm_create_shown(const struct tern_vm_create *args)
+{
+	static struct tern_vm_create inc;
+	uint64_t t0 = tsc_now(), shown = 0;
+	int64_t id, left;
+
+	inc = *args;
+	inc.flags |= TERN_CREATE_INCREMENTAL;
+	id = hc_vm_create(&inc);
+	if (id < 0)
+		return id;
+	/* Each call does a bounded step (2 MiB): between them, progress and input. */
+	while ((left = hc_vm_populate((uint32_t)id)) > 0) {
+		uint64_t us = tsc_to_us(tsc_now() - t0);
+
+		con_poll();
+		if (us >= PROGRESS_AFTER_US && (!shown || us - shown >= PROGRESS_EVERY_US)) {
+			show_progress(args, (uint64_t)left);
+			shown = us;
+		}
+	}
+	if (shown) {
+		show_progress(args, 0);
+		con_write("\r\033[K", 4);
+	}
+	if (left < 0)
+		hc_vm_op(TERN_HC_VM_DESTROY, (uint32_t)id);
+	return left < 0 ? left : id;
+}
 
 /* Copies len bytes from src (in this guest) to dst in the VM, TERN_IO_MAX at a time. */
 static int64_t copy_to_vm(uint32_t vm, uint64_t dst, const uint8_t *src, uint64_t len)
@@ -21,6 +63,7 @@ static int64_t copy_to_vm(uint32_t vm, uint64_t dst, const uint8_t *src, uint64_
 
 		if (r < 0)
 			return r;
+		con_poll(); /* a big image: keep taking what is typed meanwhile */
 		dst += n;
 		src += n;
 		len -= n;
