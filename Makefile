@@ -141,21 +141,25 @@ FORCE:
 # build/mgmt.elf and, without MODULES, a few test guests); MGMT=0 boots
 # exactly CMDLINE and MODULES.
 MGMT ?= 1
+# CONSOLE=pty: the console on this terminal and on a pty for tools/ternctl (run.py prints it).
+CONSOLE ?=
 run: deps all
-	$(PYTHON) tools/run.py --emu $(EMU) --cpus $(CPUS) --mem $(MEM) --model $(MODEL) \
+	TERN_BUILD=$(abspath $(BUILD)) $(PYTHON) tools/run.py --emu $(EMU) --cpus $(CPUS) --mem $(MEM) --model $(MODEL) \
 		--boot $(BOOT) --cmdline "$(CMDLINE)" $(foreach m,$(MODULES),--module $(m)) \
-		$(if $(filter 0,$(MGMT)),--no-mgmt)
+		$(if $(filter 0,$(MGMT)),--no-mgmt) $(if $(filter pty,$(CONSOLE)),--console-pty)
 
 # --- tests ---------------------------------------------------------------------
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. -DTERN_HOST_TEST \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS := fmt cmdline memmap pmm acpi bootcfg ept vmx_ctls placement decode vmcs_check \
-	mgmt_parse mgmt_lineedit mgmt_image extent xstate
+	mgmt_parse mgmt_lineedit mgmt_json mgmt_image mgmt_defs extent xstate
 unit_srcs_extent := vmm/extent.c
 unit_srcs_xstate :=
 unit_srcs_mgmt_parse := tools/mgmt/parse.c kernel/fmt.c
 unit_srcs_mgmt_lineedit := tools/mgmt/lineedit.c
+unit_srcs_mgmt_json := tools/mgmt/json.c
 unit_srcs_mgmt_image := tools/mgmt/imgcheck.c
+unit_srcs_mgmt_defs := tools/mgmt/defs.c tools/mgmt/parse.c kernel/fmt.c
 unit_srcs_bootcfg := boot/bootcfg.c
 unit_srcs_decode := vmm/decode.c
 unit_srcs_vmcs_check := vmm/vmcs_check.c kernel/fmt.c

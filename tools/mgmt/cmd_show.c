@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Verbs that show state: list, info, vcpu-list, log. */
+/* Verbs that show state: list, info, vcpu-list, log (text, or --json: tools/mgmt/README.md). */
 #include "tools/mgmt/mgmt.h"
 
 #include "kernel/fmt.h"
 #include "kernel/string.h"
+#include "tools/mgmt/defs.h"
+#include "tools/mgmt/imgcheck.h"
+#include "tools/mgmt/json.h"
 #include "tools/mgmt/parse.h"
 
 #define LOG_DEFAULT_LINES 40u
@@ -21,52 +24,208 @@ static void vm_cpus(const struct tern_vm_info *in, char *buf, size_t size)
 	format_cpuset(set, buf, size);
 }
 
-int cmd_list(int argc, char **argv)
+void json_con(void *ctx, const char *s, size_t n)
 {
-	uint32_t ids[MGMT_MAX_VMS];
-	int n;
+	con_write(s, n);
+}
 
-	if (argc > 1)
-		return usage_error("list", "too many arguments ('%s')", argv[1]);
-	n = vm_ids(ids, MGMT_MAX_VMS);
-	if (n < 0)
+int json_done(struct json *j)
+{
+	bool ok = json_finish(j);
+
+	con_write("\r\n", 2);
+	if (!ok) {
+		err_printf("internal error: the JSON document above is incomplete");
 		return -1;
-	con_printf("%4s %-20s %-9s %8s %5s %-8s %9s\n", "ID", "NAME", "STATE", "MEM(MiB)", "VCPUS",
-		   "CPUS", "TIME(s)");
-	for (int i = 0; i < n; i++) {
-		char mib[24], cpus[32], secs[24];
-
-		if (hc_vm_info(ids[i], &vm_buf) < 0)
-			continue; /* destroyed meanwhile */
-		format_mib(vm_buf.mem_size, mib, sizeof(mib));
-		vm_cpus(&vm_buf, cpus, sizeof(cpus));
-		format_secs(vm_buf.run_us, secs, sizeof(secs));
-		con_printf("%4u %-20.31s %-9s %8s %5u %-8s %9s%s\n", vm_buf.id, vm_buf.name,
-			   vm_state_name(vm_buf.state), mib, vm_buf.nr_vcpus, cpus, secs,
-			   vm_buf.flags & TERN_VMF_MANAGEMENT ? "  (this shell)" : "");
 	}
 	return 0;
 }
 
-static void host_features(uint64_t f)
+/* One row of list: a VM, or a definition with no VM (has_id false: "shut off"). */
+struct list_row {
+	bool has_id;
+	uint32_t id;
+	const char *name;
+	const char *state;
+	uint64_t mem_size;
+	uint32_t nr_vcpus;
+	const struct tern_vm_info *vm; /* NULL for a shut-off definition */
+	const char *cpus;              /* the definition's --cpus, "-" for any (no VM) */
+};
+
+static const char *const list_states[] = { "created", "running", "paused", "crashed",
+					   "finished", "shut-off" };
+
+/* "shut-off" (one word, as typed) is the state "shut off". */
+static bool state_is(const char *want, const char *state)
 {
-	static const char *const names[] = { "ept-2m", "vpid", "unrestricted-guest",
+	if (!strcmp(want, "shut-off"))
+		want = DEF_STATE_SHUT_OFF;
+	return !strcmp(want, state);
+}
+
+static void list_row(const struct list_row *r, struct json *j)
+{
+	char mib[24], cpus[32], secs[24];
+	bool self = r->vm && (r->vm->flags & TERN_VMF_MANAGEMENT);
+
+	if (j) {
+		json_obj_begin(j, NULL);
+		if (r->has_id)
+			json_u64(j, "id", r->id);
+		else
+			json_null(j, "id");
+		json_strn(j, "name", r->name, TERN_NAME_MAX);
+		json_str(j, "state", r->state);
+		json_u64(j, "mem_bytes", r->mem_size);
+		json_u64(j, "vcpus", r->nr_vcpus);
+		if (r->vm) {
+			json_arr_begin(j, "cpus");
+			for (uint32_t c = 0; c < 64; c++)
+				for (uint32_t i = 0; i < r->vm->nr_vcpus && i < TERN_MAX_VCPUS; i++)
+					if (r->vm->vcpus[i].cpu == c) {
+						json_u64(j, NULL, c);
+						break;
+					}
+			json_arr_end(j);
+			json_u64(j, "run_us", r->vm->run_us);
+		} else {
+			json_null(j, "cpus");
+			json_null(j, "run_us");
+		}
+		json_bool(j, "management", self);
+		json_obj_end(j);
+		return;
+	}
+	format_mib(r->mem_size, mib, sizeof(mib));
+	if (r->vm) {
+		vm_cpus(r->vm, cpus, sizeof(cpus));
+		format_secs(r->vm->run_us, secs, sizeof(secs));
+		con_printf("%4u %-20.31s %-9s %8s %5u %-8s %9s%s\n", r->id, r->name, r->state, mib,
+			   r->nr_vcpus, cpus, secs, self ? "  (this shell)" : "");
+	} else {
+		con_printf("%4s %-20.31s %-9s %8s %5u %-8s %9s\n", "-", r->name, r->state, mib,
+			   r->nr_vcpus, r->cpus, "-");
+	}
+}
+
+int cmd_list(int argc, char **argv)
+{
+	struct parse_opt o[] = { { "state", NULL }, { NULL, NULL } };
+	uint32_t ids[MGMT_MAX_VMS];
+	static struct json jw;
+	struct json *j = NULL;
+	struct def_row row;
+	char err[PARSE_ERR_MAX];
+	bool all = parse_take_flag(&argc, argv, "--all");
+	const char *want;
+	int n;
+
+	if (parse_take_flag(&argc, argv, "--json"))
+		j = &jw;
+	if (parse_opts(argc, argv, 1, o, NULL, 0, err, sizeof(err)) < 0)
+		return usage_error("list", "%s", err);
+	want = o[0].value;
+	if (want) {
+		bool known = false;
+
+		for (size_t i = 0; i < ARRAY_SIZE(list_states); i++)
+			known |= !strcmp(want, list_states[i]);
+		if (!known)
+			return usage_error("list", "bad state '%s': use created, running, paused, "
+					   "crashed, finished or shut-off", want);
+		all |= state_is(want, DEF_STATE_SHUT_OFF);
+	}
+	n = vm_ids(ids, MGMT_MAX_VMS);
+	if (n < 0)
+		return -1;
+	if (j) {
+		json_init(j, json_con, NULL);
+		json_obj_begin(j, NULL);
+		json_arr_begin(j, "vms");
+	} else {
+		con_printf("%4s %-20s %-9s %8s %5s %-8s %9s\n", "ID", "NAME", "STATE", "MEM(MiB)",
+			   "VCPUS", "CPUS", "TIME(s)");
+	}
+	for (int i = 0; i < n; i++) {
+		struct list_row r;
+
+		if (hc_vm_info(ids[i], &vm_buf) < 0)
+			continue; /* destroyed meanwhile */
+		r = (struct list_row){ true, vm_buf.id, vm_buf.name, vm_state_name(vm_buf.state),
+				       vm_buf.mem_size, vm_buf.nr_vcpus, &vm_buf, NULL };
+		if (!want || state_is(want, r.state))
+			list_row(&r, j);
+	}
+	for (unsigned int i = 0; all && defs_shut_off(i, &row); i++) { /* defined, no VM now */
+		struct list_row r = { false, 0, row.name, DEF_STATE_SHUT_OFF, row.mem_size,
+				      row.nr_vcpus, NULL, row.cpus };
+
+		if (!want || state_is(want, r.state))
+			list_row(&r, j);
+	}
+	if (!j)
+		return 0;
+	json_arr_end(j);
+	json_obj_end(j);
+	return json_done(j);
+}
+
+static const char *const feature_names[] = { "ept-2m", "vpid", "unrestricted-guest",
 					     "apic-register-virt", "preemption-timer" };
 
+static void host_features(uint64_t f)
+{
 	con_printf("features:");
-	for (unsigned int i = 0; i < ARRAY_SIZE(names); i++)
+	for (unsigned int i = 0; i < ARRAY_SIZE(feature_names); i++)
 		if (f & (1ull << i))
-			con_printf(" %s", names[i]);
+			con_printf(" %s", feature_names[i]);
 	con_printf("\n");
 }
 
-static int info_host(void)
+static void abi_json(struct json *j, const char *key, uint32_t v)
+{
+	char s[24];
+
+	fmt_snprintf(s, sizeof(s), "%u.%u", v >> 16, v & 0xffff);
+	json_str(j, key, s);
+}
+
+static int info_host_json(const struct tern_host_info *hi)
+{
+	struct json j;
+
+	json_init(&j, json_con, NULL);
+	json_obj_begin(&j, NULL);
+	json_u64(&j, "cpus", hi->nr_cpus);
+	abi_json(&j, "abi", hi->abi_version);
+	json_u64(&j, "uptime_us", hi->uptime_us);
+	json_u64(&j, "tsc_khz", hi->tsc_khz);
+	json_u64(&j, "mem_total_bytes", hi->mem_total);
+	json_u64(&j, "mem_free_bytes", hi->mem_free);
+	json_u64(&j, "mem_reserved_bytes", hi->mem_reserved);
+	json_u64(&j, "mem_available_bytes", hi->mem_available);
+	json_arr_begin(&j, "features");
+	for (unsigned int i = 0; i < ARRAY_SIZE(feature_names); i++)
+		if (hi->features & (1ull << i))
+			json_str(&j, NULL, feature_names[i]);
+	json_arr_end(&j);
+	json_u64(&j, "vms", hi->nr_vms);
+	json_u64(&j, "max_vcpus", hi->max_vcpus);
+	json_u64(&j, "shell_vm_id", hi->caller_id);
+	json_obj_end(&j);
+	return json_done(&j);
+}
+
+static int info_host(bool json)
 {
 	struct tern_host_info hi;
 	char tot[24], fr[24], res[24], av[24], up[24];
 
 	if (!host_info(&hi))
 		return -1;
+	if (json)
+		return info_host_json(&hi);
 	format_mib(hi.mem_total, tot, sizeof(tot));
 	format_mib(hi.mem_free, fr, sizeof(fr));
 	format_mib(hi.mem_reserved, res, sizeof(res));
@@ -121,14 +280,61 @@ static void info_vm(const struct tern_vm_info *in)
 	info_exits(in);
 }
 
+static int info_vm_json(const struct tern_vm_info *in)
+{
+	struct json j;
+
+	json_init(&j, json_con, NULL);
+	json_obj_begin(&j, NULL);
+	json_u64(&j, "id", in->id);
+	json_strn(&j, "name", in->name, sizeof(in->name));
+	json_str(&j, "state", vm_state_name(in->state));
+	json_bool(&j, "management", in->flags & TERN_VMF_MANAGEMENT);
+	if (in->stop_reason[0])
+		json_strn(&j, "stop_reason", in->stop_reason, sizeof(in->stop_reason));
+	else
+		json_null(&j, "stop_reason");
+	json_u64(&j, "mem_bytes", in->mem_size);
+	json_u64(&j, "vcpus", in->nr_vcpus);
+	json_u64(&j, "run_us", in->run_us);
+	json_u64(&j, "console_bytes", in->console_bytes);
+	json_u64(&j, "refused_calls", in->denied_calls);
+	json_u64(&j, "unhandled_io", in->unhandled_io);
+	json_u64(&j, "unhandled_msr", in->unhandled_msr);
+	if (in->started_tsc && in->first_output_tsc && in->first_output_tsc >= in->started_tsc)
+		json_u64(&j, "first_output_us", tsc_to_us(in->first_output_tsc - in->started_tsc));
+	else
+		json_null(&j, "first_output_us");
+	json_u64(&j, "exits_total", in->nr_exits);
+	json_obj_begin(&j, "exits");
+	for (uint32_t r = 0; r < TERN_EXIT_REASONS; r++) {
+		char key[32];
+
+		if (!in->exits[r])
+			continue;
+		if (strcmp(exit_reason_name(r), "?"))
+			fmt_snprintf(key, sizeof(key), "%s", exit_reason_name(r));
+		else
+			fmt_snprintf(key, sizeof(key), "reason-%u", r);
+		json_u64(&j, key, in->exits[r]);
+	}
+	json_obj_end(&j);
+	json_obj_end(&j);
+	return json_done(&j);
+}
+
 int cmd_info(int argc, char **argv)
 {
+	bool json = parse_take_flag(&argc, argv, "--json");
+
 	if (argc > 2)
 		return usage_error("info", "too many arguments ('%s')", argv[2]);
 	if (argc == 1)
-		return info_host();
+		return info_host(json);
 	if (!vm_find(argv[1], &vm_buf))
 		return -1;
+	if (json)
+		return info_vm_json(&vm_buf);
 	info_vm(&vm_buf);
 	return 0;
 }
@@ -153,58 +359,175 @@ static void vcpu_rows(const struct tern_vm_info *in)
 	}
 }
 
+static void vcpu_json(struct json *j, const struct tern_vm_info *in)
+{
+	for (uint32_t i = 0; i < in->nr_vcpus && i < TERN_MAX_VCPUS; i++) {
+		const struct tern_vcpu_info *v = &in->vcpus[i];
+
+		json_obj_begin(j, NULL);
+		json_u64(j, "vm_id", in->id);
+		json_strn(j, "vm", in->name, sizeof(in->name));
+		json_u64(j, "vcpu", i);
+		json_str(j, "state", vcpu_state_name(v->state));
+		if (v->cpu == TERN_CPU_ANY)
+			json_null(j, "cpu");
+		else
+			json_u64(j, "cpu", v->cpu);
+		json_bool(j, "pinned", v->pinned);
+		json_u64(j, "run_us", v->run_us);
+		json_u64(j, "moves", v->nr_moves);
+		json_arr_begin(j, "cpus_seen");
+		for (uint32_t c = 0; c < 64; c++)
+			if (v->cpus_seen >> c & 1)
+				json_u64(j, NULL, c);
+		json_arr_end(j);
+		json_obj_end(j);
+	}
+}
+
+static void vcpu_vm(struct json *j, const struct tern_vm_info *in)
+{
+	if (j)
+		vcpu_json(j, in);
+	else
+		vcpu_rows(in);
+}
+
 int cmd_vcpu_list(int argc, char **argv)
 {
 	uint32_t ids[MGMT_MAX_VMS];
-	int n;
+	static struct json jw;
+	struct json *j = NULL;
+	int n = 0;
 
+	if (parse_take_flag(&argc, argv, "--json"))
+		j = &jw;
 	if (argc > 2)
 		return usage_error("vcpu-list", "too many arguments ('%s')", argv[2]);
 	if (argc == 2 && !vm_find(argv[1], &vm_buf))
 		return -1;
-	con_printf("%-20s %4s %-9s %3s %-6s %9s %7s  %s\n", "VM", "VCPU", "STATE", "CPU", "PINNED",
-		   "TIME(s)", "MOVES", "RAN ON");
-	if (argc == 2) {
-		vcpu_rows(&vm_buf);
-		return 0;
+	if (argc == 1 && (n = vm_ids(ids, MGMT_MAX_VMS)) < 0)
+		return -1;
+	if (j) {
+		json_init(j, json_con, NULL);
+		json_obj_begin(j, NULL);
+		json_arr_begin(j, "vcpus");
+	} else {
+		con_printf("%-20s %4s %-9s %3s %-6s %9s %7s  %s\n", "VM", "VCPU", "STATE", "CPU",
+			   "PINNED", "TIME(s)", "MOVES", "RAN ON");
 	}
-	n = vm_ids(ids, MGMT_MAX_VMS);
+	if (argc == 2)
+		vcpu_vm(j, &vm_buf);
 	for (int i = 0; i < n; i++)
 		if (hc_vm_info(ids[i], &vm_buf) >= 0)
-			vcpu_rows(&vm_buf);
-	return n < 0 ? -1 : 0;
+			vcpu_vm(j, &vm_buf);
+	if (!j)
+		return 0;
+	json_arr_end(j);
+	json_obj_end(j);
+	return json_done(j);
 }
 
 /* The hypervisor log ring is 64 KiB: one read of TERN_IO_MAX bytes from its start holds it. */
 static char log_buf[TERN_IO_MAX];
 
+/* A log line's level as kernel/log.c tags it after the time stamp: 0 error, 1 warning, 2 info. */
+static unsigned int log_level(const char *line, size_t len)
+{
+	const char *p = memchr(line, ']', len < 24 ? len : 24);
+	size_t rest;
+
+	if (!p || (size_t)(p - line) + 2 > len)
+		return 2;
+	p += 2;
+	rest = len - (size_t)(p - line);
+	if (rest >= 7 && !strncmp(p, "ERROR: ", 7))
+		return 0;
+	if (rest >= 6 && !strncmp(p, "WARN: ", 6))
+		return 1;
+	return 2;
+}
+
+/* Calls for each whole line of log_buf[0..n) at level max or worse, skipping the first skip. */
+static uint64_t log_lines(size_t n, unsigned int max, uint64_t skip, bool print)
+{
+	uint64_t count = 0;
+
+	for (size_t off = 0; off < n;) {
+		const char *nl = memchr(log_buf + off, '\n', n - off);
+		size_t len = nl ? (size_t)(nl - (log_buf + off)) : n - off;
+
+		if (log_level(log_buf + off, len) <= max && count++ >= skip && print) {
+			con_write(log_buf + off, len);
+			con_write("\r\n", 2);
+		}
+		off += len + 1;
+	}
+	return count;
+}
+
 int cmd_log(int argc, char **argv)
 {
+	static const char *const levels[] = { "error", "warn", "info" };
+	struct parse_opt o[] = { { "level", NULL }, { NULL, NULL } };
 	struct tern_stream st = { .vm = 0, .size = sizeof(log_buf), .buf = hc_ptr(log_buf), .pos = 0 };
-	uint64_t want = LOG_DEFAULT_LINES;
+	uint64_t want = LOG_DEFAULT_LINES, total;
+	unsigned int max = 2;
+	char err[PARSE_ERR_MAX], *pos[1];
+	int npos = parse_opts(argc, argv, 1, o, pos, 1, err, sizeof(err));
 	int64_t r;
-	size_t start;
 
-	if (argc > 2)
-		return usage_error("log", "too many arguments ('%s')", argv[2]);
-	if (argc == 2 && (!parse_u64(argv[1], &want) || !want || want > LOG_MAX_LINES))
-		return usage_error("log", "bad line count '%s': use 1 to %u", argv[1], LOG_MAX_LINES);
+	if (npos < 0)
+		return usage_error("log", "%s", err);
+	if (npos == 1 && (!parse_u64(pos[0], &want) || !want || want > LOG_MAX_LINES))
+		return usage_error("log", "bad line count '%s': use 1 to %u", pos[0], LOG_MAX_LINES);
+	if (o[0].value) {
+		for (max = 0; max < ARRAY_SIZE(levels) && strcmp(o[0].value, levels[max]); max++)
+			;
+		if (max == ARRAY_SIZE(levels))
+			return usage_error("log", "bad level '%s': use error, warn or info (that "
+					   "level and worse)", o[0].value);
+	}
 	r = hc_log_read(&st);
 	if (r < 0) {
 		err_printf("cannot read the hypervisor log: %s", hc_strerror(r));
 		return -1;
 	}
-	/* Back from the end over want line ends (the last byte ends the last line). */
-	start = (size_t)r;
-	for (uint64_t lines = 0; start > 0; start--)
-		if (log_buf[start - 1] == '\n' && start != (size_t)r && ++lines == want)
-			break;
-	for (size_t i = start; i < (size_t)r; i++) {
-		if (log_buf[i] == '\n')
-			con_write("\r", 1);
-		con_write(&log_buf[i], 1);
-	}
-	if (r && log_buf[r - 1] != '\n')
-		con_write("\r\n", 2);
+	total = log_lines((size_t)r, max, 0, false);
+	log_lines((size_t)r, max, total > want ? total - want : 0, true);
 	return 0;
+}
+
+int images_json(void)
+{
+	struct json j;
+
+	json_init(&j, json_con, NULL);
+	json_obj_begin(&j, NULL);
+	json_arr_begin(&j, "images");
+	for (uint32_t i = 0; mgmt.mods && i < mgmt.mods->count && i < TERN_MAX_MODULES; i++) {
+		const struct tern_module *m = &mgmt.mods->mods[i];
+		const uint8_t *img = (const uint8_t *)(uintptr_t)m->gpa;
+		static struct img_plan plan;
+		const char *why;
+		bool bad;
+
+		if (module_is_mgmt(m) || !strcmp(m->name, DEF_MODULE))
+			continue; /* as images: not guest images */
+		bad = img_plan(img, m->size, 0, &plan, &why) != 0;
+		json_obj_begin(&j, NULL);
+		json_strn(&j, "name", m->name, sizeof(m->name));
+		json_u64(&j, "bytes", m->size);
+		json_str(&j, "type", bad ? (img_is_elf(img, m->size) ? "bad-elf" : "unusable") :
+			 plan.kind == IMG_ELF64 ? "elf64" : "flat");
+		json_bool(&j, "usable", !bad);
+		if (bad)
+			json_str(&j, "why", why);
+		else
+			json_null(&j, "why");
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	return json_done(&j);
 }

@@ -1,19 +1,25 @@
 /* SPDX-License-Identifier: MIT */
-/* Verbs that make and unmake VMs: images, create, start, pause, resume, stop, destroy. */
+/*
+ * Verbs that make and unmake VMs: images, create, start, pause, resume, destroy,
+ * shutdown, reboot, reset (virsh meanings; the definitions they keep: defs.h).
+ */
 #include "tools/mgmt/mgmt.h"
 
 #include "kernel/fmt.h"
 #include "kernel/string.h"
+#include "tools/mgmt/defs.h"
 #include "tools/mgmt/imgcheck.h"
 #include "tools/mgmt/parse.h"
 
-#define DEFAULT_MEM      (16ull << 20)
 #define MAX_NAME_SUFFIX  999u
 #define DESTROY_RETRY_US 1000000u /* vCPUs leave their CPUs within a slice or so */
 #define WHY_MAX          160u
 
 int cmd_images(int argc, char **argv)
 {
+	if (parse_take_flag(&argc, argv, "--json"))
+		return argc > 1 ? usage_error("images", "too many arguments ('%s')", argv[1])
+				: images_json(); /* cmd_show.c */
 	if (argc > 1)
 		return usage_error("images", "too many arguments ('%s')", argv[1]);
 	if (!mgmt.mods || !mgmt.mods->count) {
@@ -27,8 +33,8 @@ int cmd_images(int argc, char **argv)
 		static struct img_plan plan;
 		const char *why;
 
-		if (module_is_mgmt(m))
-			continue; /* this shell's own image: a second copy could do nothing */
+		if (module_is_mgmt(m) || !strcmp(m->name, DEF_MODULE))
+			continue; /* this shell's own image, or its boot definitions: not guest images */
 		if (img_plan(img, m->size, 0, &plan, &why))
 			con_printf("%-20.47s %10llu  %s (%s)\n", m->name, (unsigned long long)m->size,
 				   img_is_elf(img, m->size) ? "bad ELF" : "unusable", why);
@@ -39,7 +45,7 @@ int cmd_images(int argc, char **argv)
 	return 0;
 }
 
-/* The image's name, or name-2, name-3... whichever no VM has. */
+/* The image's name, or name-2, name-3... whichever no VM or definition has. */
 static bool unique_name(const char *image, char *out, size_t size)
 {
 	static char names[MGMT_MAX_VMS][TERN_NAME_MAX];
@@ -58,6 +64,7 @@ static bool unique_name(const char *image, char *out, size_t size)
 	for (unsigned int suffix = 2; suffix <= MAX_NAME_SUFFIX + 1; suffix++) {
 		bool taken = false;
 
+		taken = defs_find(out) != NULL;
 		for (int i = 0; i < k && !taken; i++)
 			taken = !strncmp(names[i], out, TERN_NAME_MAX);
 		if (!taken)
@@ -68,48 +75,48 @@ static bool unique_name(const char *image, char *out, size_t size)
 	return false;
 }
 
-/* create's options, in the order of its parse_opt table. */
-enum { OPT_NAME, OPT_MEM, OPT_VCPUS, OPT_CPUS };
 
-/* Fills args from the options; 0, or -1 after printing what is wrong. */
-static int create_args(const struct parse_opt *o, const struct tern_host_info *hi,
-			struct tern_vm_create *args)
+/* The boot module that image names, if a guest can be made from it; else NULL after why. */
+const struct tern_module *image_check(const char *verb, const char *image, bool usage)
 {
-	uint32_t cpus[TERN_MAX_VCPUS * 8];
-	const char *why;
-	uint64_t v;
-	int n;
+	const struct tern_module *mod = module_find(image);
+	const char *why = NULL;
 
-	args->mem_size = DEFAULT_MEM;
-	if (o[OPT_MEM].value && parse_u64(o[OPT_MEM].value, &v))
-		return usage_error("create", "bad size '%s': give a unit, K, M or G (e.g. 16M); "
-				   "a bare number is not taken as bytes", o[OPT_MEM].value);
-	if (o[OPT_MEM].value && !parse_size(o[OPT_MEM].value, &args->mem_size))
-		return usage_error("create", "bad size '%s': use a number with K, M or G (e.g. 16M)",
-				   o[OPT_MEM].value);
-	if (args->mem_size < TERN_VM_MEM_MIN || args->mem_size > TERN_VM_MEM_MAX ||
-	    args->mem_size % IMG_PAGE_SIZE)
-		return usage_error("create", "bad size '%s': memory is 2M to 3G, a multiple of 4K",
-				   o[OPT_MEM].value);
-	args->nr_vcpus = 1;
-	if (o[OPT_VCPUS].value) {
-		if (!parse_u64(o[OPT_VCPUS].value, &v) || v < 1 || v > hi->max_vcpus || v > TERN_MAX_VCPUS)
-			return usage_error("create", "bad vCPU count '%s': use 1 to %u", o[OPT_VCPUS].value,
-					   hi->max_vcpus < TERN_MAX_VCPUS ? hi->max_vcpus
-								: TERN_MAX_VCPUS);
-		args->nr_vcpus = (uint32_t)v;
+	if (!mod)
+		why = "no boot image named '%s' (see images)";
+	else if (module_is_mgmt(mod))
+		why = "image '%s' is the management guest's (this shell); it is not a guest image "
+		      "(see images)";
+	else if (!strcmp(mod->name, DEF_MODULE))
+		why = "image '%s' holds the shell's boot definitions; it is not a guest image "
+		      "(see images)";
+	if (!why)
+		return mod;
+	if (usage)
+		usage_error(verb, why, image);
+	else
+		err_printf(why, image);
+	return NULL;
+}
+
+/* Whether the image runs in d's memory on this CPU; false after why. */
+bool image_fits(const struct tern_module *mod, const struct vm_def *d,
+		const struct tern_host_info *hi)
+{
+	static struct img_plan plan;
+	const char *why;
+
+	if (img_plan((const uint8_t *)(uintptr_t)mod->gpa, mod->size, d->mem_size, &plan, &why)) {
+		err_printf("image '%s' cannot run in %llu KiB: %s", mod->name,
+			   (unsigned long long)(d->mem_size >> 10), why);
+		return false;
 	}
-	for (uint32_t i = 0; i < TERN_MAX_VCPUS; i++)
-		args->cpus[i] = TERN_CPU_ANY;
-	if (o[OPT_CPUS].value) {
-		n = parse_cpu_list(o[OPT_CPUS].value, hi->nr_cpus, cpus, ARRAY_SIZE(cpus), &why);
-		if (n < 0)
-			return usage_error("create", "bad CPU list '%s': %s (CPUs 0 to %u)",
-					   o[OPT_CPUS].value, why, hi->nr_cpus - 1);
-		for (uint32_t i = 0; i < args->nr_vcpus; i++)
-			args->cpus[i] = cpus[i % (uint32_t)n];
+	if (plan.kind == IMG_FLAT && !(hi->features & TERN_FEAT_UNRESTRICTED)) {
+		err_printf("image '%s' is a real-mode image: this CPU lacks unrestricted guest",
+			   mod->name);
+		return false;
 	}
-	return 0;
+	return true;
 }
 
 static void create_failed(int64_t r, const struct tern_vm_create *args)
@@ -135,11 +142,11 @@ static void create_failed(int64_t r, const struct tern_vm_create *args)
 	}
 }
 
-/* Makes the VM and loads the image; on a load failure the VM is destroyed again. */
-static int create_vm(const struct tern_module *mod, struct tern_vm_create *args)
+/* Makes the VM and loads the image (destroyed again if that fails): its id, or -1. */
+static int64_t create_vm(const struct tern_module *mod, struct tern_vm_create *args, bool say)
 {
 	char why[WHY_MAX], mib[24];
-	int64_t id = hc_vm_create(args), r;
+	int64_t id = vm_create_shown(args), r;
 
 	if (id < 0) {
 		create_failed(id, args);
@@ -152,8 +159,30 @@ static int create_vm(const struct tern_module *mod, struct tern_vm_create *args)
 		return -1;
 	}
 	format_mib(args->mem_size, mib, sizeof(mib));
-	con_printf("created vm %lld '%s' (%s MiB, %u vCPU%s)\n", (long long)id, args->name, mib,
-		   args->nr_vcpus, args->nr_vcpus == 1 ? "" : "s");
+	if (say)
+		con_printf("created vm %lld '%s' (%s MiB, %u vCPU%s)\n", (long long)id, args->name,
+			   mib, args->nr_vcpus, args->nr_vcpus == 1 ? "" : "s");
+	return id;
+}
+
+int vm_build(struct vm_def *d, bool say)
+{
+	static struct tern_vm_create args;
+	const struct tern_module *mod = image_check("start", d->image, false);
+	struct tern_host_info hi;
+	struct def_limits lim;
+	int64_t id;
+
+	if (!mod || !host_info(&hi) || !image_fits(mod, d, &hi))
+		return -1;
+	lim.nr_cpus = hi.nr_cpus;
+	lim.max_vcpus = hi.max_vcpus;
+	def_create_args(d, &lim, &args);
+	id = create_vm(mod, &args, say);
+	if (id < 0)
+		return -1;
+	d->has_vm = true;
+	d->vm_id = (uint32_t)id;
 	return 0;
 }
 
@@ -161,12 +190,12 @@ int cmd_create(int argc, char **argv)
 {
 	struct parse_opt o[] = { { "name", NULL }, { "mem", NULL }, { "vcpus", NULL },
 				 { "cpus", NULL }, { NULL, NULL } };
-	static struct tern_vm_create args;
-	static struct img_plan plan;
+	static struct vm_def tmp;
 	const struct tern_module *mod;
 	struct tern_host_info hi;
-	char err[PARSE_ERR_MAX], *pos[1];
-	const char *why;
+	struct def_limits lim;
+	struct vm_def *d;
+	char err[PARSE_ERR_MAX * 2], *pos[1];
 	bool start = false;
 	int npos, kept = 1;
 
@@ -185,39 +214,50 @@ int cmd_create(int argc, char **argv)
 		return usage_error("create", "%s", err);
 	if (npos == 0)
 		return usage_error("create", "missing IMAGE (see images)");
-	mod = module_find(pos[0]);
-	if (!mod)
-		return usage_error("create", "no boot image named '%s' (see images)", pos[0]);
-	if (module_is_mgmt(mod))
-		return usage_error("create", "image '%s' is the management guest's (this shell); "
-				   "it is not a guest image (see images)", pos[0]);
-	if (!host_info(&hi))
+	mod = image_check("create", pos[0], true);
+	if (!mod || !host_info(&hi))
 		return -1;
-	memset(&args, 0, sizeof(args));
-	if (create_args(o, &hi, &args))
+	memset(&tmp, 0, sizeof(tmp));
+	lim.nr_cpus = hi.nr_cpus;
+	lim.max_vcpus = hi.max_vcpus;
+	if (def_set_opts(&tmp, o[1].value, o[2].value, o[3].value, &lim, err, sizeof(err)))
+		return usage_error("create", "%s", err);
+	if (o[0].value && !name_valid(o[0].value))
+		return usage_error("create", "bad name '%s': " NAME_RULE, o[0].value);
+	if (!image_fits(mod, &tmp, &hi))
 		return -1;
-	if (o[OPT_NAME].value && !name_valid(o[OPT_NAME].value))
-		return usage_error("create", "bad name '%s': " NAME_RULE, o[OPT_NAME].value);
-	if (img_plan((const uint8_t *)(uintptr_t)mod->gpa, mod->size, args.mem_size, &plan, &why)) {
-		err_printf("image '%s' cannot run in %llu KiB: %s", mod->name,
-			   (unsigned long long)(args.mem_size >> 10), why);
+	defs_sync();
+	if (o[0].value)
+		strlcpy(tmp.name, o[0].value, sizeof(tmp.name));
+	else if (!unique_name(mod->name, tmp.name, sizeof(tmp.name)))
+		return -1;
+	d = defs_find(tmp.name);
+	if (d && !d->has_vm) {
+		err_printf("a vm named '%s' is defined (shut off): start %s runs it; undefine %s "
+			   "frees the name", tmp.name, tmp.name, tmp.name);
 		return -1;
 	}
-	if (plan.kind == IMG_FLAT && !(hi.features & TERN_FEAT_UNRESTRICTED)) {
-		err_printf("image '%s' is a real-mode image: this CPU lacks unrestricted guest",
-			   mod->name);
+	if (d) {
+		err_printf("a vm named '%s' exists already", tmp.name);
 		return -1;
 	}
-	if (o[OPT_NAME].value)
-		fmt_snprintf(args.name, sizeof(args.name), "%s", o[OPT_NAME].value);
-	else if (!unique_name(mod->name, args.name, sizeof(args.name)))
+	d = defs_add(tmp.name);
+	if (!d) {
+		err_printf("cannot create vm '%s': the shell keeps at most %u VMs and definitions "
+			   "(destroy or undefine one)", tmp.name, DEFS_MAX);
 		return -1;
-	if (create_vm(mod, &args))
+	}
+	strlcpy(tmp.image, mod->name, sizeof(tmp.image));
+	tmp.used = true; /* transient: forgotten when destroyed */
+	*d = tmp;
+	if (vm_build(d, true)) {
+		defs_remove(d);
 		return -1;
+	}
 	if (!start)
 		return 0;
 	{
-		char verb[] = "start", *sargv[] = { verb, args.name };
+		char verb[] = "start", *sargv[] = { verb, tmp.name };
 
 		return cmd_start(2, sargv);
 	}
@@ -230,8 +270,7 @@ static void explain_state(const char *verb, const struct tern_vm_info *in)
 
 	switch (in->state) {
 	case TERN_VM_CREATED:
-		err_printf("vm '%s' has not started (start %s)%s", n, n,
-			   !strcmp(verb, "stop") ? "; destroy frees it" : "");
+		err_printf("vm '%s' has not started (start %s)", n, n);
 		break;
 	case TERN_VM_RUNNING:
 		if (!strcmp(verb, "start"))
@@ -239,7 +278,7 @@ static void explain_state(const char *verb, const struct tern_vm_info *in)
 		else if (!strcmp(verb, "resume"))
 			err_printf("vm '%s' is not paused: it is running", n);
 		else
-			err_printf("vm '%s' is running: stop it first (stop %s)", n, n);
+			err_printf("vm '%s' is running", n);
 		break;
 	case TERN_VM_PAUSED:
 		if (!strcmp(verb, "start"))
@@ -247,16 +286,10 @@ static void explain_state(const char *verb, const struct tern_vm_info *in)
 		else if (!strcmp(verb, "pause"))
 			err_printf("vm '%s' is already paused", n);
 		else
-			err_printf("vm '%s' is paused: stop it first (stop %s)", n, n);
+			err_printf("vm '%s' is paused", n);
 		break;
-	default: /* stopped or finished */
-		if (!strcmp(verb, "start"))
-			err_printf("vm '%s' has %s and cannot run again (destroy %s, then create it)",
-				   n, s, n);
-		else if (!strcmp(verb, "stop"))
-			err_printf("vm '%s' has %s already", n, s);
-		else
-			err_printf("vm '%s' is not running: it has %s", n, s);
+	default: /* crashed or finished */
+		err_printf("vm '%s' is not running: it has %s", n, s);
 		break;
 	}
 }
@@ -292,28 +325,109 @@ static int64_t destroy_retry(struct tern_vm_info *in)
 	}
 }
 
+/* How the VM ended, for its definition's record. */
+static void end_reason(const struct tern_vm_info *in, char *buf, size_t size)
+{
+	if (in->state == TERN_VM_FINISHED)
+		fmt_snprintf(buf, size, "finished: every vCPU halted");
+	else if (in->state == TERN_VM_STOPPED && strcmp(in->stop_reason, "stopped by the operator"))
+		fmt_snprintf(buf, size, "crashed: %.*s", (int)sizeof(in->stop_reason),
+			     in->stop_reason);
+	else
+		fmt_snprintf(buf, size, "destroyed by the operator");
+}
+
+int vm_hard_destroy(const char *verb, struct tern_vm_info *in, struct vm_def *d, bool keep)
+{
+	char reason[DEF_REASON_MAX];
+	int64_t r;
+
+	end_reason(in, reason, sizeof(reason));
+	if (in->state == TERN_VM_RUNNING || in->state == TERN_VM_PAUSED) {
+		r = hc_vm_op(TERN_HC_VM_STOP, in->id);
+		if (r < 0 && r != -(int64_t)TERN_ESTATE) { /* ESTATE: it ended meanwhile */
+			op_failed(verb, r, in);
+			return -1;
+		}
+	}
+	r = destroy_retry(in);
+	if (r == -(int64_t)TERN_EBUSY) {
+		err_printf("vm '%s' is still leaving its CPUs; try again", in->name);
+		return -1;
+	}
+	if (r < 0) {
+		op_failed(verb, r, in);
+		return -1;
+	}
+	if (d) {
+		d->has_vm = false;
+		strlcpy(d->reason, reason, sizeof(d->reason));
+		if (!d->persistent && !keep)
+			defs_remove(d);
+	}
+	return 0;
+}
+
+void defs_sync(void)
+{
+	static struct tern_vm_info in;
+
+	for (unsigned int i = 0; i < DEFS_MAX; i++) {
+		struct vm_def *d = defs_slot(i);
+
+		if (!d->used || !d->has_vm)
+			continue;
+		if (hc_vm_info(d->vm_id, &in) >= 0 && !strncmp(in.name, d->name, sizeof(d->name)))
+			continue;
+		d->has_vm = false;
+		strlcpy(d->reason, "its VM went away", sizeof(d->reason));
+		if (!d->persistent)
+			defs_remove(d);
+	}
+}
+
+int vm_or_def(const char *arg, struct tern_vm_info *info, struct vm_def **d)
+{
+	defs_sync();
+	if (vm_lookup(arg, info)) {
+		*d = defs_find(info->name);
+		if (*d && (!(*d)->has_vm || (*d)->vm_id != info->id))
+			*d = NULL;
+		return 1;
+	}
+	*d = parse_is_decimal(arg) ? NULL : defs_find(arg);
+	if (*d && !(*d)->has_vm)
+		return 0;
+	err_printf("no VM with id or name '%s' (see list --all)", arg);
+	return -1;
+}
+
+/* Checks the words of a verb taking one VM; 0 or -1 after the usage error. */
+static int one_vm(const char *verb, int argc, char **argv)
+{
+	if (argc < 2)
+		return usage_error(verb, "missing VM");
+	if (argc > 2)
+		return usage_error(verb, "too many arguments ('%s')", argv[2]);
+	return 0;
+}
+
+static bool not_mgmt(const struct tern_vm_info *in, const char *done)
+{
+	if (!(in->flags & TERN_VMF_MANAGEMENT))
+		return true;
+	err_printf("vm '%s' is the management guest (this shell): it cannot be %s", in->name, done);
+	return false;
+}
+
 static int lifecycle(const char *verb, uint64_t nr, const char *done, int argc, char **argv)
 {
 	struct tern_vm_info info;
 	int64_t r;
 
-	if (argc < 2)
-		return usage_error(verb, "missing VM");
-	if (argc > 2)
-		return usage_error(verb, "too many arguments ('%s')", argv[2]);
-	if (!vm_find(argv[1], &info))
+	if (one_vm(verb, argc, argv) || !vm_find(argv[1], &info) || !not_mgmt(&info, done))
 		return -1;
-	if (info.flags & TERN_VMF_MANAGEMENT) {
-		err_printf("vm '%s' is the management guest (this shell): it cannot be %s", info.name,
-			   done);
-		return -1;
-	}
-	r = nr == TERN_HC_VM_DESTROY ? destroy_retry(&info) : hc_vm_op(nr, info.id);
-	if (r == -(int64_t)TERN_EBUSY && nr == TERN_HC_VM_DESTROY &&
-	    info.state != TERN_VM_RUNNING && info.state != TERN_VM_PAUSED) {
-		err_printf("vm '%s' is still leaving its CPUs; try again", info.name);
-		return -1;
-	}
+	r = hc_vm_op(nr, info.id);
 	if (r < 0) {
 		op_failed(verb, r, &info);
 		return -1;
@@ -322,9 +436,65 @@ static int lifecycle(const char *verb, uint64_t nr, const char *done, int argc, 
 	return 0;
 }
 
+/* A new VM from d, started; its definition is forgotten if transient and it failed. */
+static int start_new(struct vm_def *d)
+{
+	struct tern_vm_info info;
+	int64_t r;
+
+	if (vm_build(d, false)) {
+		if (!d->persistent) {
+			err_printf("vm '%s' was transient (made by create): it is forgotten", d->name);
+			defs_remove(d);
+		}
+		return -1;
+	}
+	r = hc_vm_op(TERN_HC_VM_START, d->vm_id);
+	if (r < 0 && hc_vm_info(d->vm_id, &info) >= 0) {
+		op_failed("start", r, &info);
+		return -1;
+	}
+	return r < 0 ? -1 : 0;
+}
+
 int cmd_start(int argc, char **argv)
 {
-	return lifecycle("start", TERN_HC_VM_START, "started", argc, argv);
+	static struct tern_vm_info info;
+	struct vm_def *d;
+	uint32_t old;
+	int k;
+
+	if (one_vm("start", argc, argv))
+		return -1;
+	k = vm_or_def(argv[1], &info, &d);
+	if (k < 0)
+		return -1;
+	if (k == 0) { /* shut off: a new VM from the definition */
+		if (start_new(d))
+			return -1;
+		con_printf("started vm %u '%s' from its definition\n", d->vm_id, d->name);
+		return 0;
+	}
+	if (!not_mgmt(&info, "started"))
+		return -1;
+	if (info.state != TERN_VM_FINISHED && info.state != TERN_VM_STOPPED)
+		return lifecycle("start", TERN_HC_VM_START, "started", argc, argv);
+	if (!d) {
+		err_printf("vm '%s' has %s and was not made by this shell: there is no definition to "
+			   "start it from (destroy %s)", info.name, vm_state_name(info.state),
+			   info.name);
+		return -1;
+	}
+	old = info.id;
+	{
+		const char *was = vm_state_name(info.state);
+
+		if (vm_hard_destroy("start", &info, d, true) || start_new(d))
+			return -1;
+		con_printf("started vm %u '%s' from its definition (vm %u, which had %s, destroyed)\n",
+			   d->vm_id, d->name, old, was);
+	}
+	return 0;
 }
 
 int cmd_pause(int argc, char **argv)
@@ -337,12 +507,121 @@ int cmd_resume(int argc, char **argv)
 	return lifecycle("resume", TERN_HC_VM_RESUME, "resumed", argc, argv);
 }
 
-int cmd_stop(int argc, char **argv)
-{
-	return lifecycle("stop", TERN_HC_VM_STOP, "stopped", argc, argv);
-}
-
 int cmd_destroy(int argc, char **argv)
 {
-	return lifecycle("destroy", TERN_HC_VM_DESTROY, "destroyed", argc, argv);
+	static struct tern_vm_info info;
+	struct vm_def *d;
+	int k;
+
+	if (one_vm("destroy", argc, argv))
+		return -1;
+	k = vm_or_def(argv[1], &info, &d);
+	if (k < 0)
+		return -1;
+	if (k == 0) {
+		err_printf("vm '%s' is not running: it is shut off (undefine %s forgets it)", d->name,
+			   d->name);
+		return -1;
+	}
+	if (!not_mgmt(&info, "destroyed") || vm_hard_destroy("destroy", &info, d, false))
+		return -1;
+	if (d && d->persistent)
+		con_printf("destroyed vm %u '%s'; shut off, its definition kept (start %s)\n",
+			   info.id, info.name, info.name);
+	else
+		con_printf("destroyed vm %u '%s'\n", info.id, info.name);
+	return 0;
+}
+
+int cmd_stop(int argc, char **argv)
+{
+	con_printf("note: 'stop' is now 'destroy', a hard stop that frees the VM's memory\n");
+	return cmd_destroy(argc, argv);
+}
+
+/*
+ * shutdown and reboot ask the guest, which needs a device it can be asked through
+ * (an ACPI power button, with the Linux guests): no Tern guest has one yet. Say
+ * so rather than fake it, and name the verb that does it without asking.
+ */
+struct graceful {
+	const char *verb, *done, *ask, *device, *hard, *hard_does;
+};
+
+static int graceful(const struct graceful *g, int argc, char **argv)
+{
+	static struct tern_vm_info info;
+	struct vm_def *d;
+	int k;
+
+	if (one_vm(g->verb, argc, argv))
+		return -1;
+	k = vm_or_def(argv[1], &info, &d);
+	if (k < 0)
+		return -1;
+	if (k == 0) {
+		err_printf("vm '%s' is not running: it is shut off", d->name);
+		return -1;
+	}
+	if (!not_mgmt(&info, g->done))
+		return -1;
+	if (info.state != TERN_VM_RUNNING && info.state != TERN_VM_PAUSED) {
+		explain_state(g->verb, &info);
+		return -1;
+	}
+	err_printf("vm '%s' cannot be asked to %s: Tern gives guests no %s yet; '%s %s' %s at "
+		   "once, without asking the guest", info.name, g->ask, g->device, g->hard,
+		   info.name, g->hard_does);
+	return -1;
+}
+
+int cmd_shutdown(int argc, char **argv)
+{
+	static const struct graceful g = { "shutdown", "shut down", "shut down",
+					   "ACPI power button", "destroy", "stops it" };
+
+	return graceful(&g, argc, argv);
+}
+
+int cmd_reboot(int argc, char **argv)
+{
+	static const struct graceful g = { "reboot", "rebooted", "reboot", "ACPI reset request",
+					   "reset", "restarts it" };
+
+	return graceful(&g, argc, argv);
+}
+
+int cmd_reset(int argc, char **argv)
+{
+	static struct tern_vm_info info;
+	struct vm_def *d;
+	uint32_t old;
+	int k;
+
+	if (one_vm("reset", argc, argv))
+		return -1;
+	k = vm_or_def(argv[1], &info, &d);
+	if (k < 0)
+		return -1;
+	if (k == 0) {
+		err_printf("vm '%s' is not running: it is shut off (start %s)", d->name, d->name);
+		return -1;
+	}
+	if (!not_mgmt(&info, "reset"))
+		return -1;
+	if (!d) {
+		err_printf("vm '%s' was not made by this shell: there is no definition to reset it "
+			   "from", info.name);
+		return -1;
+	}
+	if (info.state == TERN_VM_CREATED) {
+		explain_state("reset", &info);
+		return -1;
+	}
+	old = info.id;
+	if (vm_hard_destroy("reset", &info, d, true) || start_new(d))
+		return -1;
+	con_printf("reset vm '%s': vm %u destroyed, vm %u made from its definition and started\n",
+		   d->name, old, d->vm_id);
+	return 0;
 }

@@ -6,6 +6,7 @@
 
 #include "kernel/fmt.h"
 #include "kernel/string.h"
+#include "tools/mgmt/defs.h"
 #include "tools/mgmt/parse.h"
 
 #define MSG_MAX 384u
@@ -83,25 +84,33 @@ int vm_ids(uint32_t *ids, uint32_t max)
 }
 
 /* As virsh: decimal digits are an id (names cannot be all digits), anything else a name. */
-bool vm_find(const char *arg, struct tern_vm_info *info)
+bool vm_lookup(const char *arg, struct tern_vm_info *info)
 {
 	uint32_t ids[MGMT_MAX_VMS];
 	uint64_t id;
-	int n;
+	int64_t n;
 
-	if (parse_is_decimal(arg)) {
-		if (parse_u64(arg, &id) && id <= UINT32_MAX && hc_vm_info((uint32_t)id, info) >= 0)
+	if (parse_is_decimal(arg))
+		return parse_u64(arg, &id) && id <= UINT32_MAX && hc_vm_info((uint32_t)id, info) >= 0;
+	n = hc_vm_list(ids, MGMT_MAX_VMS);
+	for (int64_t i = 0; i < n && i < MGMT_MAX_VMS; i++)
+		if (hc_vm_info(ids[i], info) >= 0 && !strncmp(info->name, arg, TERN_NAME_MAX))
 			return true;
-	} else {
-		n = vm_ids(ids, MGMT_MAX_VMS);
-		if (n < 0)
-			return false;
-		for (int i = 0; i < n; i++)
-			if (hc_vm_info(ids[i], info) >= 0 &&
-			    !strncmp(info->name, arg, TERN_NAME_MAX))
-				return true;
-	}
-	err_printf("no VM with id or name '%s' (see list)", arg);
+	return false;
+}
+
+bool vm_find(const char *arg, struct tern_vm_info *info)
+{
+	const struct vm_def *d;
+
+	if (vm_lookup(arg, info))
+		return true;
+	d = defs_find(arg);
+	if (d && d->persistent && !parse_is_decimal(arg))
+		err_printf("vm '%s' is shut off%s%s%s: it has no memory or vCPUs now (start %s)", arg,
+			   d->reason[0] ? " (" : "", d->reason, d->reason[0] ? ")" : "", arg);
+	else
+		err_printf("no VM with id or name '%s' (see list)", arg);
 	return false;
 }
 
@@ -109,7 +118,7 @@ const char *vm_state_name(uint32_t state)
 {
 	static const char *const names[] = {
 		[TERN_VM_CREATED] = "created", [TERN_VM_RUNNING] = "running",
-		[TERN_VM_PAUSED] = "paused",   [TERN_VM_STOPPED] = "stopped",
+		[TERN_VM_PAUSED] = "paused",   [TERN_VM_STOPPED] = "crashed",
 		[TERN_VM_FINISHED] = "finished",
 	};
 

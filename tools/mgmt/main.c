@@ -148,7 +148,9 @@ static void take_input(void)
 		enum le_result r = le_feed(&le, (uint8_t)c);
 
 		flush_editor();
-		if (r == LE_LINE && le.line_dropped)
+		if (r == LE_LINE && le.line_too_long)
+			err_printf("line too long (max %u characters); nothing was run", LE_LINE_MAX - 1);
+		else if (r == LE_LINE && le.line_dropped)
 			err_printf("the line had non-ASCII characters, which the shell does not take; "
 				   "nothing was run (names are letters, digits, '.', '_' and '-')");
 		else if (r == LE_LINE)
@@ -200,7 +202,9 @@ void guest_main(uint64_t memsize, uint64_t dir_gpa, uint64_t vm_id, uint64_t nr_
 	con_write("\r\n", 2);
 	find_modules(dir_gpa);
 	banner();
+	vm_autostart(); /* cmd_def.c: the boot module of definitions, autostart VMs */
 	le_init(&le, MGMT_PROMPT);
+	le_set_completion(&le, shell_complete, NULL);
 	le_prompt(&le);
 	flush_editor();
 	for (;;) {

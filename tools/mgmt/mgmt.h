@@ -60,7 +60,9 @@ int usage_error(const char *verb, const char *fmt, ...) __attribute__((format(pr
 bool host_info(struct tern_host_info *hi);
 /* The VM ids, oldest first (at most max); -1 after printing why. */
 int vm_ids(uint32_t *ids, uint32_t max);
-/* VM by id (a number) or name; false after "error: no VM with id or name ..." if none. */
+/* VM by id (a number) or name, printing nothing; false if the hypervisor has none. */
+bool vm_lookup(const char *arg, struct tern_vm_info *info);
+/* As vm_lookup; false after "error: no VM with id or name ..." (or "... is shut off") if none. */
 bool vm_find(const char *arg, struct tern_vm_info *info);
 const char *vm_state_name(uint32_t state);
 const char *vcpu_state_name(uint32_t state);
@@ -72,8 +74,33 @@ const struct tern_module *module_find(const char *name);
 
 /* --- image.c ------------------------------------------------------------- */
 /* Loads mod into the CREATED VM and sets vCPU 0's start state. 0, or -1 with why. */
+/*
+ * VM_CREATE with TERN_CREATE_INCREMENTAL, then VM_POPULATE until the memory
+ * is all there: progress shown in place once it takes a while, typed input
+ * read meanwhile. The VM id, or the error (nothing is left behind then).
+ */
+int64_t vm_create_shown(const struct tern_vm_create *args);
 int image_load(uint32_t vm, const struct tern_module *mod, uint64_t mem_size,
 	       uint32_t nr_vcpus, char *why, size_t whylen);
+
+/* --- cmd_vm.c: VMs from definitions (defs.h) ------------------------------ */
+struct vm_def;
+/* The boot module image names if a guest can be made of it; else NULL after why (usage: with
+ * verb's usage line). */
+const struct tern_module *image_check(const char *verb, const char *image, bool usage);
+/* Whether mod runs in d's memory on this host; false after why. */
+bool image_fits(const struct tern_module *mod, const struct vm_def *d,
+		const struct tern_host_info *hi);
+/* Makes d's VM (created, loaded, not started) and records its id in d; 0, or -1 after why. */
+int vm_build(struct vm_def *d, bool say);
+/* Stops the VM if it runs and destroys it; d (NULL: none) records why it ended and is
+ * forgotten if transient, unless keep. 0, or -1 after why. */
+int vm_hard_destroy(const char *verb, struct tern_vm_info *in, struct vm_def *d, bool keep);
+/* Drops what the definitions say of VMs that are gone. */
+void defs_sync(void);
+/* A VM or a definition by id or name: 1 (info, and *d if the shell has the VM's definition,
+ * else NULL), 0 for a shut-off definition (*d), -1 after "no VM with id or name". */
+int vm_or_def(const char *arg, struct tern_vm_info *info, struct vm_def **d);
 
 /* --- verbs ---------------------------------------------------------------- */
 struct verb {
@@ -95,6 +122,15 @@ int cmd_pause(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_destroy(int argc, char **argv);
+int cmd_shutdown(int argc, char **argv);
+int cmd_reboot(int argc, char **argv);
+int cmd_reset(int argc, char **argv);
+int cmd_define(int argc, char **argv);
+int cmd_undefine(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_autostart(int argc, char **argv);
+/* At the shell's start: runs the define lines of the boot module "defs", starts autostart VMs. */
+void vm_autostart(void);
 int cmd_list(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_vcpu_list(int argc, char **argv);
@@ -103,5 +139,20 @@ int cmd_migrate(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+
+/* --- --json output (cmd_show.c; the writer is json.h) ---------------------- */
+struct json;
+/* The console as a JSON sink (ctx unused). */
+void json_con(void *ctx, const char *s, size_t n);
+/* Finishes the document and its line; 0, or -1 after an error line if it was malformed. */
+int json_done(struct json *j);
+/* images --json */
+int images_json(void);
+/* Tab completion for the line editor (complete.c; see le_complete_fn in lineedit.h). */
+struct le;
+void shell_complete(void *ctx, struct le *le, const char *line, unsigned int start,
+		    const char *word);
+/* The verb table, for completion: the i-th verb, or NULL past the last. */
+const struct verb *verb_at(unsigned int i);
 
 #endif

@@ -254,6 +254,21 @@ int parse_opts(int argc, char **argv, int first, struct parse_opt *opts, char **
 	return npos;
 }
 
+bool parse_take_flag(int *argc, char **argv, const char *flag)
+{
+	bool found = false;
+	int k = 0;
+
+	for (int i = 0; i < *argc; i++) {
+		if (i && !strcmp(argv[i], flag))
+			found = true;
+		else
+			argv[k++] = argv[i];
+	}
+	*argc = k;
+	return found;
+}
+
 bool parse_log_time(const char *line, size_t len, uint64_t *us)
 {
 	uint64_t secs = 0, frac = 0;

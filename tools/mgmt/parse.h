@@ -61,6 +61,12 @@ struct parse_opt {
 int parse_opts(int argc, char **argv, int first, struct parse_opt *opts, char **pos,
 	       int maxpos, char *err, size_t errlen);
 
+/*
+ * Removes the word flag (e.g. "--json") from argv[1..*argc) wherever it stands and
+ * returns whether it was there; *argc counts the words left. Twice counts once.
+ */
+bool parse_take_flag(int *argc, char **argv, const char *flag);
+
 /* The time stamp of a hypervisor log line "[    5.637532] ...", in microseconds. */
 bool parse_log_time(const char *line, size_t len, uint64_t *us);
 

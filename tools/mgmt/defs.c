@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/* VM definitions (see defs.h): checking options, formatting them back, the table. Pure logic. */
+#include "tools/mgmt/defs.h"
+
+#include "kernel/fmt.h"
+#include "kernel/string.h"
+#include "tools/mgmt/parse.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define PAGE_4K 4096u /* VM memory is whole 4 KiB pages (docs/hypercalls.md, VM_CREATE) */
+
+static struct vm_def defs[DEFS_MAX];
+
+int def_set_opts(struct vm_def *d, const char *mem, const char *vcpus, const char *cpus,
+		 const struct def_limits *lim, char *err, size_t errlen)
+{
+	uint32_t list[TERN_MAX_VCPUS * 8];
+	uint32_t max = lim->max_vcpus < TERN_MAX_VCPUS ? lim->max_vcpus : TERN_MAX_VCPUS;
+	const char *why;
+	uint64_t v;
+
+	d->mem_size = DEF_DEFAULT_MEM;
+	if (mem && parse_u64(mem, &v)) {
+		fmt_snprintf(err, errlen, "bad size '%s': give a unit, K, M or G (e.g. 16M); "
+			     "a bare number is not taken as bytes", mem);
+		return -1;
+	}
+	if (mem && !parse_size(mem, &d->mem_size)) {
+		fmt_snprintf(err, errlen, "bad size '%s': use a number with K, M or G (e.g. 16M)", mem);
+		return -1;
+	}
+	if (d->mem_size < TERN_VM_MEM_MIN || d->mem_size > TERN_VM_MEM_MAX ||
+	    d->mem_size % PAGE_4K) {
+		fmt_snprintf(err, errlen, "bad size '%s': memory is 2M to 3G, a multiple of 4K", mem);
+		return -1;
+	}
+	d->nr_vcpus = 1;
+	if (vcpus) {
+		if (!parse_u64(vcpus, &v) || v < 1 || v > max) {
+			fmt_snprintf(err, errlen, "bad vCPU count '%s': use 1 to %u", vcpus, max);
+			return -1;
+		}
+		d->nr_vcpus = (uint32_t)v;
+	}
+	d->cpus[0] = 0;
+	if (cpus) {
+		if (parse_cpu_list(cpus, lim->nr_cpus, list, ARRAY_LEN(list), &why) < 0) {
+			fmt_snprintf(err, errlen, "bad CPU list '%s': %s (CPUs 0 to %u)", cpus, why,
+				     lim->nr_cpus - 1);
+			return -1;
+		}
+		if (strlen(cpus) >= sizeof(d->cpus)) {
+			fmt_snprintf(err, errlen, "bad CPU list '%.20s...': at most %u characters",
+				     cpus, (unsigned int)sizeof(d->cpus) - 1);
+			return -1;
+		}
+		fmt_snprintf(d->cpus, sizeof(d->cpus), "%s", cpus);
+	}
+	return 0;
+}
+
+void def_create_args(const struct vm_def *d, const struct def_limits *lim,
+		     struct tern_vm_create *args)
+{
+	uint32_t list[TERN_MAX_VCPUS * 8];
+	const char *why;
+	int n = d->cpus[0] ? parse_cpu_list(d->cpus, lim->nr_cpus, list, ARRAY_LEN(list), &why) : 0;
+
+	memset(args, 0, sizeof(*args));
+	fmt_snprintf(args->name, sizeof(args->name), "%s", d->name);
+	args->mem_size = d->mem_size;
+	args->nr_vcpus = d->nr_vcpus;
+	for (uint32_t i = 0; i < TERN_MAX_VCPUS; i++)
+		args->cpus[i] = n > 0 && i < d->nr_vcpus ? list[i % (uint32_t)n] : TERN_CPU_ANY;
+}
+
+void def_format_size(uint64_t bytes, char *buf, size_t size)
+{
+	if (bytes && !(bytes % (1ull << 30)))
+		fmt_snprintf(buf, size, "%lluG", (unsigned long long)(bytes >> 30));
+	else if (bytes && !(bytes % (1ull << 20)))
+		fmt_snprintf(buf, size, "%lluM", (unsigned long long)(bytes >> 20));
+	else
+		fmt_snprintf(buf, size, "%lluK", (unsigned long long)(bytes >> 10));
+}
+
+void def_format(const struct vm_def *d, char *buf, size_t size)
+{
+	char mem[24];
+
+	def_format_size(d->mem_size, mem, sizeof(mem));
+	fmt_snprintf(buf, size, "define %s %s --mem %s --vcpus %u%s%s%s", d->name, d->image, mem,
+		     d->nr_vcpus, d->cpus[0] ? " --cpus " : "", d->cpus,
+		     d->autostart ? " --autostart" : "");
+}
+
+struct vm_def *defs_find(const char *name)
+{
+	for (unsigned int i = 0; i < DEFS_MAX; i++)
+		if (defs[i].used && !strncmp(defs[i].name, name, sizeof(defs[i].name)))
+			return &defs[i];
+	return NULL;
+}
+
+struct vm_def *defs_add(const char *name)
+{
+	for (unsigned int i = 0; i < DEFS_MAX; i++)
+		if (!defs[i].used) {
+			memset(&defs[i], 0, sizeof(defs[i]));
+			fmt_snprintf(defs[i].name, sizeof(defs[i].name), "%s", name);
+			defs[i].used = true;
+			return &defs[i];
+		}
+	return NULL;
+}
+
+void defs_remove(struct vm_def *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+struct vm_def *defs_slot(unsigned int i)
+{
+	return i < DEFS_MAX ? &defs[i] : NULL;
+}
+
+void defs_clear(void)
+{
+	memset(defs, 0, sizeof(defs));
+}
+
+bool defs_shut_off(unsigned int i, struct def_row *row)
+{
+	for (unsigned int k = 0; k < DEFS_MAX; k++) {
+		const struct vm_def *d = &defs[k];
+
+		if (!d->used || !d->persistent || d->has_vm || i--)
+			continue;
+		row->name = d->name;
+		row->image = d->image;
+		row->cpus = d->cpus[0] ? d->cpus : "-";
+		row->reason = d->reason;
+		row->mem_size = d->mem_size;
+		row->nr_vcpus = d->nr_vcpus;
+		row->autostart = d->autostart;
+		return true;
+	}
+	return false;
+}
