@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from test_shell import CMD, PROMPT, Shell, boot_shell
+from test_shell import finish_shell, CMD, PROMPT, Shell, boot_shell
 
 DEFS = """# definitions the shell takes at boot
 define auto1 ticker --mem 4M --autostart
@@ -68,12 +68,7 @@ def sh(tmp_path_factory):
     shell = Shell(m)
     shell.boot = m.text()
     yield shell
-    try:
-        out = m.output()
-        assert "mgmt: ERROR" not in out, out[-3000:]
-        assert "watchdog" not in out, out[-3000:]
-    finally:
-        m.kill()
+    finish_shell(m, "watchdog")
 
 
 def test_boot_definitions_and_autostart(sh):

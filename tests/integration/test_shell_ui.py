@@ -22,7 +22,7 @@ import tty
 import pytest
 
 import emu
-from test_shell import CMD, PROMPT, ERASE, Shell, boot_shell
+from test_shell import finish_shell, CMD, PROMPT, ERASE, Shell, boot_shell
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 TERNCTL = os.path.join(ROOT, "tools", "ternctl")
@@ -34,12 +34,7 @@ LIST_FIELDS = {"id", "name", "state", "mem_bytes", "vcpus", "cpus", "run_us", "m
 def sh(tmp_path_factory):
     m = boot_shell(str(tmp_path_factory.mktemp("shell_ui")))
     yield Shell(m)
-    try:
-        out = m.output()
-        assert "mgmt: ERROR" not in out, out[-3000:]
-        assert "watchdog" not in out, out[-3000:]
-    finally:
-        m.kill()
+    finish_shell(m, "watchdog")
 
 
 def keys(sh, data, shown):
