@@ -31,7 +31,7 @@ KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 	--no-warn-rwx-segments -T arch/kernel.ld
 NASMFLAGS := -f elf64 -g -F dwarf -I$(BUILD)/gen/ -Iarch/
 
-KDIRS := arch kernel drivers vmm boot/multiboot2
+KDIRS := arch kernel drivers vmm vmm/emul boot/multiboot2
 KSRCS_C := $(filter-out arch/asm_offsets.c,$(foreach d,$(KDIRS),$(wildcard $(d)/*.c)))
 KSRCS_S := $(foreach d,$(KDIRS),$(wildcard $(d)/*.asm))
 KOBJS := $(patsubst %.c,$(BUILD)/k/%.o,$(KSRCS_C)) $(patsubst %.asm,$(BUILD)/k/%.o,$(KSRCS_S))
@@ -151,9 +151,18 @@ run: deps all
 # --- tests ---------------------------------------------------------------------
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. -DTERN_HOST_TEST \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
-UNIT_TESTS := fmt cmdline memmap pmm acpi bootcfg ept vmx_ctls placement decode vmcs_check \
-	mgmt_parse mgmt_lineedit mgmt_json mgmt_image mgmt_defs extent xstate
+UNIT_TESTS := fmt cmdline memmap pmm acpi bootcfg ept vmx_ctls placement vmcs_check \
+	mgmt_parse mgmt_lineedit mgmt_json mgmt_image mgmt_defs extent xstate \
+	bus walk insn vpic vioapic vpit vrtc v16550 dirty
 unit_srcs_extent := vmm/extent.c
+unit_srcs_bus := vmm/emul/bus.c
+unit_srcs_walk := vmm/emul/walk.c
+unit_srcs_insn := vmm/emul/insn.c
+unit_srcs_vpit := vmm/emul/vpit.c
+unit_srcs_vrtc := vmm/emul/vrtc.c
+unit_srcs_vpic := vmm/emul/vpic.c
+unit_srcs_vioapic := vmm/emul/vioapic.c
+unit_srcs_v16550 := vmm/emul/v16550.c
 unit_srcs_xstate :=
 unit_srcs_mgmt_parse := tools/mgmt/parse.c kernel/fmt.c
 unit_srcs_mgmt_lineedit := tools/mgmt/lineedit.c
@@ -161,7 +170,6 @@ unit_srcs_mgmt_json := tools/mgmt/json.c
 unit_srcs_mgmt_image := tools/mgmt/imgcheck.c
 unit_srcs_mgmt_defs := tools/mgmt/defs.c tools/mgmt/parse.c kernel/fmt.c
 unit_srcs_bootcfg := boot/bootcfg.c
-unit_srcs_decode := vmm/decode.c
 unit_srcs_vmcs_check := vmm/vmcs_check.c kernel/fmt.c
 unit_srcs_fmt := kernel/fmt.c
 unit_srcs_cmdline := kernel/cmdline.c kernel/fmt.c
@@ -169,6 +177,7 @@ unit_srcs_memmap := kernel/memmap.c
 unit_srcs_pmm := kernel/pmm.c kernel/memmap.c
 unit_srcs_acpi := drivers/acpi.c kernel/fmt.c
 unit_srcs_ept := arch/ept.c
+unit_srcs_dirty := vmm/dirty.c
 unit_srcs_vmx_ctls := arch/vmx_ctls.c
 unit_srcs_placement := vmm/placement.c
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))

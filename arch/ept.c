@@ -115,10 +115,16 @@ static int child_table(struct ept *e, uint64_t *slot, bool create, uint64_t **ch
 	*child = new_table(e, &phys);
 	if (!*child)
 		return -ENOMEM;
-	if (present(ent))
-		split_2m(*child, ent);
-	/* Non-leaf entries grant everything: the leaf alone decides access. */
-	set_entry(slot, phys | EPT_RWX);
+	/*
+	 * Non-leaf entries grant everything: the leaf alone decides access.
+	 * Linked by compare-exchange: the CPU may set A/D in the old leaf
+	 * meanwhile (29.3.5), and the split must carry them.
+	 */
+	do {
+		if (present(ent))
+			split_2m(*child, ent);
+	} while (!__atomic_compare_exchange_n(slot, &ent, phys | EPT_RWX, false,
+					      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
 	return 0;
 }
 
@@ -333,4 +339,166 @@ void ept_destroy(struct ept *e)
 uint64_t ept_eptp(const struct ept *e, bool ad)
 {
 	return e->pml4 | EPTP_MT_WB | EPTP_PWL_4 | (ad ? EPTP_AD : 0);
+}
+
+/* --- dirty logging (SDM vol. 3C 29.3.5) ----------------------------------- */
+
+/*
+ * What to do with each present leaf met in a range: the callback gets the
+ * slot, the part of the range that leaf covers [gpa, end) and the leaf span.
+ */
+struct ept_visit {
+	void (*leaf)(struct ept_visit *v, uint64_t *slot, uint64_t gpa, uint64_t end, uint64_t span);
+	bool split_all;     /* split every 2 MiB leaf met */
+	bool split_partial; /* split 2 MiB leaves the range covers only partly */
+	bool writable;      /* ept_set_write */
+	uint64_t base;      /* ept_harvest_dirty: gpa of bitmap bit 0 */
+	uint64_t *bitmap;
+	uint64_t count;
+};
+
+static uint64_t load_entry(const uint64_t *slot)
+{
+	return __atomic_load_n(slot, __ATOMIC_RELAXED);
+}
+
+/*
+ * Clear then set bits of a live leaf with one locked compare-exchange, so
+ * A/D set by the CPU in between are kept. Returns the value replaced.
+ */
+static uint64_t update_entry(uint64_t *slot, uint64_t clear, uint64_t set)
+{
+	uint64_t old = load_entry(slot);
+
+	while (!__atomic_compare_exchange_n(slot, &old, (old & ~clear) | set, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+		;
+	return old;
+}
+
+static bool visit_split(const struct ept_visit *v, uint64_t ent, int level, uint64_t len)
+{
+	if (level != EPT_LEVEL_PD || !(ent & EPT_LARGE))
+		return false;
+	return v->split_all || (v->split_partial && len != EPT_PAGE_2M);
+}
+
+/* Visit [gpa, end), which lies inside the span of table t at this level. */
+static int visit_level(struct ept *e, uint64_t *t, int level, uint64_t gpa, uint64_t end,
+		       struct ept_visit *v)
+{
+	uint64_t span = level_span(level);
+
+	while (gpa < end) {
+		uint64_t next = (gpa | (span - 1)) + 1;
+		uint64_t *slot = &t[slot_index(gpa, level)];
+		uint64_t ent = load_entry(slot), *child;
+		int ret;
+
+		if (next > end)
+			next = end;
+		if (!present(ent)) {
+			/* nothing mapped here */
+		} else if (is_leaf(ent, level) && !visit_split(v, ent, level, next - gpa)) {
+			if (v->leaf)
+				v->leaf(v, slot, gpa, next, span);
+		} else {
+			ret = child_table(e, slot, false, &child);
+			if (ret)
+				return ret;
+			if (is_leaf(ent, level) && v->split_all)
+				v->count++;
+			ret = visit_level(e, child, level - 1, gpa, next, v);
+			if (ret)
+				return ret;
+		}
+		gpa = next;
+	}
+	return 0;
+}
+
+static int visit(struct ept *e, uint64_t gpa, uint64_t size, struct ept_visit *v)
+{
+	int ret = check_range(gpa, size);
+
+	if (!ret)
+		ret = visit_level(e, table_at(e, e->pml4), EPT_LEVEL_PML4, gpa, gpa + size, v);
+	return ret;
+}
+
+int ept_split_range(struct ept *e, uint64_t gpa, uint64_t size)
+{
+	struct ept_visit v = { .split_all = true };
+	int ret = visit(e, gpa, size, &v);
+
+	return ret ? ret : (int)v.count;
+}
+
+static void write_leaf(struct ept_visit *v, uint64_t *slot, uint64_t gpa, uint64_t end, uint64_t span)
+{
+	uint64_t ent = load_entry(slot);
+
+	if (v->writable && (ent & EPT_SW_WRPROT))
+		update_entry(slot, EPT_SW_WRPROT, EPT_W);
+	else if (!v->writable && (ent & EPT_W))
+		update_entry(slot, EPT_W, EPT_SW_WRPROT);
+	else
+		return;
+	v->count++;
+}
+
+/* Counts are ints: at most INT_MAX pages per call. */
+#define EPT_MAX_PAGES_PER_CALL 0x7fffffffull
+
+int ept_set_write(struct ept *e, uint64_t gpa, uint64_t size, bool writable)
+{
+	struct ept_visit v = { .leaf = write_leaf, .split_partial = true, .writable = writable };
+	int ret;
+
+	if (size / EPT_PAGE_4K > EPT_MAX_PAGES_PER_CALL)
+		return -ERANGE;
+	ret = visit(e, gpa, size, &v);
+	return ret ? ret : (int)v.count;
+}
+
+/* Set bitmap bits [first, first + n) with a locked OR per word. */
+static void set_bits(uint64_t *bitmap, uint64_t first, uint64_t n)
+{
+	while (n) {
+		uint64_t bit = first % 64, len = 64 - bit;
+		uint64_t mask;
+
+		if (len > n)
+			len = n;
+		mask = (len == 64 ? ~0ull : (1ull << len) - 1) << bit;
+		__atomic_fetch_or(&bitmap[first / 64], mask, __ATOMIC_RELAXED);
+		first += len;
+		n -= len;
+	}
+}
+
+static void harvest_leaf(struct ept_visit *v, uint64_t *slot, uint64_t gpa, uint64_t end, uint64_t span)
+{
+	uint64_t pages = (end - gpa) / EPT_PAGE_4K;
+
+	if (!(load_entry(slot) & EPT_DIRTY))
+		return;
+	/* D of a leaf only partly in the range stays for the next harvest. */
+	if (end - gpa == span && !(update_entry(slot, EPT_DIRTY, 0) & EPT_DIRTY))
+		return;
+	set_bits(v->bitmap, (gpa - v->base) / EPT_PAGE_4K, pages);
+	v->count += pages;
+}
+
+int ept_harvest_dirty(struct ept *e, uint64_t gpa, uint64_t npages, uint64_t *bitmap)
+{
+	struct ept_visit v = { .leaf = harvest_leaf, .base = gpa, .bitmap = bitmap };
+	int ret;
+
+	if (!npages)
+		return (gpa & (EPT_PAGE_4K - 1)) ? -EINVAL : 0;
+	if (npages > EPT_MAX_PAGES_PER_CALL)
+		return -ERANGE;
+	ret = visit(e, gpa, npages * EPT_PAGE_4K, &v);
+	return ret ? ret : (int)v.count;
 }

@@ -20,8 +20,15 @@
 #define EPT_MT_MASK   (7ull << EPT_MT_SHIFT)
 #define EPT_IPAT      BIT(6)      /* leaf: ignore guest PAT */
 #define EPT_LARGE     BIT(7)      /* PDPTE/PDE: maps a page, not a table */
-#define EPT_ACCESSED  BIT(8)
-#define EPT_DIRTY     BIT(9)
+#define EPT_ACCESSED  BIT(8)      /* leaf and non-leaf, set by the CPU when EPTP bit 6 is 1 (29.3.5) */
+#define EPT_DIRTY     BIT(9)      /* leaf only, set by the CPU on a write, same condition */
+/*
+ * Software-available: bit 11 is ignored by the processor in every EPT entry
+ * (tables 29-1 to 29-6); bit 10 is not free (user-mode execute under
+ * mode-based execute control). ept_set_write() sets it on a leaf whose W it
+ * withheld, so only such leaves ever get W back.
+ */
+#define EPT_SW_WRPROT BIT(11)
 #define EPT_ADDR_MASK 0x000ffffffffff000ull /* bits 51:12 */
 
 /* EPT memory types (SDM vol. 3C 29.3.7); 2, 3 and 7 are reserved. */
@@ -89,6 +96,68 @@ int ept_lookup(const struct ept *e, uint64_t gpa, uint64_t *hpa, uint32_t *perms
 
 /* Free every table page (nr_tables becomes 0). Never frees the mapped memory itself. */
 void ept_destroy(struct ept *e);
+
+/*
+ * Dirty logging (SDM vol. 3C 29.3.5 accessed and dirty flags for EPT).
+ * The CPU sets A and D in leaves concurrently with these calls (when the EPTP
+ * enables A/D), so every change of a live leaf here is one locked
+ * compare-exchange: a flag the CPU sets meanwhile is never lost. None of them
+ * flushes: the caller issues INVEPT (single-context) afterwards and before it
+ * relies on the result (SDM 29.4.3.1; one exception below).
+ */
+
+/*
+ * Split every 2 MiB leaf intersecting [gpa, gpa+size) into a page table of
+ * 512 4 KiB leaves with the same host pages, perms, memtype, A/D and
+ * software bits (D copied to all 512: which of them were written is not
+ * known). Returns how many leaves were split (0 when none), or -EINVAL /
+ * -ERANGE as for ept_map, or -ENOMEM: the leaves split before it stay
+ * split, the failing one stays a 2 MiB leaf; every translation is as before
+ * either way, and a retry continues.
+ */
+int ept_split_range(struct ept *e, uint64_t gpa, uint64_t size);
+
+/*
+ * Write-protection for dirty logging. writable = false: clear W on every
+ * present leaf in [gpa, gpa+size) that has it, and mark it EPT_SW_WRPROT.
+ * writable = true: give W back only to leaves marked EPT_SW_WRPROT (a
+ * mapping made read-only by ept_map never becomes writable). Unmapped holes
+ * are skipped. A 2 MiB leaf the range covers entirely changes as one leaf; one
+ * it covers only partly is split first (so -ENOMEM is possible, with the
+ * leaves before it already changed: repeat the call). Returns the number of
+ * leaves changed, -EINVAL / -ERANGE as for ept_map (also -ERANGE above
+ * INT_MAX pages), or -ENOMEM.
+ *
+ * For a write EPT violation on gpa: ept_set_write(e, gpa & ~0xfff, 4096,
+ * true) == 1 means a logging fault (mark the page dirty and resume); 0 means
+ * the page is not logically writable. Relaxing permissions after an EPT
+ * violation needs no INVEPT: the violation invalidated the mappings used for
+ * that address (SDM 29.4.3.1). Clearing W does need INVEPT.
+ *
+ * With EPT A/D enabled the CPU treats its guest-paging-structure accesses as
+ * writes (29.3.5): write-protecting guest page tables then makes every walk
+ * fault. Use this mechanism without EPTP A/D.
+ */
+int ept_set_write(struct ept *e, uint64_t gpa, uint64_t size, bool writable);
+
+/*
+ * For each present leaf in [gpa, gpa + npages * 4 KiB) with D set: set bit i
+ * of bitmap for each of its 4 KiB pages in the range (i = (page - gpa) /
+ * 4 KiB; bitmap holds at least ceil(npages / 64) words; bits are only set,
+ * with a locked OR, so the dirty_log's own bitmap may be passed) and clear D
+ * with a compare-exchange. Returns how many pages were reported dirty, 0 for
+ * npages 0, -EINVAL for an unaligned gpa, -ERANGE beyond EPT_GPA_LIMIT or
+ * above INT_MAX pages.
+ *
+ * A 2 MiB leaf with D set reports all its pages in the range (512 when the
+ * range covers it); its D is cleared only when the range covers the whole
+ * leaf, so a partly covered one is reported again next time (never lost).
+ * Split first (ept_split_range) for 4 KiB precision. D is not set by writes
+ * that fault, and only D is cleared (A is left alone). The caller issues
+ * INVEPT after the harvest and before copying the pages reported, or cached
+ * "already dirty" translations would let later writes go unlogged.
+ */
+int ept_harvest_dirty(struct ept *e, uint64_t gpa, uint64_t npages, uint64_t *bitmap);
 
 /* EPTP value for VMCS_EPT_POINTER: WB, 4-level, optional A/D. */
 uint64_t ept_eptp(const struct ept *e, bool ad);

@@ -19,6 +19,7 @@
 #include "arch/x86.h"
 #include "drivers/pic.h"
 #include "drivers/power.h"
+#include "drivers/rtc.h"
 #include "drivers/tsc.h"
 #include "arch/vmx.h"
 #include "vmm/bootvm.h"
@@ -255,6 +256,7 @@ static void kernel_main_stack(void *arg)
 	bool vmx_ok;
 
 	tsc_calibrate(acpi_present ? &acpi : NULL);
+	rtc_init();
 	log_set_clock(tsc_now_us);
 	apic_select_mode(boot_opts.apic);
 	apic_init_cpu();

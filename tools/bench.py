@@ -63,7 +63,7 @@ def exit_paths():
     with emu.Machine(emu="bochs", cpus=1, boot="mb2", cmdline="after_boot=poweroff vm=bench,mem=4M",
                      modules=[(guest, "bench")]) as m:
         lines = [m.wait_for(r"\[bench\] bench: (%s .*)" % what, 300).group(1)
-                 for what in ("vmcall", "cpuid", "out")]
+                 for what in ("vmcall", "cpuid", "out", "in-pit", "mmio-ioapic")]
         m.wait_for(r"tern: powering off", 120)
     print("VM exit round trips (Bochs corei7_skylake_x, ips=50M, sync=none, 1 CPU; "
           "TSC ticks = instructions, net of a NOP loop, 10000 iterations):")

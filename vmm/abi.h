@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define TERN_ABI_MAJOR   1u
-#define TERN_ABI_MINOR   1u /* 1.1: TERN_HC_VM_POPULATE, TERN_CREATE_INCREMENTAL */
+#define TERN_ABI_MINOR   2u /* 1.1: VM_POPULATE, TERN_CREATE_INCREMENTAL; 1.2: whole-VM state calls, VM_READ, power button */
 #define TERN_ABI_VERSION ((TERN_ABI_MAJOR << 16) | TERN_ABI_MINOR)
 
 /*
@@ -43,7 +43,14 @@
 #define TERN_HC_CONSOLE_WRITE  14u /* (vm, buf, len) -> bytes taken */
 #define TERN_HC_LOG_READ       15u /* (stream) -> bytes copied */
 #define TERN_HC_VM_POPULATE    16u /* (vm) -> bytes of its memory still to populate (0: done) */
-#define TERN_HC_COUNT          17u
+#define TERN_HC_VCPU_GET_REGS  17u /* (vm, vcpu, buf, size) -> bytes written (a tern_vcpu_regs) */
+#define TERN_HC_VCPU_SET_REGS  18u /* (vm, vcpu, buf, size) -> 0 */
+#define TERN_HC_VM_READ        19u /* (vm, src gpa in vm, dst in caller, len) -> 0 */
+#define TERN_HC_DEV_GET_STATE  20u /* (vm, buf, size) -> bytes written (device records) */
+#define TERN_HC_DEV_SET_STATE  21u /* (vm, buf, size) -> 0 */
+#define TERN_HC_VM_POWER_BUTTON 22u /* (vm) -> 1: pressed, the guest listens; 0: pressed, it does not */
+#define TERN_HC_VM_DIRTY_LOG   23u /* (vm, req) -> ENABLE: the mechanism; FETCH: pages dirty; DISABLE: 0 */
+#define TERN_HC_COUNT          24u
 
 /* Errors, returned negated in RAX (values as Linux errno); plain ints, so -TERN_EPERM is -1. */
 #define TERN_EPERM   1  /* not the management guest, or not CPL 0; or the target is the management guest */
@@ -137,6 +144,82 @@ struct tern_vcpu_state {
 	uint64_t gdt_base;
 };
 
+/*
+ * TERN_HC_VCPU_GET_REGS / SET_REGS: a vCPU's whole architectural state,
+ * valid on a PAUSED VM whose vCPUs have all left their CPUs (GET/SET return
+ * TERN_EBUSY until they have: retry) or a CREATED one (SET only). Version 1;
+ * a caller passes size = sizeof(struct tern_vcpu_regs) and version =
+ * TERN_VCPU_REGS_VERSION, else TERN_EINVAL. Layout: little-endian, every
+ * field naturally aligned, no implicit padding (static asserts below).
+ */
+#define TERN_VCPU_REGS_VERSION 1u
+#define TERN_XSAVE_MAX  4096u /* standard-format XSAVE area (SDM vol. 1 13.4) */
+#define TERN_LAPIC_REGS 64u   /* xAPIC registers at offsets 0x000-0x3f0, one dword each */
+struct tern_segment {
+	uint64_t base;
+	uint32_t limit;
+	uint32_t ar;        /* VMX access-rights format (SDM vol. 3C 24.4.1), bit 16 = unusable */
+	uint16_t selector;
+	uint16_t reserved[3];
+};
+struct tern_vcpu_regs {
+	uint32_t version;   /* TERN_VCPU_REGS_VERSION */
+	uint32_t size;      /* sizeof(struct tern_vcpu_regs) */
+	uint64_t gpr[16];   /* RAX RCX RDX RBX RSP RBP RSI RDI R8-R15 */
+	uint64_t rip, rflags;
+	struct tern_segment es, cs, ss, ds, fs, gs, ldtr, tr;
+	uint64_t gdtr_base, idtr_base;
+	uint32_t gdtr_limit, idtr_limit;
+	uint64_t cr0, cr2, cr3, cr4, cr8; /* as the guest sees them */
+	uint64_t dr[4], dr6, dr7;
+	uint64_t efer, pat, sysenter_cs, sysenter_esp, sysenter_eip;
+	uint64_t star, lstar, cstar, fmask, kernel_gs_base, tsc_aux;
+	uint64_t tsc;       /* GET: the guest's TSC when it stopped; SET: ignored (same-host TSC) */
+	uint64_t xcr0;
+	uint32_t interruptibility; /* VMCS guest interruptibility state (SDM vol. 3C 24.4.2) */
+	uint32_t pending_event;    /* VM-entry interruption-information format; bit 31 valid */
+	uint32_t pending_error;    /* its error code */
+	uint32_t run_state;        /* TERN_VCPU_RUNNABLE, _BLOCKED (in HLT), _HALTED, _WAIT_SIPI */
+	uint32_t pending_insn_len; /* a pending software interrupt's instruction length */
+	uint32_t reserved;         /* 0 */
+	uint64_t apic_base;        /* IA32_APIC_BASE */
+	uint64_t apic_tsc_deadline;
+	uint64_t apic_timer_left;  /* TSC ticks to the timer's next expiry (0: not armed) */
+	uint64_t apic_timer_period;
+	uint32_t apic_nmi_pending;
+	uint32_t xsave_size;       /* bytes of xsave used (CPUID 0xD for the guest's XCR0) */
+	uint32_t lapic[TERN_LAPIC_REGS];
+	uint8_t xsave[TERN_XSAVE_MAX];
+};
+
+/* TERN_HC_DEV_GET_STATE / SET_STATE: one record per device, back to back, each led by this. */
+struct tern_dev_record {
+	uint32_t magic;   /* the model's, e.g. "PIT1" */
+	uint16_t version;
+	uint16_t size;    /* the whole record, this header included */
+};
+#define TERN_DEV_STATE_MAX 4096u
+
+/*
+ * TERN_HC_VM_DIRTY_LOG: which of a VM's 4 KiB pages were written. ENABLE and
+ * FETCH need the VM settled (PAUSED, TERN_EBUSY until its vCPUs parked) or
+ * CREATED; DISABLE works in every state.
+ */
+#define TERN_DIRTY_ENABLE  1u /* mech: TERN_DIRTY_BEST, or the best no better than it */
+#define TERN_DIRTY_FETCH   2u /* bitmap of [first_page, first_page+npages), then cleared */
+#define TERN_DIRTY_DISABLE 3u
+#define TERN_DIRTY_BEST    0u
+#define TERN_DIRTY_PML     1u /* page-modification logging */
+#define TERN_DIRTY_EPT_AD  2u /* EPT dirty flags */
+#define TERN_DIRTY_WRPROT  3u /* write-protection faults */
+struct tern_dirty_req {
+	uint32_t op;         /* TERN_DIRTY_* */
+	uint32_t mech;       /* ENABLE */
+	uint64_t first_page; /* FETCH */
+	uint64_t npages;     /* FETCH: bits wanted; the bitmap is (npages + 63) / 64 words */
+	uint64_t bitmap;     /* FETCH: in the caller, bit i = page first_page + i */
+};
+
 /* TERN_HC_VM_INFO */
 struct tern_vcpu_info {
 	uint32_t state;      /* TERN_VCPU_* */
@@ -169,6 +252,10 @@ struct tern_vm_info {
 };
 #define TERN_VMF_MANAGEMENT 0x1u
 #define TERN_VMF_POPULATING 0x2u /* created with TERN_CREATE_INCREMENTAL, memory not all there yet */
+#define TERN_VMF_POWERED_OFF 0x4u /* FINISHED: the guest powered off (ACPI S5) */
+#define TERN_VMF_RESET      0x8u /* FINISHED: the guest reset its platform (0xCF9, i8042) */
+#define TERN_VMF_DIRTY_SHIFT 4   /* bits 5:4: the dirty-log mechanism (TERN_DIRTY_*), 0: off */
+#define TERN_VMF_DIRTY_MASK 0x30u
 
 /* TERN_HC_CONSOLE_READ and TERN_HC_LOG_READ: read a byte stream from pos on. */
 struct tern_stream {
@@ -204,5 +291,9 @@ _Static_assert(sizeof(struct tern_vcpu_info) == 56, "tern_vcpu_info");
 _Static_assert(sizeof(struct tern_stream) == 32, "tern_stream");
 _Static_assert(sizeof(struct tern_module) == 64, "tern_module");
 _Static_assert(sizeof(struct tern_vm_info) == 1408, "tern_vm_info");
+_Static_assert(sizeof(struct tern_segment) == 24, "tern_segment");
+_Static_assert(sizeof(struct tern_vcpu_regs) == 4976, "tern_vcpu_regs");
+_Static_assert(sizeof(struct tern_dev_record) == 8, "tern_dev_record");
+_Static_assert(sizeof(struct tern_dirty_req) == 32, "tern_dirty_req");
 
 #endif

@@ -4,10 +4,10 @@
  * vol. 3C 30.4-30.5): reads of most registers come straight from the
  * virtual-APIC page (the vlapic's own register page), writes land there and
  * trap as APIC-write exits. The few accesses left (the timer's current count)
- * arrive as APIC-access exits and are emulated by decoding the MOV.
+ * arrive as APIC-access exits and go through the instruction emulator.
  */
 #include "vmm/apicv.h"
-#include "vmm/decode.h"
+#include "vmm/emulate.h"
 #include "vmm/exit.h"
 #include "vmm/vm.h"
 #include "arch/desc.h"
@@ -65,77 +65,6 @@ enum exit_action handle_apic_write(struct vcpu *v, const struct exit_info *e)
 	return EXIT_RESUME;
 }
 
-/* Guest linear to guest physical: paging off, or 4- or 5-level long-mode paging. */
-static int gva_to_gpa(struct vcpu *v, uint64_t gva, uint64_t *gpa)
-{
-	uint64_t cr0 = vmcs_read(VMCS_GUEST_CR0), table = vmcs_read(VMCS_GUEST_CR3) & PTE_ADDR;
-	int top = vmcs_read(VMCS_GUEST_CR4) & CR4_LA57 ? 4 : 3;
-
-	if (!(cr0 & CR0_PG)) {
-		*gpa = gva;
-		return 0;
-	}
-	if (!(vmcs_read(VMCS_GUEST_IA32_EFER) & IA32_EFER_LMA))
-		return -ENOTSUP;
-	for (int level = top; level >= 0; level--) {
-		uint64_t *e = vm_guest_ptr(v->vm, table + ((gva >> (12 + 9 * level)) & 511) * 8, 8);
-
-		if (!e || !(*e & PTE_P))
-			return -EFAULT;
-		if (level == 0 || ((level == 1 || level == 2) && (*e & PTE_PS))) {
-			uint64_t size = 1ull << (12 + 9 * level);
-
-			*gpa = (*e & PTE_ADDR & ~(size - 1)) | (gva & (size - 1));
-			return 0;
-		}
-		table = *e & PTE_ADDR;
-	}
-	return -EFAULT;
-}
-
-static int fetch(struct vcpu *v, uint8_t *buf, size_t len)
-{
-	uint64_t rip = vmcs_read(VMCS_GUEST_CS_BASE) + vmcs_read(VMCS_GUEST_RIP), gpa;
-
-	for (size_t i = 0; i < len; i++) {
-		uint8_t *b;
-
-		if (gva_to_gpa(v, rip + i, &gpa) || !(b = vm_guest_ptr(v->vm, gpa, 1)))
-			return (int)i;
-		buf[i] = *b;
-	}
-	return (int)len;
-}
-
-/* Emulate one MOV to or from xAPIC register offset off (write: the guest stores). */
-static enum exit_action emulate_mmio(struct vcpu *v, uint32_t off, bool write)
-{
-	uint8_t insn[INSN_MAX_LEN];
-	struct mov_insn m;
-	uint64_t val;
-	int n = fetch(v, insn, sizeof(insn));
-
-	if ((off & 3) || decode_mov(insn, (size_t)n, &m) || m.write != write) {
-		vm_stop(v->vm, "xAPIC access at offset 0x%x by an instruction Tern does not emulate, RIP 0x%lx",
-			off, vmcs_read(VMCS_GUEST_RIP));
-		return EXIT_STOP;
-	}
-	if (m.write) {
-		val = m.has_imm ? m.imm : vcpu_gpr(v, m.reg);
-		if (vlapic_write(v, off & ~0xfu, (uint32_t)val))
-			goto bad;
-	} else {
-		if (vlapic_read(v, off & ~0xfu, &val))
-			goto bad;
-		vcpu_set_gpr(v, m.reg, (uint32_t)val); /* 32-bit loads zero-extend */
-	}
-	vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + m.len);
-	return EXIT_RESUME;
-bad:
-	vm_stop(v->vm, "xAPIC %s of offset 0x%x is not valid", m.write ? "write" : "read", off);
-	return EXIT_STOP;
-}
-
 enum exit_action handle_apic_access(struct vcpu *v, const struct exit_info *e)
 {
 	uint32_t type = APIC_ACCESS_TYPE(e->qual);
@@ -145,7 +74,8 @@ enum exit_action handle_apic_access(struct vcpu *v, const struct exit_info *e)
 			(uint32_t)APIC_ACCESS_OFFSET(e->qual));
 		return EXIT_STOP;
 	}
-	return emulate_mmio(v, APIC_ACCESS_OFFSET(e->qual), type == APIC_ACCESS_LINEAR_WRITE);
+	return emul_mmio(v, APIC_ACCESS_GPA + APIC_ACCESS_OFFSET(e->qual),
+			 type == APIC_ACCESS_LINEAR_WRITE);
 }
 
 /*
@@ -158,5 +88,5 @@ enum exit_action apicv_ept_violation(struct vcpu *v, uint64_t gpa, bool write)
 		vm_stop(v->vm, "xAPIC MMIO access at GPA 0x%lx while the local APIC is in x2APIC mode", gpa);
 		return EXIT_STOP;
 	}
-	return emulate_mmio(v, (uint32_t)(gpa & 0xfffu), write);
+	return emul_mmio(v, gpa, write);
 }

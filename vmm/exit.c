@@ -5,6 +5,8 @@
  * a full dump. Nothing unexpected passes silently.
  */
 #include "vmm/exit.h"
+#include "vmm/emulate.h"
+#include "vmm/vm_dirty.h"
 #include "vmm/sched.h"
 #include "vmm/apicv.h"
 #include "vmm/cr.h"
@@ -116,8 +118,8 @@ static enum exit_action handle_hlt(struct vcpu *v, const struct exit_info *e)
 	vcpu_skip_instruction();
 	if (!(vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF))
 		return EXIT_HALT;
-	vlapic_timer_check(v, rdtsc());
-	return vlapic_pending(v) != VLAPIC_NONE ? EXIT_RESUME : EXIT_BLOCK;
+	vcpu_run_device_timers(v);
+	return vcpu_has_event(v, rdtsc()) ? EXIT_RESUME : EXIT_BLOCK;
 }
 
 /*
@@ -148,6 +150,17 @@ static enum exit_action handle_ept_violation(struct vcpu *v, const struct exit_i
 
 	if ((gpa & ~0xfffull) == APIC_PAGE_GPA && !vmx_config.apicv && !(e->qual & EPT_QUAL_FETCH))
 		return apicv_ept_violation(v, gpa, e->qual & EPT_QUAL_WRITE);
+	/*
+	 * A data access where the VM has no RAM: a device, or open bus (reads
+	 * all-ones, writes dropped), through the instruction emulator. Code
+	 * runs from RAM only.
+	 */
+	if (!(e->qual & EPT_QUAL_FETCH) && !vm_range_ok(v->vm, gpa, 1, false))
+		return emul_mmio(v, gpa, e->qual & EPT_QUAL_WRITE);
+	/* A write to RAM write-protected for dirty logging: logged, made writable, done again. */
+	if ((e->qual & EPT_QUAL_WRITE) && vm_range_ok(v->vm, gpa, 1, true) &&
+	    vm_dirty_wrprot_fault(v->vm, gpa))
+		return EXIT_RESUME;
 
 	vm_stop(v->vm, "EPT violation: %s at GPA 0x%lx, outside its %lu KiB of memory (RIP 0x%lx, qualification 0x%lx)",
 		access, gpa, (unsigned long)(v->vm->mem_size >> 10), vmcs_read(VMCS_GUEST_RIP), e->qual);
@@ -179,6 +192,7 @@ static enum exit_action handle_external_interrupt(struct vcpu *v, const struct e
 static enum exit_action handle_preemption_timer(struct vcpu *v, const struct exit_info *e)
 {
 	__asm__ volatile("sti; nop; cli" ::: "memory");
+	vcpu_run_device_timers(v);
 	return sched_need_switch(v) ? EXIT_YIELD : EXIT_RESUME;
 }
 
@@ -249,6 +263,7 @@ static const struct exit_entry exit_table[VMX_EXIT_REASON_MAX] = {
 	E(VMX_EXIT_INVVPID, inject_ud),
 	E(VMX_EXIT_XSETBV, handle_xsetbv),
 	E(VMX_EXIT_APIC_WRITE, handle_apic_write),
+	E(VMX_EXIT_PML_FULL, handle_pml_full),
 	E(VMX_EXIT_VMFUNC, inject_ud),
 };
 #undef E
@@ -347,7 +362,7 @@ void vmx_exit_handler(void)
 	} else {
 		act = unexpected(v, &e);
 	}
-	if (v->vm->state == VM_STOPPED)
+	if (vm_halting(v->vm))
 		act = EXIT_STOP;
 	sched_after_exit(v, act);
 }

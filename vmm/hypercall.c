@@ -7,6 +7,8 @@
  * allocation failure after admission control, and then leaves nothing behind.
  */
 #include "vmm/hypercall.h"
+#include "vmm/vcpu_state.h"
+#include "vmm/vm_dirty.h"
 #include "vmm/loader.h"
 #include "vmm/sched.h"
 #include "arch/vmx.h"
@@ -90,8 +92,12 @@ uint64_t hc_vm_footprint(uint64_t mem, uint32_t nr_vcpus)
 {
 	uint64_t pages = mem / PAGE_SIZE;
 
-	/* RAM, EPT tables if mapped in 4 KiB pages, the VM object, extents, vCPUs. */
-	return (pages + pages / 512 + 16 + 8ull * nr_vcpus) * PAGE_SIZE;
+	/*
+	 * RAM, EPT tables if mapped in 4 KiB pages, the VM object, vCPUs, and
+	 * extents if every page is one (while the array doubles, old and new).
+	 */
+	return (pages + pages / 512 + 16 + 8ull * nr_vcpus) * PAGE_SIZE +
+	       pages * 3 * sizeof(struct mem_extent);
 }
 
 static uint64_t available(void)
@@ -250,12 +256,27 @@ static int64_t decode_source(struct vm *caller, uint64_t id, uint64_t src, uint6
 	return vm_range_ok(caller, src, len, false) ? 0 : -(int64_t)TERN_EFAULT;
 }
 
+/* Guest to guest through a bounce buffer; both ranges checked by the caller. */
+static void copy_between(struct vm *to, uint64_t dst, struct vm *from, uint64_t src, uint64_t len)
+{
+	char buf[BOUNCE];
+
+	while (len) {
+		uint64_t n = len < BOUNCE ? len : BOUNCE;
+
+		vm_read_guest(from, src, buf, n);
+		vm_write_guest(to, dst, buf, n);
+		src += n;
+		dst += n;
+		len -= n;
+	}
+}
+
 static int64_t hc_vm_write(struct vm *caller, const uint64_t *a)
 {
 	uint64_t dst = a[1], src = a[2], len = a[3];
 	struct vm *vm;
 	int64_t err = decode_source(caller, a[0], src, len, &vm);
-	char buf[BOUNCE];
 
 	if (err)
 		return err;
@@ -263,15 +284,7 @@ static int64_t hc_vm_write(struct vm *caller, const uint64_t *a)
 		return -(int64_t)TERN_ERANGE;
 	if ((vm->state != VM_CREATED && vm->state != VM_PAUSED) || !vm_populated(vm))
 		return -(int64_t)TERN_ESTATE;
-	while (len) {
-		uint64_t n = len < BOUNCE ? len : BOUNCE;
-
-		vm_read_guest(caller, src, buf, n);   /* checked above: cannot fail */
-		vm_write_guest(vm, dst, buf, n);
-		src += n;
-		dst += n;
-		len -= n;
-	}
+	copy_between(vm, dst, caller, src, len);
 	return 0;
 }
 
@@ -421,10 +434,11 @@ static void fill_info(const struct vm *vm, struct tern_vm_info *in)
 	in->first_output_tsc = vm->uart.first_out_tsc;
 	in->console_bytes = vuart_bytes_out(&vm->uart);
 	in->denied_calls = vm->denied_calls;
-	in->unhandled_io = vm->unhandled_io;
+	in->unhandled_io = vm->plat.pio.open_reads + vm->plat.pio.open_writes;
 	in->unhandled_msr = vm->unhandled_msr;
-	if (vm->state == VM_STOPPED)
+	if (vm->state == VM_STOPPED || vm->state == VM_FINISHED)
 		strlcpy(in->stop_reason, vm->stop_reason, sizeof(in->stop_reason));
+	in->flags |= vm->end_flags | (uint32_t)vm->dirty.mech << TERN_VMF_DIRTY_SHIFT;
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
 		const struct vcpu *v = vm->vcpus[i];
 		struct tern_vcpu_info *vi = &in->vcpus[i];
@@ -565,6 +579,8 @@ static int64_t hc_console_write(struct vm *caller, const uint64_t *a)
 
 		vm_read_guest(caller, src + done, buf, want);
 		n = vuart_rx_put(&vm->uart, buf, want);
+		if (n)
+			vplatform_uart_rx(vm);
 		done += n;
 		if (n < want)
 			break;
@@ -579,6 +595,200 @@ struct hc_entry {
 	const char *name;
 	bool anyone; /* no management rights needed */
 };
+
+/* ---- whole-VM state: vCPUs, devices, memory (ABI 1.2) --------------------------- */
+
+static struct tern_vcpu_regs regs_bounce; /* one call at a time (the management lock) */
+static uint8_t dev_bounce[TERN_DEV_STATE_MAX];
+
+/*
+ * A vCPU of a VM whose state may be read (PAUSED and settled) or written
+ * (also CREATED): ENOENT, EPERM, then ESTATE, then EBUSY while a paused
+ * VM's vCPUs are still leaving their CPUs.
+ */
+static int64_t state_target(struct vm *caller, uint64_t id, uint64_t vcpu, bool write,
+			    struct vm **out)
+{
+	int64_t err = target(caller, id, out);
+	struct vm *vm = *out;
+
+	if (err)
+		return err;
+	if (vcpu != TERN_ALL_VCPUS && vcpu >= vm->nr_vcpus)
+		return -(int64_t)TERN_ENOENT;
+	if (write && vm->state == VM_CREATED)
+		return vm_populated(vm) ? 0 : -(int64_t)TERN_ESTATE;
+	if (vm->state != VM_PAUSED)
+		return -(int64_t)TERN_ESTATE;
+	return vm_settled(vm) ? 0 : -(int64_t)TERN_EBUSY;
+}
+
+static int64_t hc_vcpu_get_regs(struct vm *caller, const uint64_t *a)
+{
+	struct vm *vm;
+	int64_t err = state_target(caller, a[0], a[1], false, &vm);
+
+	struct vcpu *v;
+
+	if (err || (err = check_out_buffer(caller, a[2], a[3], sizeof(struct tern_vcpu_regs))))
+		return err;
+	v = vm->vcpus[a[1]];
+	memcpy(&regs_bounce, &v->arch, sizeof(regs_bounce));
+	if (!v->parked && !v->apply_arch) {
+		/* Halted for good before its VM paused: it has no state to resume from. */
+		vcpu_state_capture_waiting(v);
+		memcpy(&regs_bounce, &v->arch, sizeof(regs_bounce));
+		regs_bounce.run_state = TERN_VCPU_HALTED;
+	}
+	err = copy_out(caller, a[2], &regs_bounce, sizeof(regs_bounce));
+	return err ? err : (int64_t)sizeof(regs_bounce);
+}
+
+static int64_t hc_vcpu_set_regs(struct vm *caller, const uint64_t *a)
+{
+	struct vm *vm;
+	struct vcpu *v;
+	int64_t err = state_target(caller, a[0], a[1], true, &vm);
+
+	if (err)
+		return err;
+	if (a[3] != sizeof(struct tern_vcpu_regs))
+		return -(int64_t)TERN_EINVAL;
+	if (copy_in(caller, &regs_bounce, a[2], sizeof(regs_bounce)))
+		return -(int64_t)TERN_EFAULT;
+	v = vm->vcpus[a[1]];
+	if (vcpu_state_check(v, &regs_bounce) || regs_bounce.run_state == TERN_VCPU_HALTED ||
+	    (v->state != VCPU_WAIT_SIPI && vm->state == VM_PAUSED &&
+	     regs_bounce.run_state == TERN_VCPU_WAIT_SIPI) || (!v->parked && vm->state == VM_PAUSED))
+		return -(int64_t)TERN_EINVAL;
+	memcpy(&v->arch, &regs_bounce, sizeof(regs_bounce));
+	v->apply_arch = regs_bounce.run_state != TERN_VCPU_WAIT_SIPI;
+	if (vm->state == VM_CREATED) {
+		/* VM_START sets the VMCS up from a long-mode start, then this state goes over it. */
+		v->init = (struct vcpu_init){ .mode = GUEST_LONG };
+		v->has_state = v->apply_arch;
+	}
+	v->start_state = regs_bounce.run_state == TERN_VCPU_BLOCKED ? VCPU_BLOCKED :
+			 regs_bounce.run_state == TERN_VCPU_WAIT_SIPI ? VCPU_WAIT_SIPI : VCPU_RUNNABLE;
+	if (vm->state == VM_PAUSED)
+		v->state = v->start_state; /* parked: no CPU looks at it until resumed */
+	return 0;
+}
+
+/* VM_READ: the mirror of VM_WRITE, from a CREATED or PAUSED (settled) VM. */
+static int64_t hc_vm_read(struct vm *caller, const uint64_t *a)
+{
+	uint64_t src = a[1], dst = a[2], len = a[3];
+	struct vm *vm;
+	int64_t err = target(caller, a[0], &vm);
+
+	if (err)
+		return err;
+	if (len > TERN_IO_MAX)
+		return -(int64_t)TERN_E2BIG;
+	if (!vm_range_ok(caller, dst, len, true))
+		return -(int64_t)TERN_EFAULT;
+	if (src >= vm->mem_size || len > vm->mem_size - src)
+		return -(int64_t)TERN_ERANGE;
+	if ((vm->state != VM_CREATED && vm->state != VM_PAUSED) || !vm_populated(vm))
+		return -(int64_t)TERN_ESTATE;
+	if (vm->state == VM_PAUSED && !vm_settled(vm))
+		return -(int64_t)TERN_EBUSY;
+	copy_between(caller, dst, vm, src, len);
+	return 0;
+}
+
+static int64_t hc_dev_get_state(struct vm *caller, const uint64_t *a)
+{
+	struct vm *vm;
+	int64_t err = state_target(caller, a[0], TERN_ALL_VCPUS, false, &vm);
+	int n;
+
+	if (err || (err = check_out_buffer(caller, a[1], a[2], 0)))
+		return err;
+	n = vplatform_save(vm, dev_bounce, a[2] < sizeof(dev_bounce) ? a[2] : sizeof(dev_bounce));
+	if (n < 0)
+		return -(int64_t)TERN_EINVAL; /* the buffer is too small for the records */
+	return copy_out(caller, a[1], dev_bounce, (uint64_t)n) ?: n;
+}
+
+static int64_t hc_dev_set_state(struct vm *caller, const uint64_t *a)
+{
+	struct vm *vm;
+	int64_t err = state_target(caller, a[0], TERN_ALL_VCPUS, true, &vm);
+
+	if (err)
+		return err;
+	if (a[2] > sizeof(dev_bounce))
+		return -(int64_t)TERN_E2BIG;
+	if (copy_in(caller, dev_bounce, a[1], a[2]))
+		return -(int64_t)TERN_EFAULT;
+	return vplatform_restore(vm, dev_bounce, a[2]) ? -(int64_t)TERN_EINVAL : 0;
+}
+
+static int64_t hc_vm_power_button(struct vm *caller, const uint64_t *a)
+{
+	struct vm *vm;
+	int64_t err = target(caller, a[0], &vm);
+
+	if (err)
+		return err;
+	if (vm->state != VM_RUNNING)
+		return -(int64_t)TERN_ESTATE;
+	return vplatform_power_button(vm) ? 1 : 0;
+}
+
+_Static_assert(TERN_DIRTY_PML == DIRTY_PML && TERN_DIRTY_EPT_AD == DIRTY_EPT_AD &&
+	       TERN_DIRTY_WRPROT == DIRTY_WRPROT, "dirty-log mechanisms as the ABI numbers them");
+
+static uint64_t dirty_bounce[TERN_IO_MAX / 8];
+
+/*
+ * VM_DIRTY_LOG: ENOENT/EPERM, EFAULT (the request), EINVAL (op, mech), then
+ * per op: ESTATE/EBUSY (not settled), ENOTSUP-as-EINVAL, ENOMEM; FETCH also
+ * ESTATE when not logging, ERANGE, E2BIG, EFAULT (the bitmap).
+ */
+static int64_t hc_vm_dirty_log(struct vm *caller, const uint64_t *a)
+{
+	struct tern_dirty_req q;
+	struct vm *vm;
+	int64_t err = target(caller, a[0], &vm), n;
+	uint64_t words;
+
+	if (err)
+		return err;
+	if (copy_in(caller, &q, a[1], sizeof(q)))
+		return -(int64_t)TERN_EFAULT;
+	if (q.op < TERN_DIRTY_ENABLE || q.op > TERN_DIRTY_DISABLE || q.mech > TERN_DIRTY_WRPROT)
+		return -(int64_t)TERN_EINVAL;
+	if (q.op == TERN_DIRTY_DISABLE) {
+		vm_dirty_disable(vm);
+		return 0;
+	}
+	if (vm->state != VM_CREATED && vm->state != VM_PAUSED)
+		return -(int64_t)TERN_ESTATE;
+	if (vm->state == VM_PAUSED && !vm_settled(vm))
+		return -(int64_t)TERN_EBUSY;
+	if (q.op == TERN_DIRTY_ENABLE) {
+		if (!vm_populated(vm))
+			return -(int64_t)TERN_ESTATE;
+		n = vm_dirty_enable(vm, (int)q.mech);
+		return n == -EBUSY ? -(int64_t)TERN_EBUSY : n == -ENOMEM ? -(int64_t)TERN_ENOMEM :
+		       n < 0 ? -(int64_t)TERN_EINVAL : n;
+	}
+	if (!vm->dirty.mech)
+		return -(int64_t)TERN_ESTATE;
+	if (q.first_page >= vm->dirty.npages || q.npages > vm->dirty.npages - q.first_page)
+		return -(int64_t)TERN_ERANGE;
+	words = (q.npages + 63) / 64;
+	if (words > sizeof(dirty_bounce) / 8)
+		return -(int64_t)TERN_E2BIG;
+	if (!vm_range_ok(caller, q.bitmap, words * 8, true))
+		return -(int64_t)TERN_EFAULT;
+	n = vm_dirty_fetch(vm, q.first_page, q.npages, dirty_bounce);
+	err = copy_out(caller, q.bitmap, dirty_bounce, words * 8);
+	return err ? err : n;
+}
 
 #define HC(nr, fn, anyone) [nr] = { fn, #fn + sizeof("hc_") - 1, anyone }
 static const struct hc_entry hc_table[TERN_HC_COUNT] = {
@@ -599,6 +809,13 @@ static const struct hc_entry hc_table[TERN_HC_COUNT] = {
 	HC(TERN_HC_CONSOLE_WRITE, hc_console_write, false),
 	HC(TERN_HC_LOG_READ, hc_log_read, false),
 	HC(TERN_HC_VM_POPULATE, hc_vm_populate, false),
+	HC(TERN_HC_VCPU_GET_REGS, hc_vcpu_get_regs, false),
+	HC(TERN_HC_VCPU_SET_REGS, hc_vcpu_set_regs, false),
+	HC(TERN_HC_VM_READ, hc_vm_read, false),
+	HC(TERN_HC_DEV_GET_STATE, hc_dev_get_state, false),
+	HC(TERN_HC_DEV_SET_STATE, hc_dev_set_state, false),
+	HC(TERN_HC_VM_POWER_BUTTON, hc_vm_power_button, false),
+	HC(TERN_HC_VM_DIRTY_LOG, hc_vm_dirty_log, false),
 };
 #undef HC
 

@@ -1,31 +1,33 @@
 /* SPDX-License-Identifier: MIT */
-/* Port I/O exits (SDM vol. 3C table 28-5): the virtual UART, and nothing else answers. */
+/*
+ * Port I/O exits (SDM vol. 3C table 28-5). Every port exits (the I/O
+ * bitmaps are all ones): the VM's port bus answers (vmm/platform.c), and a
+ * port no device claims is open bus there, never host hardware.
+ */
+#include "vmm/emulate.h"
 #include "vmm/exit.h"
 #include "vmm/vm.h"
 #include "arch/desc.h"
 #include "arch/vmx.h"
 #include "kernel/log.h"
 
-static uint32_t port_read(struct vm *vm, uint16_t port, unsigned int size)
+/* The access is done: what it asked the platform for takes effect. */
+static enum exit_action after_access(struct vcpu *v, enum exit_action act)
 {
-	uint32_t v = 0;
+	struct vm *vm = v->vm;
+	int req = vplatform_take_request(vm);
 
-	for (unsigned int i = 0; i < size; i++) {
-		uint16_t p = (uint16_t)(port + i);
-
-		v |= (vuart_claims(p) ? vuart_read(&vm->uart, p) & 0xffu : 0xffu) << (8 * i);
+	if (req) {
+		vm_guest_end(vm, req);
+		return EXIT_STOP;
 	}
-	return v;
-}
-
-static void port_write(struct vm *vm, uint16_t port, unsigned int size, uint32_t val)
-{
-	for (unsigned int i = 0; i < size; i++) {
-		uint16_t p = (uint16_t)(port + i);
-
-		if (vuart_claims(p))
-			vuart_write(&vm->uart, p, (uint8_t)(val >> (8 * i)));
+	if (vm->plat.pio.open_reads + vm->plat.pio.open_writes >= VM_IO_STORM_LIMIT) {
+		vm_stop(vm, "I/O port storm: %lu accesses to ports no device answers (last: port 0x%lx)",
+			(unsigned long)(vm->plat.pio.open_reads + vm->plat.pio.open_writes),
+			(unsigned long)vm->plat.pio.last_open);
+		return EXIT_STOP;
 	}
+	return act;
 }
 
 enum exit_action handle_io(struct vcpu *v, const struct exit_info *e)
@@ -35,20 +37,16 @@ enum exit_action handle_io(struct vcpu *v, const struct exit_info *e)
 	unsigned int size = IO_QUAL_SIZE(e->qual);
 	uint64_t mask = size == 4 ? 0xffffffffull : (1ull << (8 * size)) - 1;
 
-	if (e->qual & IO_QUAL_STRING) {
-		vm_stop(vm, "string I/O (INS/OUTS) on port 0x%x is not supported, RIP 0x%lx", port,
-			vmcs_read(VMCS_GUEST_RIP));
-		return EXIT_STOP;
+	if (e->qual & IO_QUAL_STRING)
+		return after_access(v, emul_string_io(v, e->qual));
+	if (e->qual & IO_QUAL_IN) {
+		uint64_t val = vplatform_pio_read(vm, port, size);
+
+		/* IN EAX zero-extends into RAX; IN AL/AX leave the rest (SDM vol. 2A, IN). */
+		v->regs.rax = size == 4 ? val : (v->regs.rax & ~mask) | val;
+	} else {
+		vplatform_pio_write(vm, port, size, (uint32_t)(v->regs.rax & mask));
 	}
-	if (!vuart_claims(port) && ++vm->unhandled_io >= VM_IO_STORM_LIMIT) {
-		vm_stop(vm, "I/O port storm: %lu accesses to unhandled ports (last: port 0x%x)",
-			(unsigned long)vm->unhandled_io, port);
-		return EXIT_STOP;
-	}
-	if (e->qual & IO_QUAL_IN)
-		v->regs.rax = (v->regs.rax & ~mask) | port_read(vm, port, size);
-	else
-		port_write(vm, port, size, (uint32_t)(v->regs.rax & mask));
 	vcpu_skip_instruction();
-	return EXIT_RESUME;
+	return after_access(v, EXIT_RESUME);
 }

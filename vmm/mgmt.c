@@ -60,6 +60,11 @@ static int map_modules(struct vm *vm)
 		return -ENOMEM;
 	memset(dir, 0, PAGE_SIZE);
 	dir->magic = TERN_MODULES_MAGIC;
+	/* First: a VM's extents come in ascending guest-physical order (extent_append). */
+	if ((err = vm_map_borrowed(vm, TERN_MODULES_GPA, dir_phys, PAGE_SIZE))) {
+		page_free(dir_phys, 1, PMM_OWNER_VMM);
+		return err;
+	}
 	for (uint32_t i = 0; i < boot_info.nr_modules && dir->count < TERN_MAX_MODULES; i++) {
 		const struct boot_module *m = &boot_info.modules[i];
 		uint64_t start = m->base & ~(PAGE_SIZE - 1);
@@ -77,7 +82,7 @@ static int map_modules(struct vm *vm)
 		dir->count++;
 		gpa += end - start;
 	}
-	return vm_map_borrowed(vm, TERN_MODULES_GPA, dir_phys, PAGE_SIZE);
+	return 0;
 }
 
 int mgmt_start(const struct boot_vm_spec *s)
@@ -104,7 +109,8 @@ int mgmt_start(const struct boot_vm_spec *s)
 	vm->management = vm->persistent = true;
 	if ((err = map_modules(vm)) ||
 	    (err = vm_load_image(vm, phys_to_virt(m->base), m->size, why, sizeof(why)))) {
-		pr_err("mgmt: not started: %s", err == -ENOMEM ? "no memory for the module window" : why);
+		pr_err("mgmt: not started: %s", err == -ENOMEM ? "no memory for the module window" :
+		       err == -EINVAL ? "the module window could not be mapped" : why);
 		vm_destroy(vm);
 		return err;
 	}

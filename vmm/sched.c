@@ -6,6 +6,8 @@
  * its next scheduling point.
  */
 #include "vmm/sched.h"
+#include "vmm/vcpu_state.h"
+#include "vmm/vm_dirty.h"
 #include "vmm/placement.h"
 #include "vmm/vm.h"
 #include "arch/apic.h"
@@ -245,10 +247,9 @@ static struct vcpu *wake_scan(struct runqueue *rq, uint64_t now, uint64_t *left)
 		if (v->state == VCPU_BLOCKED) {
 			int b = VCPU_BLOCKED;
 
-			vlapic_timer_check(v, now);
-			if (vlapic_pending(v) == VLAPIC_NONE) {
-				if (vlapic_next_event(v) < next)
-					next = vlapic_next_event(v);
+			if (!vcpu_has_event(v, now)) {
+				if (vcpu_next_event(v) < next)
+					next = vcpu_next_event(v);
 				continue;
 			}
 			if (__atomic_compare_exchange_n(&v->state, &b, VCPU_RUNNABLE, false,
@@ -338,7 +339,7 @@ bool sched_need_switch(const struct vcpu *v)
  */
 static void arm_slice(struct vcpu *v)
 {
-	uint64_t now = rdtsc(), until = v->slice_end, own = vlapic_next_event(v), ticks;
+	uint64_t now = rdtsc(), until = v->slice_end, own = vcpu_next_event(v), ticks;
 
 	if (own < until)
 		until = own;
@@ -363,6 +364,13 @@ __attribute__((noreturn)) static void enter(struct vcpu *v, uint64_t slice)
 	}
 	if (v->needs_setup)
 		vcpu_setup_vmcs(v);
+	if (v->apply_arch) {
+		vcpu_state_apply(v);
+		v->apply_arch = false;
+	}
+	if (v->dirty_sync)
+		vcpu_dirty_sync(v);
+	vcpu_run_device_timers(v); /* woken for one, or its deadline passed while it waited */
 	vcpu_msrs_load(v);
 	vcpu_xregs_switch_in(v);
 	v->nr_scheduled++;
@@ -407,6 +415,30 @@ static void migrate(struct vcpu *v)
 		sched_add(v, -1); /* the target went away: anywhere will do */
 }
 
+/*
+ * v's VM is paused: v leaves this CPU until resumed, its whole state
+ * captured (its VMCS current here: it ran here last), so the management
+ * guest can read or replace it from any CPU (TERN_HC_VCPU_GET_REGS).
+ */
+static void park(struct vcpu *v)
+{
+	if (v->state == VCPU_WAIT_SIPI && v->needs_setup) {
+		vcpu_state_capture_waiting(v); /* an AP that never ran: only that it waits */
+	} else {
+		vcpu_load(v);
+		if (v->needs_setup) { /* started, never entered: its start state */
+			vcpu_setup_vmcs(v);
+			v->needs_setup = false;
+		}
+		vcpu_xregs_release(v);
+		vcpu_pml_drain(v);
+		vcpu_state_capture(v);
+	}
+	detach(v);
+	if (!vm_vcpu_park(v))
+		sched_add(v, (int)this_cpu()->id); /* resumed meanwhile: back in the queue */
+}
+
 static void reap(struct vcpu *v)
 {
 	detach(v);
@@ -427,12 +459,16 @@ static void process_requests(struct runqueue *rq)
 		spin_lock(&rq->lock);
 		v = rq->head;
 		for (uint32_t i = 0; v && i < rq->nr && !act; i++, v = v->rq_next)
-			if (v->move_to >= 0 || v->vm->state == VM_STOPPED ||
+			if (v->move_to >= 0 || vm_halting(v->vm) || v->vm->state == VM_PAUSED ||
 			    (v->state == VCPU_WAIT_SIPI && v->vm->ending))
 				act = v;
 		spin_unlock(&rq->lock);
 		again = act != NULL;
-		if (act && act->move_to >= 0 && act->vm->state != VM_STOPPED && !act->vm->ending)
+		if (act && vm_halting(act->vm))
+			reap(act);
+		else if (act && act->vm->state == VM_PAUSED)
+			park(act);
+		else if (act && act->move_to >= 0 && !act->vm->ending)
 			migrate(act);
 		else if (act)
 			reap(act);

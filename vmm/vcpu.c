@@ -67,6 +67,8 @@ struct vcpu *vcpu_create(struct vm *vm, uint32_t index)
 	v->index = index;
 	v->move_to = -1;
 	v->needs_setup = true;
+	v->start_state = -1;
+	v->plat0 = index ? NULL : &vm->plat;
 	v->state = index ? VCPU_WAIT_SIPI : VCPU_RUNNABLE;
 	v->vmcs = vmcs_alloc();
 	if (vmx_config.vpid)
@@ -317,9 +319,27 @@ static uint32_t inject_pending(struct vcpu *v, bool nmi, int vec, uint32_t ctls)
 		return ctls;
 	if (busy || (intr & shadow) || !(vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF))
 		return ctls | (uint32_t)CPU_BASED_INTR_WINDOW_EXITING;
+	if (vec == VLAPIC_EXTINT) {
+		/* The INTA cycle: the PIC names the vector (8259A datasheet, "Interrupt Sequence"). */
+		vmcs_write(VMCS_VM_ENTRY_INTR_INFO,
+			   INTR_INFO_VALID | INTR_TYPE_EXT_INTR | vplatform_inta(v->vm));
+		return ctls;
+	}
 	vmcs_write(VMCS_VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | (uint32_t)vec);
 	vlapic_ack(v, vec);
 	return ctls;
+}
+
+void vcpu_run_device_timers(struct vcpu *v)
+{
+	if (v->plat0 && vplatform_timer_due(v->plat0, rdtsc()))
+		vplatform_run_timers(v->vm);
+}
+
+bool vcpu_has_event(struct vcpu *v, uint64_t now)
+{
+	vlapic_timer_check(v, now);
+	return vlapic_pending(v) != VLAPIC_NONE || (v->plat0 && vplatform_timer_due(v->plat0, now));
 }
 
 void vcpu_deliver_events(struct vcpu *v)
@@ -329,10 +349,11 @@ void vcpu_deliver_events(struct vcpu *v)
 	bool nmi;
 	int irr, vec;
 
+	/* Device timers run at the exit their deadline brings (vcpu_run_device_timers). */
 	vlapic_timer_check(v, rdtsc());
 	nmi = v->lapic.nmi_pending;
 	irr = vlapic_highest_irr(v); /* one scan of the IRR serves both questions below */
-	vec = vlapic_deliverable(v, irr);
+	vec = v->lapic.extint && vlapic_extint(v) ? VLAPIC_EXTINT : vlapic_deliverable(v, irr);
 	if (nmi || vec != VLAPIC_NONE) {
 		ctls = inject_pending(v, nmi, vec, ctls);
 		irr = vlapic_highest_irr(v); /* vec may have moved to the ISR */

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include "arch/vmx.h"
 #include "vmm/vlapic.h"
+#include "vmm/abi.h"
+#include "vmm/platform.h"
 #include "vmm/xregs.h"
 
 struct vm;
@@ -52,15 +54,23 @@ struct vcpu {
 	volatile bool boost;    /* woken from HLT by an interrupt: may run before its turn */
 	bool needs_setup;       /* VMCS guest state to be written from init */
 	bool has_state;         /* init was given (loader or TERN_HC_VCPU_SET_STATE) */
+	volatile bool parked;   /* off every CPU while its VM is paused; arch holds its state */
+	bool apply_arch;        /* arch was set (TERN_HC_VCPU_SET_REGS): load it before entry */
+	int start_state;        /* VM_START puts it in this state (arch was set), or -1 */
+	bool dirty_sync;        /* write EPTP and PML controls before the next entry (vm_dirty.c) */
+	bool pml_on;            /* the VMCS has PML enabled */
+	uint64_t pml_page;      /* its page-modification log (physical), while PML logs */
 	uint32_t proc_ctls;     /* primary controls as last written */
 	uint8_t tpr_threshold;  /* VMCS_TPR_THRESHOLD as last written (TPR shadow) */
 	struct vlapic lapic;
+	struct vplatform *plat0;  /* vCPU 0 only: the VM's devices, whose timers and PIC it takes */
 	uint64_t slice_end;     /* TSC at which this slice ends */
 	uint64_t run_start;     /* TSC when last entered from the scheduler */
 	uint64_t boost_until, boost_base; /* boost window: its end, run_tsc at its start (sched.c) */
 	struct vcpu_msrs msrs;
 	struct vcpu_xregs xregs; /* FPU/SSE/AVX, DR0-3/DR6, CR2, TSC_AUX */
 	struct vcpu_init init;
+	struct tern_vcpu_regs arch; /* the whole state while parked (vcpu_state.c) */
 	/* accounting */
 	uint64_t run_tsc, nr_scheduled, nr_exits, nr_moves;
 	uint64_t cpus_seen;     /* bit n: ran on CPU n */
@@ -77,6 +87,24 @@ void vcpu_skip_instruction(void);
 /* GPR n in x86 order (0 RAX ... 15 R15), 4 being the guest RSP in the VMCS (v's must be current). */
 uint64_t vcpu_gpr(const struct vcpu *v, unsigned int n);
 void vcpu_set_gpr(struct vcpu *v, unsigned int n, uint64_t val);
+/*
+ * v's next timer event as a TSC: its local APIC timer and, for vCPU 0, the
+ * VM's device timers (vmm/platform.c). VLAPIC_NO_EVENT: none.
+ */
+static inline uint64_t vcpu_next_event(const struct vcpu *v)
+{
+	uint64_t t = vlapic_next_event(v);
+
+	return v->plat0 && v->plat0->next_tsc < t ? v->plat0->next_tsc : t;
+}
+/*
+ * vCPU 0 runs its VM's due device timers (vmm/platform.c): where a deadline
+ * brings it (the preemption-timer exit armed for it, HLT, entry after a
+ * wake-up), not on every exit. Never under a run-queue lock.
+ */
+void vcpu_run_device_timers(struct vcpu *v);
+/* Fire v's due LAPIC timer; true when v has something to wake for (interrupt, NMI, device timer). */
+bool vcpu_has_event(struct vcpu *v, uint64_t now);
 /* Before every VM entry: fire due timers, inject a pending NMI or interrupt or ask for its window. */
 void vcpu_deliver_events(struct vcpu *v);
 void vcpu_inject_exception(uint8_t vector, bool has_error, uint32_t error);

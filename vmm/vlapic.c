@@ -23,6 +23,7 @@
 #define APIC_LVT_PMC     0x340u
 #define APIC_SELF_IPI    0x3f0u /* x2APIC only */
 #define LVT_MASKED       (1u << 16)
+#define LVT_MODE_EXTINT  7u
 #define LVT_TIMER_MODE(l) (((l) >> 17) & 3u)
 #define TIMER_ONESHOT    0u
 #define TIMER_PERIODIC   1u
@@ -255,7 +256,9 @@ int vlapic_pending_intr(const struct vcpu *v)
 
 int vlapic_pending(const struct vcpu *v)
 {
-	return v->lapic.nmi_pending ? VLAPIC_NMI : vlapic_pending_intr(v);
+	if (v->lapic.nmi_pending)
+		return VLAPIC_NMI;
+	return vlapic_extint(v) ? VLAPIC_EXTINT : vlapic_pending_intr(v);
 }
 
 bool vlapic_take_nmi(struct vcpu *v)
@@ -290,12 +293,22 @@ void vlapic_post(struct vcpu *v, uint8_t vector)
 	sched_wake(v);
 }
 
+/*
+ * EOI ends the highest in-service vector; for a level-triggered one (its TMR
+ * bit) the EOI is broadcast to the I/O APIC, which clears its remote IRR
+ * (SDM vol. 3A 11.8.5; 82093AA 3.2.4).
+ */
 static void eoi(struct vcpu *v)
 {
 	int vec = highest(v, APIC_ISR);
 
-	if (vec >= 0)
-		clear_bit_atomic(v, APIC_ISR, vec);
+	if (vec < 0)
+		return;
+	clear_bit_atomic(v, APIC_ISR, vec);
+	if (reg(v, APIC_TMR)[(vec / 32) * 4] & (1u << (vec % 32))) {
+		clear_bit_atomic(v, APIC_TMR, vec);
+		vplatform_eoi(v->vm, (uint8_t)vec);
+	}
 }
 
 /* Once per vCPU and delivery mode: a guest that keeps trying does not flood the log. */
@@ -367,6 +380,62 @@ static bool dest_match(const struct vcpu *t, uint32_t dest, bool logical, bool x
 	if (DFR_MODEL(*reg(t, APIC_DFR)) == DFR_MODEL_FLAT)
 		return dest & ldr;
 	return dest >> 4 == ldr >> 4 && (dest & ldr & 0xfu);
+}
+
+/*
+ * An I/O APIC message (82093AA 3.2.4 redirection entry; SDM vol. 3A 11.6.2
+ * destinations in the xAPIC 8-bit format). Fixed and lowest priority set the
+ * IRR (and the TMR for level-triggered); NMI and INIT as IPIs do. ExtINT
+ * through the I/O APIC (virtual wire via pin 0) is not modelled: the PIC
+ * reaches vCPU 0 through LINT0.
+ */
+void vlapic_deliver_msg(struct vm *vm, uint32_t dest, bool logical, uint32_t mode, uint8_t vec,
+			bool level)
+{
+	struct vcpu *lowest = NULL;
+
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *t = vm->vcpus[i];
+
+		if (!dest_match(t, dest, logical, false))
+			continue;
+		if (mode == ICR_MODE_LOWEST) {
+			if (!lowest || (*reg(t, APIC_TPR) & 0xffu) < (*reg(lowest, APIC_TPR) & 0xffu))
+				lowest = t;
+			continue;
+		}
+		if (mode == ICR_MODE_FIXED && level)
+			set_bit_atomic(t, APIC_TMR, vec);
+		else if (mode == ICR_MODE_FIXED)
+			clear_bit_atomic(t, APIC_TMR, vec);
+		if (mode == ICR_MODE_FIXED || mode == ICR_MODE_NMI || mode == ICR_MODE_INIT)
+			ipi_one(t, t, mode, vec);
+		else
+			drop_once(t, mode, "from the I/O APIC is not supported");
+	}
+	if (lowest) {
+		if (level)
+			set_bit_atomic(lowest, APIC_TMR, vec);
+		else
+			clear_bit_atomic(lowest, APIC_TMR, vec);
+		ipi_one(lowest, lowest, ICR_MODE_FIXED, vec);
+	}
+}
+
+/*
+ * The PIC's INTR reaches vCPU 0 through LINT0 programmed as ExtINT and not
+ * masked, or directly while its local APIC is disabled (SDM vol. 3A 10.4.3,
+ * 11.5.1).
+ */
+bool vlapic_extint(const struct vcpu *v)
+{
+	uint32_t lint0 = *reg(v, APIC_LVT_LINT0);
+
+	if (!v->lapic.extint)
+		return false;
+	if (!(v->lapic.apic_base & IA32_APIC_BASE_EN))
+		return true;
+	return !(lint0 & LVT_MASKED) && ((lint0 >> 8) & 7u) == LVT_MODE_EXTINT;
 }
 
 static void send_ipi(struct vcpu *v, uint32_t icr, uint32_t dest)

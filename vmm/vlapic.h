@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 struct vcpu;
+struct vm;
 
 #define VLAPIC_NO_EVENT  (~0ull)
 /*
@@ -29,6 +30,7 @@ struct vcpu;
 #define VLAPIC_MIN_PERIOD_US 50u
 #define VLAPIC_NONE      (-1)
 #define VLAPIC_NMI       (-2)
+#define VLAPIC_EXTINT    (-3) /* the PIC's INTR, through LINT0 (vCPU 0) */
 
 struct vlapic {
 	uint32_t *regs;      /* 4 KiB, xAPIC register layout */
@@ -43,6 +45,7 @@ struct vlapic {
 	uint64_t max_timer_late; /* worst TSC ticks between expiry and notice */
 	volatile uint32_t irr_pending; /* set (with the IRR bit) by other CPUs: re-check */
 	volatile bool nmi_pending;     /* an NMI waits for injection (collapses like hardware's) */
+	volatile bool extint;          /* vCPU 0: the PIC's INTR is up (vmm/platform.c) */
 	uint8_t warned_modes;          /* IPI delivery modes already logged as dropped */
 };
 
@@ -59,6 +62,11 @@ int vlapic_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val);
 
 /* Post a fixed interrupt to v (any CPU); wakes and kicks it. */
 void vlapic_post(struct vcpu *v, uint8_t vector);
+/* An I/O APIC message to the VM's local APICs (xAPIC destination format). */
+void vlapic_deliver_msg(struct vm *vm, uint32_t dest, bool logical, uint32_t mode, uint8_t vector,
+			bool level);
+/* Does the PIC's INTR reach v (vCPU 0, LINT0 as ExtINT or the APIC disabled)? */
+bool vlapic_extint(const struct vcpu *v);
 /* Post an NMI to v (any CPU); wakes and kicks it. Dropped without virtual NMIs. */
 void vlapic_post_nmi(struct vcpu *v);
 /*
@@ -68,7 +76,7 @@ void vlapic_post_nmi(struct vcpu *v);
 bool vlapic_timer_check(struct vcpu *v, uint64_t now);
 /* TSC of v's next timer interrupt, or VLAPIC_NO_EVENT (none armed, or masked). */
 uint64_t vlapic_next_event(const struct vcpu *v);
-/* Anything to wake v for: VLAPIC_NMI, else vlapic_pending_intr(v). */
+/* Anything to wake v for: VLAPIC_NMI, VLAPIC_EXTINT, else vlapic_pending_intr(v). */
 int vlapic_pending(const struct vcpu *v);
 /* Highest pending vector above the processor priority, or VLAPIC_NONE. */
 int vlapic_pending_intr(const struct vcpu *v);

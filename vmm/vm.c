@@ -4,6 +4,7 @@
 #include "vmm/vm.h"
 #include "vmm/sched.h"
 #include "vmm/exit.h"
+#include "vmm/vm_dirty.h"
 #include "drivers/tsc.h"
 #include "vmm/apicv.h"
 #include "arch/vmx.h"
@@ -17,7 +18,12 @@
 #include "kernel/watchdog.h"
 
 #define PAGES_2M 512u
-#define MAX_EXTENTS (PAGE_SIZE / sizeof(struct mem_extent))
+#define EXTENTS_INITIAL ((uint32_t)(PAGE_SIZE / sizeof(struct mem_extent)))
+
+static uint64_t extent_pages(uint32_t cap)
+{
+	return (cap * sizeof(struct mem_extent) + PAGE_SIZE - 1) / PAGE_SIZE;
+}
 
 static struct spinlock vms_lock = SPINLOCK_INIT("vms");
 static struct vm *vms;
@@ -40,26 +46,39 @@ static void *ept_virt(void *ctx, uint64_t phys)
 	return phys_to_virt(phys);
 }
 
+/* Double the extent array (extents live in pages of their own; a VM has no fixed cap). */
+static int grow_extents(struct vm *vm)
+{
+	uint32_t cap = vm->extents_cap * 2;
+	uint64_t pages = (cap * sizeof(struct mem_extent) + PAGE_SIZE - 1) / PAGE_SIZE;
+	uint64_t p = page_alloc(pages, PMM_OWNER_VMM);
+	struct mem_extent *old = vm->extents;
+
+	if (!p)
+		return -ENOMEM;
+	vm->extents = phys_to_virt(p);
+	memcpy(vm->extents, old, vm->nr_extents * sizeof(*old));
+	page_free(virt_to_phys(old), extent_pages(vm->extents_cap), PMM_OWNER_VMM);
+	vm->extents_cap = cap;
+	return 0;
+}
+
 static int add_extent(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, uint32_t flags)
 {
-	struct mem_extent *last = vm->nr_extents ? &vm->extents[vm->nr_extents - 1] : NULL;
+	int err = extent_append(vm->extents, &vm->nr_extents, vm->extents_cap, gpa, hpa, size, flags);
 
-	if (last && last->hpa + last->size == hpa && last->gpa + last->size == gpa &&
-	    last->flags == flags) {
-		last->size += size;
-		return 0;
-	}
-	if (vm->nr_extents == MAX_EXTENTS)
-		return -ENOMEM;
-	vm->extents[vm->nr_extents++] = (struct mem_extent){ gpa, hpa, size, flags };
-	return 0;
+	if (err == -ENOSPC && !(err = grow_extents(vm)))
+		err = extent_append(vm->extents, &vm->nr_extents, vm->extents_cap, gpa, hpa, size, flags);
+	return err;
 }
 
 int vm_map_borrowed(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size)
 {
 	int err = add_extent(vm, gpa, hpa, size, EXT_RO | EXT_BORROWED);
 
-	return err ? err : ept_map(&vm->ept, gpa, hpa, size, EPT_R, EPT_MT_WB);
+	if (!err && (err = ept_map(&vm->ept, gpa, hpa, size, EPT_R, EPT_MT_WB)))
+		extent_unappend(vm->extents, &vm->nr_extents, size);
+	return err;
 }
 
 /*
@@ -112,8 +131,8 @@ static int populate(struct vm *vm, uint64_t budget)
 		if (!hpa)
 			return -ENOMEM;
 		err = add_extent(vm, gpa, hpa, size, 0);
-		if (!err)
-			err = ept_map(&vm->ept, gpa, hpa, size, EPT_RWX, EPT_MT_WB);
+		if (!err && (err = ept_map(&vm->ept, gpa, hpa, size, EPT_RWX, EPT_MT_WB)))
+			extent_unappend(vm->extents, &vm->nr_extents, size); /* or it is freed twice */
 		if (err) {
 			page_free(hpa, size / PAGE_SIZE, PMM_OWNER_GUEST);
 			return err;
@@ -135,6 +154,7 @@ static void free_guest_ram(struct vm *vm)
 
 static void free_vm(struct vm *vm)
 {
+	vm_dirty_disable(vm);
 	if (vm->mem_pending_counted)
 		__atomic_sub_fetch(&mem_pending, vm->mem_size - vm->mem_ready, __ATOMIC_RELAXED);
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
@@ -144,7 +164,7 @@ static void free_vm(struct vm *vm)
 	if (vm->ept.pml4)
 		ept_destroy(&vm->ept);
 	if (vm->extents)
-		page_free(virt_to_phys(vm->extents), 1, PMM_OWNER_VMM);
+		page_free(virt_to_phys(vm->extents), extent_pages(vm->extents_cap), PMM_OWNER_VMM);
 	page_free(virt_to_phys(vm), (sizeof(*vm) + PAGE_SIZE - 1) / PAGE_SIZE, PMM_OWNER_VMM);
 }
 
@@ -169,8 +189,12 @@ static struct vm *create(const char *name, uint64_t mem, uint32_t nr_vcpus, int 
 	for (uint32_t i = 0; i < VM_MAX_VCPUS; i++)
 		vm->pin[i] = TERN_CPU_ANY;
 	vuart_init(&vm->uart, vm->name, sink);
-	ext = page_alloc(1, PMM_OWNER_VMM);
+	if ((*err = vplatform_init(vm)))
+		goto fail;
+	*err = -ENOMEM;
+	ext = page_alloc(extent_pages(EXTENTS_INITIAL), PMM_OWNER_VMM);
 	vm->extents = ext ? phys_to_virt(ext) : NULL;
+	vm->extents_cap = EXTENTS_INITIAL;
 	if (budget < mem) {
 		vm->mem_pending_counted = true;
 		__atomic_add_fetch(&mem_pending, mem, __ATOMIC_RELAXED);
@@ -344,8 +368,29 @@ int vm_write_guest(struct vm *vm, uint64_t gpa, const void *src, size_t len)
 }
 
 /* Make every CPU holding one of vm's vCPUs look at its run queue. */
+static void vcpus_gone(struct vm *vm, uint32_t n);
+
+/*
+ * The VM is ending: each vCPU's CPU reaps it. Parked vCPUs (a paused VM)
+ * are on no CPU: they are gone at once.
+ */
 static void kick_vcpus(struct vm *vm)
 {
+	uint32_t parked = 0;
+
+	spin_lock(&vm->lock);
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+
+		if (v->parked && vm_halting(vm)) {
+			v->parked = false;
+			if (v->state != VCPU_HALTED)
+				v->state = VCPU_STOPPED;
+			parked++;
+		}
+	}
+	vm->nr_parked -= parked;
+	spin_unlock(&vm->lock);
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
 
@@ -354,6 +399,8 @@ static void kick_vcpus(struct vm *vm)
 		else if (v->state != VCPU_HALTED && v->state != VCPU_STOPPED)
 			sched_wake(v);
 	}
+	if (parked)
+		vcpus_gone(vm, parked); /* last: it may free vm */
 }
 
 static bool only_waiting_aps_left(const struct vm *vm)
@@ -412,6 +459,33 @@ void vm_stop(struct vm *vm, const char *fmt, ...)
 	kick_vcpus(vm);
 }
 
+/*
+ * The guest asked its platform to power off or reset (vmm/platform.c): the
+ * VM ends as FINISHED, its vCPUs leave their CPUs, and VM_INFO says how
+ * (TERN_VMF_POWERED_OFF / TERN_VMF_RESET). Restarting a VM that reset is
+ * the management guest's policy, not the hypervisor's.
+ */
+void vm_guest_end(struct vm *vm, int what)
+{
+	bool did = false;
+	const char *why = what == EMUL_POWER_OFF ? "powered off by the guest (ACPI S5)" :
+			  "reset by the guest";
+
+	spin_lock(&vm->lock);
+	if (vm->state == VM_RUNNING || vm->state == VM_PAUSED) {
+		strlcpy(vm->stop_reason, why, sizeof(vm->stop_reason));
+		vm->end_flags = what == EMUL_POWER_OFF ? TERN_VMF_POWERED_OFF : TERN_VMF_RESET;
+		vm->state = VM_FINISHED;
+		did = true;
+	}
+	spin_unlock(&vm->lock);
+	if (!did)
+		return;
+	vuart_flush(&vm->uart);
+	pr_info("vm %s: %s", vm->name, why);
+	kick_vcpus(vm);
+}
+
 static bool stop_operator(struct vm *vm, const char *fmt, ...)
 {
 	va_list ap;
@@ -460,10 +534,57 @@ bool vm_pause(struct vm *vm)
 	return true;
 }
 
+/* v has left its CPU because its VM is paused (sched.c park); false when the VM went on meanwhile. */
+bool vm_vcpu_park(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	bool ok;
+
+	spin_lock(&vm->lock);
+	ok = vm->state == VM_PAUSED;
+	if (ok) {
+		v->parked = true;
+		vm->nr_parked++;
+	}
+	spin_unlock(&vm->lock);
+	return ok;
+}
+
+bool vm_settled(struct vm *vm)
+{
+	uint32_t off = 0;
+
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+		int st = vm->vcpus[i]->state;
+
+		if (vm->vcpus[i]->parked || st == VCPU_HALTED || st == VCPU_STOPPED)
+			off++;
+	}
+	return vm->state == VM_PAUSED && off == vm->nr_vcpus;
+}
+
 bool vm_resume(struct vm *vm)
 {
-	if (!transition(vm, VM_PAUSED, VM_RUNNING))
+	struct vcpu *back[VM_MAX_VCPUS];
+	uint32_t n = 0;
+
+	spin_lock(&vm->lock);
+	if (vm->state != VM_PAUSED) {
+		spin_unlock(&vm->lock);
 		return false;
+	}
+	vm->state = VM_RUNNING;
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i]->parked) {
+			vm->vcpus[i]->parked = false;
+			back[n++] = vm->vcpus[i];
+		}
+	vm->nr_parked = 0;
+	spin_unlock(&vm->lock);
+	/* Parked vCPUs go back to the CPU they left (pinned ones stay pinned). */
+	for (uint32_t i = 0; i < n; i++)
+		if (sched_add(back[i], (int)back[i]->cpu) < 0)
+			sched_add(back[i], -1);
 	poke_vcpus(vm);
 	pr_info("vm %s: resumed", vm->name);
 	return true;
@@ -482,7 +603,8 @@ int vm_start(struct vm *vm)
 		struct vcpu *v = vm->vcpus[i];
 		int cpu;
 
-		v->state = v->has_state ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
+		v->state = v->start_state >= 0 ? v->start_state :
+			   v->has_state ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
 		v->needs_setup = true;
 		v->pinned = vm->pin[i] != TERN_CPU_ANY;
 		cpu = sched_add(v, v->pinned ? (int)vm->pin[i] : -1);
@@ -523,7 +645,8 @@ static void vm_report(const struct vm *vm)
 		by[best] = 0;
 	}
 	pr_info("vm %s: %lu exits (%s); unhandled I/O %lu, MSR %lu", vm->name,
-		(unsigned long)total, top, (unsigned long)vm->unhandled_io,
+		(unsigned long)total, top,
+		(unsigned long)(vm->plat.pio.open_reads + vm->plat.pio.open_writes),
 		(unsigned long)vm->unhandled_msr);
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
 		vcpu_report(vm->vcpus[i]);
@@ -547,13 +670,14 @@ static void vcpu_report(const struct vcpu *v)
 			(unsigned long)v->lapic.nr_timer_lost, (unsigned long)v->lapic.max_timer_late);
 }
 
-void vm_vcpu_gone(struct vcpu *v)
+/* n vCPUs of vm left their CPUs for good; the last one ends the VM (it may be freed). */
+static void vcpus_gone(struct vm *vm, uint32_t n)
 {
-	struct vm *vm = v->vm;
 	bool last;
 
 	spin_lock(&vm->lock);
-	last = --vm->live_vcpus == 0;
+	vm->live_vcpus -= n;
+	last = vm->live_vcpus == 0;
 	spin_unlock(&vm->lock);
 	if (!last) {
 		if (!vm->ending && only_waiting_aps_left(vm)) {
@@ -563,8 +687,10 @@ void vm_vcpu_gone(struct vcpu *v)
 		return;
 	}
 	vuart_flush(&vm->uart);
-	if (transition(vm, VM_RUNNING, VM_FINISHED) || transition(vm, VM_PAUSED, VM_FINISHED))
+	if (transition(vm, VM_RUNNING, VM_FINISHED) || transition(vm, VM_PAUSED, VM_FINISHED)) {
+		strlcpy(vm->stop_reason, "every vCPU halted", sizeof(vm->stop_reason));
 		pr_info("vm %s: finished: every vCPU halted", vm->name);
+	}
 	vm_report(vm);
 	if (vm->state == VM_FINISHED)
 		management_gone(vm);
@@ -573,4 +699,9 @@ void vm_vcpu_gone(struct vcpu *v)
 		return;
 	}
 	__atomic_store_n(&vm->quiesced, true, __ATOMIC_RELEASE); /* DESTROY may go ahead */
+}
+
+void vm_vcpu_gone(struct vcpu *v)
+{
+	vcpus_gone(v->vm, 1);
 }

@@ -10,12 +10,14 @@
 #include "kernel/spinlock.h"
 #include "vmm/abi.h"
 #include "vmm/extent.h"
+#include "vmm/dirty.h"
+#include "vmm/platform.h"
 #include "vmm/vcpu.h"
 #include "vmm/vuart.h"
 
 #define VM_MAX_VCPUS TERN_MAX_VCPUS
 #define VM_STOP_REASON_MAX TERN_STOP_REASON_MAX
-/* Unhandled port accesses a guest may make before it counts as a storm. */
+/* Open-bus port bytes a guest may access before it counts as a storm. */
 #define VM_IO_STORM_LIMIT 100000u
 
 /* States as the ABI numbers them (docs/hypercalls.md has the diagram). */
@@ -37,12 +39,13 @@ struct vm {
 	uint64_t mem_size;
 	uint64_t mem_ready; /* guest RAM [0, mem_ready) is allocated, zeroed and mapped */
 	bool mem_pending_counted; /* created partly populated: the rest is in vm_mem_pending() */
-	struct mem_extent *extents; /* one page of them */
-	uint32_t nr_extents;
+	struct mem_extent *extents; /* ascending GPA; the array doubles when full */
+	uint32_t nr_extents, extents_cap;
 	struct ept ept;
 	uint64_t eptp;
 	uint32_t nr_vcpus;
 	uint32_t live_vcpus; /* not yet halted or stopped */
+	uint32_t nr_parked;  /* vCPUs off every CPU while PAUSED (sched.c park) */
 	volatile bool ending; /* only APs that never got a SIPI are left: reap them */
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	bool management;      /* holds management rights (mgmt=) */
@@ -52,7 +55,11 @@ struct vm {
 	uint64_t denied_calls;
 	uint32_t pin[VM_MAX_VCPUS]; /* where START queues each vCPU (TERN_CPU_ANY: anywhere) */
 	struct vuart uart;
-	uint64_t unhandled_io, unhandled_msr;
+	struct vplatform plat;  /* every other device */
+	struct dirty_log dirty; /* mech DIRTY_NONE: not logging (vm_dirty.c) */
+	uint64_t dirty_pml_entries; /* taken from the vCPUs' page-modification logs */
+	uint32_t end_flags;     /* TERN_VMF_POWERED_OFF / TERN_VMF_RESET: how the guest ended it */
+	uint64_t unhandled_msr; /* (unhandled I/O is counted as open bus: plat.pio) */
 	char stop_reason[VM_STOP_REASON_MAX];
 	struct vm *next;
 };
@@ -101,6 +108,17 @@ bool vm_range_ok(struct vm *vm, uint64_t gpa, uint64_t len, bool write);
 void *vm_guest_ptr(struct vm *vm, uint64_t gpa, size_t len);
 /* Stop the VM because of its own doing; logs one line with the reason. */
 void vm_stop(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Park v (its VM is PAUSED): true if it may leave its CPU, false when the VM went on. */
+bool vm_vcpu_park(struct vcpu *v);
+/* PAUSED with every vCPU parked or done: its whole state can be read and written. */
+bool vm_settled(struct vm *vm);
+/* The guest powered off or reset its platform (enum emul_request): the VM finishes. */
+void vm_guest_end(struct vm *vm, int what);
+/* Must vm's vCPUs leave their CPUs for good (stopped, or ended by the guest)? */
+static inline bool vm_halting(const struct vm *vm)
+{
+	return vm->state == VM_STOPPED || vm->state == VM_FINISHED;
+}
 /* A vCPU of vm left the CPU for good (halted or stopped). */
 void vm_vcpu_gone(struct vcpu *v);
 uint32_t vm_count(void);

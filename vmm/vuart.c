@@ -1,24 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Virtual 16550 (TI/NS 16550 register set) with an output ring and an input FIFO. */
+/* A VM's console: a 16550A (vmm/emul/v16550.c) over an output ring and an input FIFO. */
 #include "vmm/vuart.h"
 #include "arch/x86.h"
 #include "kernel/console.h"
 #include "kernel/log.h"
 #include "kernel/string.h"
 #include "drivers/tsc.h"
-
-#define REG_DATA 0 /* RBR/THR, DLL with DLAB */
-#define REG_IER  1 /* DLM with DLAB */
-#define REG_IIR  2
-#define REG_LCR  3
-#define REG_MCR  4
-#define REG_LSR  5
-#define REG_MSR  6
-#define REG_SCR  7
-#define LCR_DLAB 0x80
-#define IIR_NO_INTERRUPT 0x01
-#define LSR_DR        0x01
-#define LSR_THRE_TEMT 0x60
 
 /*
  * The host-log rate limit of each VM, a token bucket in bytes as the console
@@ -41,12 +28,6 @@ void vuart_init(struct vuart *u, const char *owner, int sink)
 	u->owner = owner;
 	u->sink = sink;
 	u->lock = (struct spinlock)SPINLOCK_INIT("vuart");
-	u->dll = 1; /* 115200 baud */
-}
-
-bool vuart_claims(uint16_t port)
-{
-	return port >= VUART_BASE && port < VUART_BASE + VUART_PORTS;
 }
 
 /* Logs what the rate limit dropped since the last note, if anything. */
@@ -165,9 +146,27 @@ size_t vuart_rx_put(struct vuart *u, const char *s, size_t n)
 	return i;
 }
 
-static uint32_t rx_get(struct vuart *u)
+/* ---- the 16550's backend (vmm/emul/v16550.c has the registers) ------------------ */
+
+static void be_tx(void *ctx, uint8_t byte)
 {
-	uint32_t c = 0;
+	put(ctx, (char)byte);
+}
+
+static size_t be_rx_count(void *ctx)
+{
+	struct vuart *u = ctx;
+
+	/* The serial console's bytes come in as the guest looks for them. */
+	if (u->sink == VUART_TO_CONSOLE && u->rx_tail == u->rx_head)
+		console_poll_input();
+	return u->rx_head - u->rx_tail;
+}
+
+static int be_rx_get(void *ctx)
+{
+	struct vuart *u = ctx;
+	int c = -1;
 
 	spin_lock(&u->lock);
 	if (u->rx_tail != u->rx_head)
@@ -176,50 +175,9 @@ static uint32_t rx_get(struct vuart *u)
 	return c;
 }
 
-static uint32_t lsr(struct vuart *u)
+void vuart_attach(struct vuart *u, const struct emul_env *env)
 {
-	/* The serial console's bytes come in as the guest looks for them. */
-	if (u->sink == VUART_TO_CONSOLE && u->rx_tail == u->rx_head)
-		console_poll_input();
-	return LSR_THRE_TEMT | (u->rx_tail != u->rx_head ? LSR_DR : 0);
-}
+	const struct v16550_backend be = { u, be_tx, be_rx_count, be_rx_get };
 
-uint32_t vuart_read(struct vuart *u, uint16_t port)
-{
-	bool dlab = u->lcr & LCR_DLAB;
-
-	switch (port - VUART_BASE) {
-	case REG_DATA: return dlab ? u->dll : rx_get(u);
-	case REG_IER:  return dlab ? u->dlm : u->ier;
-	case REG_IIR:  return IIR_NO_INTERRUPT;
-	case REG_LCR:  return u->lcr;
-	case REG_MCR:  return u->mcr;
-	case REG_LSR:  return lsr(u);
-	case REG_MSR:  return 0;
-	default:       return u->scr;
-	}
-}
-
-void vuart_write(struct vuart *u, uint16_t port, uint8_t val)
-{
-	bool dlab = u->lcr & LCR_DLAB;
-
-	switch (port - VUART_BASE) {
-	case REG_DATA:
-		if (dlab)
-			u->dll = val;
-		else
-			put(u, (char)val);
-		break;
-	case REG_IER:
-		if (dlab)
-			u->dlm = val;
-		else
-			u->ier = val & 0x0f;
-		break;
-	case REG_LCR: u->lcr = val; break;
-	case REG_MCR: u->mcr = val & 0x1f; break;
-	case REG_SCR: u->scr = val; break;
-	default: break; /* FCR, LSR, MSR: nothing to keep */
-	}
+	v16550_init(&u->regs, env, VUART_IRQ, VUART_BASE, &be);
 }

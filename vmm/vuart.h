@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A per-VM virtual 16550 on the COM1 ports. Output is kept in a ring the
+ * A per-VM 16550A on the COM1 ports (registers and interrupts in
+ * vmm/emul/v16550.c, IRQ 4). Output is kept in a ring the
  * management guest reads (TERN_HC_CONSOLE_READ) and, depending on the sink,
  * also printed to the host log as "[vm] line" or sent to the serial console
  * as is (the management guest's UART). Input comes from a receive FIFO.
@@ -16,9 +17,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "kernel/spinlock.h"
+#include "vmm/emul/v16550.h"
 
 #define VUART_BASE  0x3f8u
 #define VUART_PORTS 8u
+#define VUART_IRQ   4u /* COM1's ISA line */
 #define VUART_LINE_MAX 160u
 #define VUART_OUT_SIZE 4096u /* power of two */
 #define VUART_RX_SIZE  256u  /* power of two */
@@ -32,7 +35,7 @@ enum vuart_sink {
 struct vuart {
 	const char *owner; /* the VM name, for the line prefix */
 	int sink;          /* enum vuart_sink */
-	uint8_t ier, lcr, mcr, scr, dll, dlm;
+	struct v16550 regs;  /* the registers, under the VM's platform lock */
 	uint32_t len;
 	char line[VUART_LINE_MAX];
 	struct spinlock lock; /* out ring and rx FIFO: the VM's CPU vs. the management guest's */
@@ -48,10 +51,8 @@ struct vuart {
 };
 
 void vuart_init(struct vuart *u, const char *owner, int sink);
-bool vuart_claims(uint16_t port);
-/* size is 1 for every 16550 register; wider accesses touch consecutive ports. */
-uint32_t vuart_read(struct vuart *u, uint16_t port);
-void vuart_write(struct vuart *u, uint16_t port, uint8_t val);
+/* Give the registers their platform (IRQ 4, guest time): the bus then routes COM1 to u->regs. */
+void vuart_attach(struct vuart *u, const struct emul_env *env);
 /* Emit a partial line and what the rate limit dropped (VM going away). */
 void vuart_flush(struct vuart *u);
 /* Copy output from *pos on; *lost gets the bytes already overwritten. Returns bytes copied. */

@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* Round-trip cost of the exits a guest can cause: vmcall, cpuid, out. */
+/*
+ * Round-trip cost of the exits a guest can cause: vmcall, cpuid, out (port
+ * 0x80, the POST-code latch), in from the 8254 (a device model that reads
+ * the time), and an MMIO read of the I/O APIC through the instruction
+ * emulator (EPT violation, page walk, decode, bus).
+ */
 #include "tests/guests/guest.h"
 
 #define BENCH_ROUNDS 10000u
-/* Port 0x80 (POST codes) is not emulated by Tern: the write is dropped. */
-#define BENCH_PORT 0x80u
+#define BENCH_PORT 0x80u      /* POST code: the smallest device */
+#define BENCH_PIT  0x40u      /* 8254 counter 0 */
+#define IOAPIC_IOWIN 0xfec00010ul
 
 const char guest_name[] = "bench";
 
@@ -32,6 +38,16 @@ static void op_cpuid(void)
 static void op_out(void)
 {
 	outb(BENCH_PORT, 0);
+}
+
+static void op_in_pit(void)
+{
+	(void)inb(BENCH_PIT);
+}
+
+static void op_mmio(void)
+{
+	(void)*(volatile uint32_t *)IOAPIC_IOWIN;
 }
 
 /*
@@ -81,6 +97,9 @@ void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id, uint64_t nr_vcp
 	bench_report("vmcall", bench_run(op_vmcall), nop);
 	bench_report("cpuid", bench_run(op_cpuid), nop);
 	bench_report("out", bench_run(op_out), nop);
+	bench_report("in-pit", bench_run(op_in_pit), nop);
+	*(volatile uint32_t *)(IOAPIC_IOWIN - 0x10) = 1; /* IOREGSEL: the version register */
+	bench_report("mmio-ioapic", bench_run(op_mmio), nop);
 
 	guest_done();
 }

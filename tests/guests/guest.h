@@ -25,8 +25,10 @@
  *   - Guest RAM is [0, memsize). Tern's structures for the guest (page
  *     tables, GDT) occupy GPA 0x1000-0x7fff; guests may read them but do not
  *     own them. The rest of the low 1 MiB (0x8000-0xfffff) is the guest's,
- *     e.g. for an AP start-up trampoline. Any access to a GPA >= memsize is
- *     an EPT violation: Tern stops the VM.
+ *     e.g. for an AP start-up trampoline. An instruction fetch from a GPA
+ *     >= memsize is an EPT violation: Tern stops the VM. A data access there
+ *     is MMIO: a platform device, or open bus (reads all-ones, writes
+ *     dropped), through Tern's instruction emulator (docs/devices.md).
  *
  * Multiprocessor VMs
  *   - Only vCPU 0 (the BSP, APIC ID 0) starts as above. vCPUs 1..N-1 (APIC
@@ -85,23 +87,49 @@
  *   - Flat binary loaded at GPA 0x7c00, entered at CS:IP = 0000:7c00 in
  *     16-bit real mode with interrupts off.
  *
- * Console
- *   - A virtual 16550 at I/O port 0x3f8: each byte written to 0x3f8 is
- *     printed. LSR (0x3fd) always has THRE and TEMT (0x60: transmitter
- *     empty), so no polling is needed before a write. Tern logs each complete
- *     line as "[vmname] line", so guests print whole lines ending in '\n'.
- *     Those log lines are rate-limited per VM (a burst of 8 KiB, then 4 KiB
- *     a second, counting the time stamp and name): past that, whole lines
- *     are left out of the log and a log line says how many. Every VM's output, every byte of it, is also kept
- *     in a 4 KiB ring (TERN_HC_CONSOLE_READ);
- *     while a management guest runs, that ring is the only place other VMs'
- *     lines go, and the management guest's own bytes go to the serial
- *     console unchanged (it sends its own "\r\n"; docs/hypercalls.md).
- *   - Receive side: LSR bit 0 (DR, data ready) is set while input waits in
- *     the VM's receive FIFO (256 bytes), which the management guest fills with
- *     TERN_HC_CONSOLE_WRITE (for the management guest itself: what is typed on
- *     the serial console). Each read of port 0x3f8 (RBR) while DR is set pops
- *     one byte. No receive interrupt is promised: guests poll LSR.
+ * Console (docs/devices.md, "16550A UART")
+ *   - A virtual 16550A (COM1) at I/O ports 0x3f8-0x3ff. Each byte written to
+ *     THR (0x3f8, LCR.DLAB = 0) is printed at once. LSR (0x3fd) always has
+ *     THRE and TEMT set (0x60: transmitter empty), so no polling is needed
+ *     before a write. Tern logs each complete line as "[vmname] line", so
+ *     guests print whole lines ending in '\n'. Those log lines are
+ *     rate-limited per VM (a burst of 8 KiB, then 4 KiB a second, counting
+ *     the time stamp and name): past that, whole lines are left out of the
+ *     log and a log line says how many. Every VM's output, every byte of
+ *     it, is also kept in a 4 KiB ring (TERN_HC_CONSOLE_READ); while a
+ *     management guest runs, that ring is the only place other VMs' lines
+ *     go, and the management guest's own bytes go to the serial console
+ *     unchanged (it sends its own "\r\n"; docs/hypercalls.md).
+ *   - Receive side: the VM's receive FIFO (256 bytes) is the UART's receiver
+ *     FIFO. The management guest fills it with TERN_HC_CONSOLE_WRITE (for
+ *     the management guest itself: what is typed on the serial console).
+ *     LSR bit 0 (DR, data ready) is set while input waits; each read of RBR
+ *     (0x3f8, DLAB = 0) while DR is set pops one byte.
+ *   - Interrupts, as on a PC 16550A: IER (0x3f9) enables received data and
+ *     character timeout (bit 0), THR empty (bit 1), line status (bit 2) and
+ *     modem status (bit 3); IIR (0x3fa) names the highest pending one; FCR
+ *     (0x3fa, write) turns on the FIFO and sets the RX trigger level (1, 4,
+ *     8, 14). The interrupt reaches ISA IRQ 4 (8259A master IR4, I/O APIC
+ *     pin 4) only while MCR (0x3fc) bit 3, OUT2, is set. THR empty is
+ *     pending again right after each THR write. Input that
+ *     TERN_HC_CONSOLE_WRITE delivers raises the receive interrupt at once.
+ *     Guests may instead poll LSR with IER = 0, as these test guests do.
+ *
+ * Platform devices (docs/devices.md)
+ *   - Every VM has the same PC platform, with no firmware and no ACPI
+ *     tables: 8259A pair (0x20, 0xa0, ELCR 0x4d0), 8254 PIT (0x40-0x43,
+ *     IRQ 0 -> I/O APIC pin 2) and port 0x61, 8042 (0x60, 0x64; reset
+ *     only, no keyboard), MC146818A RTC/CMOS (0x70-0x71, IRQ 8), POST port
+ *     0x80, the 16550A above (IRQ 4), ACPI PM1a block and PM timer
+ *     (0x600-0x60b, SCI on IRQ 9), PCI configuration mechanism #1 with a
+ *     host bridge only (0xcf8-0xcff), reset control 0xcf9, and an I/O APIC
+ *     (MMIO 0xfec00000). The 8259A's output reaches vCPU 0 only, through
+ *     LINT0 programmed as ExtINT. docs/devices.md has every register.
+ *   - ACPI S5 (PM1_CNT 0x604 = 0x3400) ends the VM as FINISHED with
+ *     TERN_VMF_POWERED_OFF; a reset through 0xcf9 or the 8042 ends it as
+ *     FINISHED with TERN_VMF_RESET. Tern never restarts a VM itself.
+ *   - Device timers run on vCPU 0, and guest time (the TSC since VM
+ *     creation) does not stop while the VM is paused.
  *
  * CPUID
  *   - Leaf 1: ECX bit 5 (VMX) reads 0, ECX bit 31 (hypervisor) reads 1.
@@ -139,7 +167,8 @@
  *     MOVs above.
  *
  * Other
- *   - Unknown I/O ports read as all-ones and ignore writes.
+ *   - Unknown I/O ports read as all-ones and ignore writes; after 100000
+ *     such bytes (VM_IO_STORM_LIMIT) over its life the VM is stopped.
  *   - Unknown MSRs raise #GP in the guest.
  *   - "cli; hlt" (halted with interrupts off) stops that vCPU for good; the VM
  *     ends cleanly once every vCPU that was started has stopped.

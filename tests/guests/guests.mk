@@ -10,7 +10,7 @@ GUEST_OBJ := $(GUEST_OUT)/obj
 # GUEST_EXTRA_OBJS_NAME), nasm-only ELF guests, and real-mode flat binaries.
 GUESTS_C    := hello cpuid bench memtest msrprobe bad_wild bad_ioport bad_msr \
 	counter spinner apictimer apictimer_xapic smp echo ticker hcfuzz fpuiso flood \
-	cpuabuse cr8hog timerhog timerhog_1k timerhog_hlt
+	cpuabuse cr8hog timerhog timerhog_1k timerhog_hlt platform resetcf9 resetkbc acpibtn pitticker dirtytest
 GUESTS_ASM  := bad_triple
 GUESTS_REAL := realmode
 
@@ -59,6 +59,22 @@ $(GUEST_OBJ)/timerhog_1k.o $(GUEST_OBJ)/timerhog_hlt.o: $(GUEST_SRC)/timerhog.c
 	@mkdir -p $(dir $@)
 	$(call SAY,GUEST   $@)
 	$(Q)$(CC) $(GUEST_CFLAGS) $(TIMERHOG_MODE) -MMD -MP -c $< -o $@
+
+# One source, four platform guests: platform (every device, then S5), resetcf9,
+# resetkbc, acpibtn (S5 on the ACPI power button), pitticker (PIT ticks, forever).
+$(GUEST_OBJ)/resetcf9.o: PLATFORM_MODE := -DPLATFORM_RESET_CF9
+$(GUEST_OBJ)/resetkbc.o: PLATFORM_MODE := -DPLATFORM_RESET_KBC
+$(GUEST_OBJ)/acpibtn.o: PLATFORM_MODE := -DPLATFORM_POWER_BUTTON
+$(GUEST_OBJ)/pitticker.o: PLATFORM_MODE := -DPLATFORM_PIT_TICKER
+$(GUEST_OBJ)/resetcf9.o $(GUEST_OBJ)/resetkbc.o $(GUEST_OBJ)/acpibtn.o $(GUEST_OBJ)/pitticker.o: \
+		$(GUEST_SRC)/platform.c
+	@mkdir -p $(dir $@)
+	$(call SAY,GUEST   $@)
+	$(Q)$(CC) $(GUEST_CFLAGS) $(PLATFORM_MODE) -MMD -MP -c $< -o $@
+
+# The dirty-logging test's real-mode payload.
+GUEST_EXTRA_OBJS_dirtytest := $(GUEST_OBJ)/dirtytest_payload.o
+$(GUEST_OUT)/dirtytest.elf: $(GUEST_EXTRA_OBJS_dirtytest)
 
 # The smp guest's AP start-up code.
 GUEST_EXTRA_OBJS_smp := $(GUEST_OBJ)/smp_ap.o

@@ -84,8 +84,8 @@ def test_bad_guests_are_stopped_and_the_others_finish(machine):
         "triple": r"vm triple: stopped: triple fault at RIP 0x[0-9a-f]+",
         "wild": r"vm wild: stopped: EPT violation: instruction fetch at GPA 0xbeef0000, "
                 r"outside its 4096 KiB of memory \(RIP 0xbeef0000",
-        "storm": r"vm storm: stopped: I/O port storm: 100000 accesses to unhandled ports "
-                 r"\(last: port 0x5[0-9a-f]{2}\)",
+        "storm": r"vm storm: stopped: I/O port storm: 100000 accesses to ports no device "
+                 r"answers \(last: port 0x5[0-9a-f]{2}\)",
         "msr": r"vm msr: stopped: triple fault at RIP 0x[0-9a-f]+",
     }
     for vm, rx in reasons.items():
@@ -111,9 +111,9 @@ def test_memory_is_isolated_between_guests(machine):
         lines = vm_lines(out, vm)
         assert "memtest: initial memory clean" in lines, lines
         assert any(re.fullmatch(r"memtest: vm \d+ pattern verified \d+ KiB", l) for l in lines), lines
-        # The access beyond its memory stops this VM, and only this VM.
-        assert re.search(r"vm %s: stopped: EPT violation: write at GPA 0x%x, outside its %d KiB"
-                         % (vm, mib * 1024 * 1024 + 0x1000, mib * 1024), out), out[-3000:]
+        # Beyond its memory is open bus: the write is dropped, not another VM's memory.
+        assert "memtest: beyond memory: the write went nowhere, it reads all-ones" in lines, lines
+        assert "memtest: done" in lines, lines
     no_guest_errors(out)
     free_pages_match(out)
 

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -709,6 +710,397 @@ static void test_destroy_frees_all(void **state)
 	assert_int_equal(fake.frees, fake.allocs);
 }
 
+/* --- dirty logging ---------------------------------------------------------- */
+
+#define PAGES(bytes) ((bytes) / EPT_PAGE_4K)
+#define MT(t) ((uint64_t)(t) << EPT_MT_SHIFT)
+#define SW_BIT11 BIT(11) /* ignored by the CPU in every EPT entry (SDM tables 29-1..29-6) */
+
+/* Where the raw entry for gpa at level lives, for playing the CPU setting A/D. */
+static uint64_t *raw_slot(const struct ept *e, uint64_t gpa, int level)
+{
+	uint64_t phys = e->pml4;
+
+	for (int l = 3;; l--) {
+		uint64_t *slot = (uint64_t *)&table_of(phys)[(gpa >> (12 + 9 * l)) & 511];
+
+		if (l == level)
+			return slot;
+		assert_true(*slot & EPT_RWX);
+		phys = *slot & EPT_ADDR_MASK;
+	}
+}
+
+struct xlate {
+	int ret;
+	uint64_t hpa;
+	uint32_t perms;
+};
+
+static void snapshot(const struct ept *e, uint64_t gpa, uint64_t n, struct xlate *x)
+{
+	for (uint64_t i = 0; i < n; i++)
+		x[i].ret = ept_lookup(e, gpa + i * EPT_PAGE_4K + 0x123, &x[i].hpa, &x[i].perms, NULL);
+}
+
+static void expect_same(const struct ept *e, uint64_t gpa, uint64_t n, const struct xlate *x)
+{
+	struct xlate *now = calloc(n, sizeof(*now));
+
+	assert_non_null(now);
+	snapshot(e, gpa, n, now);
+	for (uint64_t i = 0; i < n; i++) {
+		assert_int_equal(now[i].ret, x[i].ret);
+		if (x[i].ret)
+			continue;
+		assert_int_equal(now[i].hpa, x[i].hpa);
+		assert_int_equal(now[i].perms, x[i].perms);
+	}
+	free(now);
+}
+
+/*
+ * 0-6 MiB: three RWX WB 2 MiB leaves; 6-8 MiB: 4 KiB pages with a hole;
+ * 8-10 MiB: a read-only UC 2 MiB leaf. Splitting [1 MiB, 9 MiB) splits the
+ * four 2 MiB leaves it touches and keeps every translation.
+ */
+static void test_split_range(void **state)
+{
+	static struct xlate before[PAGES(10 * MiB)];
+	const uint64_t n = PAGES(10 * MiB);
+	struct ept e;
+
+	init(&e);
+	assert_int_equal(ept_map(&e, 0, 1 * GiB, 6 * MiB, EPT_RWX, EPT_MT_WB), 0);
+	assert_int_equal(ept_map(&e, 6 * MiB, 0x7000000, 2 * MiB, EPT_R | EPT_W, EPT_MT_WT), 0);
+	assert_int_equal(ept_unmap(&e, 7 * MiB, EPT_PAGE_4K), 0);
+	assert_int_equal(ept_map(&e, 8 * MiB, 0xc0000000, 2 * MiB, EPT_R, EPT_MT_UC), 0);
+	/* As if the CPU had set A and D in the second leaf (SDM 29.3.5). */
+	*raw_slot(&e, 2 * MiB, 1) |= EPT_ACCESSED | EPT_DIRTY;
+	snapshot(&e, 0, n, before);
+	assert_int_equal(e.nr_tables, 4);
+
+	assert_int_equal(ept_split_range(&e, 1 * MiB, 8 * MiB), 4);
+	assert_int_equal(e.nr_tables, 8);
+	expect_same(&e, 0, n, before);
+	for (uint64_t g = 0; g < 10 * MiB; g += EPT_PAGE_4K) {
+		uint64_t size = 0;
+
+		if (g != 7 * MiB) {
+			assert_int_equal(ept_lookup(&e, g, NULL, NULL, &size), 0);
+			assert_int_equal(size, EPT_PAGE_4K);
+		}
+	}
+	/* Raw 4 KiB leaves per SDM table 29-6: address, perms, memtype; A/D carried. */
+	assert_int_equal(*raw_slot(&e, 0x1000, 0), (1 * GiB + 0x1000) | EPT_RWX | MT(EPT_MT_WB));
+	assert_int_equal(*raw_slot(&e, 0x3ff000, 0),
+			 (1 * GiB + 0x3ff000) | EPT_RWX | MT(EPT_MT_WB) | EPT_ACCESSED | EPT_DIRTY);
+	assert_int_equal(*raw_slot(&e, 0x9ff000, 0), 0xc01ff000ull | EPT_R | MT(EPT_MT_UC));
+	check_tree(&e);
+
+	/* Nothing left to split; holes and 4 KiB pages are fine. */
+	assert_int_equal(ept_split_range(&e, 0, 10 * MiB), 0);
+	assert_int_equal(ept_split_range(&e, 1 * GiB, EPT_PAGE_4K), 0);
+	assert_int_equal(e.nr_tables, 8);
+	expect_same(&e, 0, n, before);
+	/* A mapping made after logging starts can still use 2 MiB leaves. */
+	assert_int_equal(ept_map(&e, 0, 1 * GiB, 2 * MiB, EPT_RWX, EPT_MT_WB), 0);
+	assert_int_equal(ept_split_range(&e, 0, EPT_PAGE_4K), 1);
+
+	assert_int_equal(ept_split_range(&e, 0x800, EPT_PAGE_4K), -EINVAL);
+	assert_int_equal(ept_split_range(&e, 0, 0), -EINVAL);
+	assert_int_equal(ept_split_range(&e, EPT_GPA_LIMIT, EPT_PAGE_4K), -ERANGE);
+	assert_int_equal(ept_split_range(&e, ~0xfffull, 2 * EPT_PAGE_4K), -ERANGE);
+	check_tree(&e);
+	destroy(&e);
+}
+
+/* The k-th split failing: -ENOMEM, the leaves before split, the rest 2 MiB, all translations kept. */
+static void test_split_range_enomem(void **state)
+{
+	static struct xlate before[PAGES(8 * MiB)];
+	const uint64_t n = PAGES(8 * MiB);
+
+	for (int k = 0; k <= 4; k++) {
+		struct ept e;
+		uint64_t size;
+
+		fake_setup(state);
+		init(&e);
+		assert_int_equal(ept_map(&e, 0, 0x40000000, 8 * MiB, EPT_RWX, EPT_MT_WB), 0);
+		snapshot(&e, 0, n, before);
+		fake.fail_after = k;
+		assert_int_equal(ept_split_range(&e, 0, 8 * MiB), k < 4 ? -ENOMEM : 4);
+		assert_int_equal(e.nr_tables, 3 + (unsigned int)k);
+		expect_same(&e, 0, n, before);
+		for (int i = 0; i < 4; i++) {
+			assert_int_equal(ept_lookup(&e, (uint64_t)i * EPT_PAGE_2M, NULL, NULL, &size), 0);
+			assert_int_equal(size, i < k ? EPT_PAGE_4K : EPT_PAGE_2M);
+		}
+		check_tree(&e);
+		fake.fail_after = -1;
+		assert_int_equal(ept_split_range(&e, 0, 8 * MiB), 4 - k);
+		expect_same(&e, 0, n, before);
+		destroy(&e);
+		fake_teardown(state);
+	}
+}
+
+/*
+ * Pages 1-4 RW, 5 R, 6 RX, 7 hole, 8 RWX: write-protecting clears W on the
+ * five writable ones only; lifting it restores exactly those.
+ */
+static void test_set_write(void **state)
+{
+	struct ept e;
+
+	init(&e);
+	assert_int_equal(ept_map(&e, 0x1000, 0x101000, 4 * EPT_PAGE_4K, EPT_R | EPT_W, EPT_MT_WB), 0);
+	assert_int_equal(ept_map(&e, 0x5000, 0x105000, EPT_PAGE_4K, EPT_R, EPT_MT_WB), 0);
+	assert_int_equal(ept_map(&e, 0x6000, 0x106000, EPT_PAGE_4K, EPT_R | EPT_X, EPT_MT_UC), 0);
+	assert_int_equal(ept_map(&e, 0x8000, 0x108000, EPT_PAGE_4K, EPT_RWX, EPT_MT_WB), 0);
+	*raw_slot(&e, 0x2000, 0) |= EPT_ACCESSED | EPT_DIRTY;
+
+	assert_int_equal(ept_set_write(&e, 0, 0x9000, false), 5);
+	for (uint64_t g = 0x1000; g < 0x5000; g += EPT_PAGE_4K)
+		expect_map(&e, g, g + 0x100000, EPT_R, EPT_PAGE_4K);
+	expect_map(&e, 0x5000, 0x105000, EPT_R, EPT_PAGE_4K);
+	expect_map(&e, 0x6000, 0x106000, EPT_R | EPT_X, EPT_PAGE_4K);
+	expect_none(&e, 0x7000);
+	expect_map(&e, 0x8000, 0x108000, EPT_R | EPT_X, EPT_PAGE_4K);
+	assert_int_equal(*raw_slot(&e, 0x1000, 0), 0x101000ull | EPT_R | MT(EPT_MT_WB) | SW_BIT11);
+	assert_int_equal(*raw_slot(&e, 0x2000, 0),
+			 0x102000ull | EPT_R | MT(EPT_MT_WB) | SW_BIT11 | EPT_ACCESSED | EPT_DIRTY);
+	assert_int_equal(*raw_slot(&e, 0x5000, 0), 0x105000ull | EPT_R | MT(EPT_MT_WB));
+	assert_int_equal(ept_set_write(&e, 0, 0x9000, false), 0);
+
+	/* A write fault on a protected page is a logging fault; on a read-only one it is not. */
+	assert_int_equal(ept_set_write(&e, 0x3000, EPT_PAGE_4K, true), 1);
+	expect_map(&e, 0x3000, 0x103000, EPT_R | EPT_W, EPT_PAGE_4K);
+	assert_int_equal(ept_set_write(&e, 0x5000, EPT_PAGE_4K, true), 0);
+	assert_int_equal(ept_set_write(&e, 0x7000, EPT_PAGE_4K, true), 0);
+
+	assert_int_equal(ept_set_write(&e, 0, 0x9000, true), 4);
+	assert_int_equal(ept_set_write(&e, 0, 0x9000, true), 0);
+	assert_int_equal(*raw_slot(&e, 0x1000, 0), 0x101000ull | EPT_R | EPT_W | MT(EPT_MT_WB));
+	assert_int_equal(*raw_slot(&e, 0x2000, 0),
+			 0x102000ull | EPT_R | EPT_W | MT(EPT_MT_WB) | EPT_ACCESSED | EPT_DIRTY);
+	assert_int_equal(*raw_slot(&e, 0x5000, 0), 0x105000ull | EPT_R | MT(EPT_MT_WB));
+	assert_int_equal(*raw_slot(&e, 0x6000, 0), 0x106000ull | EPT_R | EPT_X);
+	assert_int_equal(*raw_slot(&e, 0x8000, 0), 0x108000ull | EPT_RWX | MT(EPT_MT_WB));
+
+	/* A protected page remapped is a new mapping: its own perms, no memory of the old. */
+	assert_int_equal(ept_set_write(&e, 0x1000, EPT_PAGE_4K, false), 1);
+	assert_int_equal(ept_map(&e, 0x1000, 0x201000, EPT_PAGE_4K, EPT_R, EPT_MT_WB), 0);
+	assert_int_equal(ept_set_write(&e, 0x1000, EPT_PAGE_4K, true), 0);
+	expect_map(&e, 0x1000, 0x201000, EPT_R, EPT_PAGE_4K);
+
+	assert_int_equal(ept_set_write(&e, 0x1001, EPT_PAGE_4K, false), -EINVAL);
+	assert_int_equal(ept_set_write(&e, 0x1000, 0, false), -EINVAL);
+	assert_int_equal(ept_set_write(&e, EPT_GPA_LIMIT, EPT_PAGE_4K, false), -ERANGE);
+	assert_int_equal(ept_set_write(&e, 0, EPT_GPA_LIMIT, false), -ERANGE); /* 2^36 pages > INT_MAX */
+	check_tree(&e);
+	destroy(&e);
+}
+
+/* 2 MiB leaves: covered entirely they change whole; covered partly they are split first. */
+static void test_set_write_2m(void **state)
+{
+	struct ept e;
+
+	init(&e);
+	assert_int_equal(ept_map(&e, 0, 0x40000000, 6 * MiB, EPT_RWX, EPT_MT_WB), 0);
+	assert_int_equal(ept_set_write(&e, 0, 2 * MiB, false), 1);
+	expect_map(&e, 0x1234, 0x40001234, EPT_R | EPT_X, EPT_PAGE_2M);
+	assert_int_equal(*raw_slot(&e, 0, 1), 0x40000000ull | EPT_R | EPT_X | MT(EPT_MT_WB) | EPT_LARGE | SW_BIT11);
+
+	/* Split the protected leaf: its pages stay protected and come back writable. */
+	assert_int_equal(ept_split_range(&e, 0, 2 * MiB), 1);
+	assert_int_equal(*raw_slot(&e, 0x5000, 0), 0x40005000ull | EPT_R | EPT_X | MT(EPT_MT_WB) | SW_BIT11);
+	assert_int_equal(ept_set_write(&e, 0, 2 * MiB, true), 512);
+	expect_map(&e, 0x1ff000, 0x401ff000, EPT_RWX, EPT_PAGE_4K);
+
+	/* Two pages out of the middle of the third leaf; no table for it: nothing changes. */
+	fake.fail_after = 0;
+	assert_int_equal(ept_set_write(&e, 4 * MiB + 0x1000, 2 * EPT_PAGE_4K, false), -ENOMEM);
+	expect_map(&e, 4 * MiB + 0x1000, 0x40401000, EPT_RWX, EPT_PAGE_2M);
+	fake.fail_after = -1;
+	assert_int_equal(ept_set_write(&e, 4 * MiB + 0x1000, 2 * EPT_PAGE_4K, false), 2);
+	expect_map(&e, 4 * MiB, 0x40400000, EPT_RWX, EPT_PAGE_4K);
+	expect_map(&e, 4 * MiB + 0x1000, 0x40401000, EPT_R | EPT_X, EPT_PAGE_4K);
+	expect_map(&e, 4 * MiB + 0x2000, 0x40402000, EPT_R | EPT_X, EPT_PAGE_4K);
+	expect_map(&e, 4 * MiB + 0x3000, 0x40403000, EPT_RWX, EPT_PAGE_4K);
+	/* The untouched middle leaf stayed 2 MiB and writable. */
+	expect_map(&e, 2 * MiB, 0x40200000, EPT_RWX, EPT_PAGE_2M);
+	check_tree(&e);
+	destroy(&e);
+}
+
+static bool test_bit(const uint64_t *bm, uint64_t i)
+{
+	return (bm[i / 64] >> (i % 64)) & 1;
+}
+
+/* D set on a pattern of 4 KiB leaves across bitmap words: reported exactly, D cleared, A kept. */
+static void test_harvest(void **state)
+{
+	static const uint64_t dirty[] = { 0, 1, 63, 64, 65, 127, 128, 129 };
+	const uint64_t base = 0x100000;
+	uint64_t bm[3], want[3] = { 0 };
+	struct ept e;
+
+	init(&e);
+	assert_int_equal(ept_map(&e, base, 0x800000, 130 * EPT_PAGE_4K, EPT_R | EPT_W, EPT_MT_WB), 0);
+	assert_int_equal(ept_unmap(&e, base + 100 * EPT_PAGE_4K, EPT_PAGE_4K), 0); /* a hole */
+	for (unsigned int i = 0; i < sizeof(dirty) / sizeof(dirty[0]); i++) {
+		*raw_slot(&e, base + dirty[i] * EPT_PAGE_4K, 0) |= EPT_ACCESSED | EPT_DIRTY;
+		want[dirty[i] / 64] |= 1ull << (dirty[i] % 64);
+	}
+	*raw_slot(&e, base + 5 * EPT_PAGE_4K, 0) |= EPT_ACCESSED; /* accessed, not dirty */
+
+	memset(bm, 0, sizeof(bm));
+	assert_int_equal(ept_harvest_dirty(&e, base, 130, bm), 8);
+	assert_memory_equal(bm, want, sizeof(bm));
+	assert_int_equal(*raw_slot(&e, base, 0), 0x800000ull | EPT_R | EPT_W | MT(EPT_MT_WB) | EPT_ACCESSED);
+	assert_int_equal(*raw_slot(&e, base + 5 * EPT_PAGE_4K, 0) & (EPT_ACCESSED | EPT_DIRTY), EPT_ACCESSED);
+	/* Bits are only ever set: a second harvest finds nothing and leaves bm alone. */
+	assert_int_equal(ept_harvest_dirty(&e, base, 130, bm), 0);
+	assert_memory_equal(bm, want, sizeof(bm));
+
+	/* Bit i is relative to gpa; pages outside the range keep D. */
+	*raw_slot(&e, base + 64 * EPT_PAGE_4K, 0) |= EPT_DIRTY;
+	*raw_slot(&e, base + 66 * EPT_PAGE_4K, 0) |= EPT_DIRTY;
+	*raw_slot(&e, base + 70 * EPT_PAGE_4K, 0) |= EPT_DIRTY;
+	memset(bm, 0, sizeof(bm));
+	assert_int_equal(ept_harvest_dirty(&e, base + 65 * EPT_PAGE_4K, 5, bm), 1);
+	assert_int_equal(bm[0], 1ull << 1);
+	assert_true(*raw_slot(&e, base + 64 * EPT_PAGE_4K, 0) & EPT_DIRTY);
+	assert_true(*raw_slot(&e, base + 70 * EPT_PAGE_4K, 0) & EPT_DIRTY);
+	assert_false(*raw_slot(&e, base + 66 * EPT_PAGE_4K, 0) & EPT_DIRTY);
+
+	/* Over unmapped space and beyond the mapping: nothing, no tables built. */
+	assert_int_equal(ept_harvest_dirty(&e, 512 * GiB, 64, bm), 0);
+	assert_int_equal(ept_harvest_dirty(&e, 0, 0, NULL), 0);
+	assert_int_equal(ept_harvest_dirty(&e, 0x800, 1, bm), -EINVAL);
+	assert_int_equal(ept_harvest_dirty(&e, 0x800, 0, bm), -EINVAL);
+	assert_int_equal(ept_harvest_dirty(&e, EPT_GPA_LIMIT - EPT_PAGE_4K, 2, bm), -ERANGE);
+	assert_int_equal(ept_harvest_dirty(&e, 0, 1ull << 31, bm), -ERANGE);
+	assert_int_equal(ept_harvest_dirty(&e, 0, ~0ull, bm), -ERANGE);
+	assert_int_equal(bm[0], 1ull << 1);
+	check_tree(&e);
+	destroy(&e);
+}
+
+/* A dirty 2 MiB leaf marks all its pages; its D goes only when the range covers it all. */
+static void test_harvest_2m(void **state)
+{
+	uint64_t bm[16];
+	struct ept e;
+
+	init(&e);
+	assert_int_equal(ept_map(&e, 2 * MiB, 0x40200000, 2 * MiB, EPT_RWX, EPT_MT_WB), 0);
+	*raw_slot(&e, 2 * MiB, 1) |= EPT_ACCESSED | EPT_DIRTY;
+
+	/* The first half of the leaf, from 1 MiB below it: 256 pages at bits 256..511. */
+	memset(bm, 0, sizeof(bm));
+	assert_int_equal(ept_harvest_dirty(&e, 1 * MiB, 512, bm), 256);
+	for (uint64_t i = 0; i < 512; i++)
+		assert_int_equal(test_bit(bm, i), i >= 256);
+	assert_true(*raw_slot(&e, 2 * MiB, 1) & EPT_DIRTY);
+
+	memset(bm, 0, sizeof(bm));
+	assert_int_equal(ept_harvest_dirty(&e, 2 * MiB, 512, bm), 512);
+	for (unsigned int w = 0; w < 8; w++)
+		assert_int_equal(bm[w], ~0ull);
+	assert_int_equal(bm[8], 0);
+	assert_int_equal(*raw_slot(&e, 2 * MiB, 1), 0x40200000ull | EPT_RWX | MT(EPT_MT_WB) | EPT_LARGE | EPT_ACCESSED);
+	assert_int_equal(ept_harvest_dirty(&e, 2 * MiB, 512, bm), 0);
+
+	/* Split while dirty: all 512 4 KiB leaves inherit D (which were written is unknown). */
+	*raw_slot(&e, 2 * MiB, 1) |= EPT_DIRTY;
+	assert_int_equal(ept_split_range(&e, 2 * MiB, EPT_PAGE_4K), 1);
+	memset(bm, 0, sizeof(bm));
+	assert_int_equal(ept_harvest_dirty(&e, 2 * MiB, 512, bm), 512);
+	assert_int_equal(ept_harvest_dirty(&e, 2 * MiB, 512, bm), 0);
+	check_tree(&e);
+	destroy(&e);
+}
+
+/*
+ * A thread plays the CPU: it sets A and D in 4 KiB leaves with locked ORs,
+ * counting the D 0->1 transitions, while the main thread harvests and
+ * toggles write protection. Every transition must be reported exactly once
+ * (a plain read-modify-write in ept_set_write would drop some), and A, once
+ * set, never disappears.
+ */
+#define RACE_PAGES 256
+#define RACE_SETS 400000
+
+struct race {
+	uint64_t *slot[RACE_PAGES];
+	uint64_t transitions;
+	bool touched[RACE_PAGES];
+	int done;
+};
+
+static void *race_cpu(void *arg)
+{
+	struct race *r = arg;
+	uint32_t x = 2463534242u;
+
+	for (unsigned int n = 0; n < RACE_SETS; n++) {
+		unsigned int p;
+		uint64_t old;
+
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p = x % RACE_PAGES;
+		old = __atomic_fetch_or(r->slot[p], EPT_ACCESSED | EPT_DIRTY, __ATOMIC_SEQ_CST);
+		if (!(old & EPT_DIRTY))
+			r->transitions++;
+		r->touched[p] = true;
+	}
+	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void test_harvest_race(void **state)
+{
+	static struct race r;
+	uint64_t bm[RACE_PAGES / 64], reported = 0;
+	unsigned int rounds = 0;
+	pthread_t cpu;
+	struct ept e;
+	int n;
+
+	init(&e);
+	assert_int_equal(ept_map(&e, 0, 0x10000000, RACE_PAGES * EPT_PAGE_4K, EPT_R | EPT_W, EPT_MT_WB), 0);
+	memset(&r, 0, sizeof(r));
+	for (unsigned int p = 0; p < RACE_PAGES; p++)
+		r.slot[p] = raw_slot(&e, p * EPT_PAGE_4K, 0);
+	assert_int_equal(pthread_create(&cpu, NULL, race_cpu, &r), 0);
+	while (!__atomic_load_n(&r.done, __ATOMIC_ACQUIRE)) {
+		n = ept_harvest_dirty(&e, 0, RACE_PAGES, bm);
+		assert_true(n >= 0);
+		reported += (uint64_t)n;
+		assert_true(ept_set_write(&e, 0, RACE_PAGES * EPT_PAGE_4K, rounds++ & 1) >= 0);
+	}
+	assert_int_equal(pthread_join(cpu, NULL), 0);
+	n = ept_harvest_dirty(&e, 0, RACE_PAGES, bm);
+	reported += (uint64_t)n;
+	assert_int_equal(reported, r.transitions);
+	assert_true(ept_set_write(&e, 0, RACE_PAGES * EPT_PAGE_4K, true) >= 0);
+	for (unsigned int p = 0; p < RACE_PAGES; p++) {
+		if (r.touched[p])
+			assert_true(*r.slot[p] & EPT_ACCESSED);
+		assert_int_equal(*r.slot[p] & ~EPT_ACCESSED,
+				 (0x10000000ull + p * EPT_PAGE_4K) | EPT_R | EPT_W | MT(EPT_MT_WB));
+	}
+	print_message("race: %u rounds, %llu transitions\n", rounds, (unsigned long long)r.transitions);
+	destroy(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -734,6 +1126,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_enomem_split, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_dirty_alloc, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_frees_all, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_split_range, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_split_range_enomem, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_set_write, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_set_write_2m, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_harvest, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_harvest_2m, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_harvest_race, fake_setup, fake_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

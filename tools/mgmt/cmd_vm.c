@@ -328,7 +328,9 @@ static int64_t destroy_retry(struct tern_vm_info *in)
 /* How the VM ended, for its definition's record. */
 static void end_reason(const struct tern_vm_info *in, char *buf, size_t size)
 {
-	if (in->state == TERN_VM_FINISHED)
+	if (in->state == TERN_VM_FINISHED && (in->flags & (TERN_VMF_POWERED_OFF | TERN_VMF_RESET)))
+		fmt_snprintf(buf, size, "%.*s", (int)sizeof(in->stop_reason), in->stop_reason);
+	else if (in->state == TERN_VM_FINISHED)
 		fmt_snprintf(buf, size, "finished: every vCPU halted");
 	else if (in->state == TERN_VM_STOPPED && strcmp(in->stop_reason, "stopped by the operator"))
 		fmt_snprintf(buf, size, "crashed: %.*s", (int)sizeof(in->stop_reason),
@@ -368,22 +370,52 @@ int vm_hard_destroy(const char *verb, struct tern_vm_info *in, struct vm_def *d,
 	return 0;
 }
 
-void defs_sync(void)
+/*
+ * A VM whose guest powered off is shut off: its memory goes back at once, as
+ * virsh shows a domain that shut itself down. One whose guest reset its
+ * platform is made anew from its definition and started (virsh's default
+ * on_reboot=restart).
+ */
+static int start_new(struct vm_def *d);
+
+static bool guest_ended(struct vm_def *d, struct tern_vm_info *in)
+{
+	bool reset = in->flags & TERN_VMF_RESET;
+
+	if (in->state != TERN_VM_FINISHED || !(in->flags & (TERN_VMF_POWERED_OFF | TERN_VMF_RESET)))
+		return false;
+	if (vm_hard_destroy("shut off", in, d, reset))
+		return false;
+	if (reset && !start_new(d)) {
+		con_printf("\r\033[Kvm '%s' reset itself: made anew from its definition as vm %u and "
+			   "started\n", d->name, d->vm_id);
+		return true;
+	}
+	strlcpy(d->reason, reset ? "reset by the guest; could not start again" :
+		"shut off: powered off by the guest", sizeof(d->reason));
+	return true;
+}
+
+bool defs_sync(void)
 {
 	static struct tern_vm_info in;
+	bool said = false;
 
 	for (unsigned int i = 0; i < DEFS_MAX; i++) {
 		struct vm_def *d = defs_slot(i);
 
 		if (!d->used || !d->has_vm)
 			continue;
-		if (hc_vm_info(d->vm_id, &in) >= 0 && !strncmp(in.name, d->name, sizeof(d->name)))
+		if (hc_vm_info(d->vm_id, &in) >= 0 && !strncmp(in.name, d->name, sizeof(d->name))) {
+			said |= guest_ended(d, &in) && (in.flags & TERN_VMF_RESET);
 			continue;
+		}
 		d->has_vm = false;
 		strlcpy(d->reason, "its VM went away", sizeof(d->reason));
 		if (!d->persistent)
 			defs_remove(d);
 	}
+	return said;
 }
 
 int vm_or_def(const char *arg, struct tern_vm_info *info, struct vm_def **d)
@@ -540,55 +572,81 @@ int cmd_stop(int argc, char **argv)
 }
 
 /*
- * shutdown and reboot ask the guest, which needs a device it can be asked through
- * (an ACPI power button, with the Linux guests): no Tern guest has one yet. Say
- * so rather than fake it, and name the verb that does it without asking.
+ * The VM shutdown or reboot asks: a running or paused one, not this shell.
+ * 0 with info, or -1 after saying what was wrong.
  */
-struct graceful {
-	const char *verb, *done, *ask, *device, *hard, *hard_does;
-};
-
-static int graceful(const struct graceful *g, int argc, char **argv)
+static int asked_vm(const char *verb, const char *done, int argc, char **argv,
+		    struct tern_vm_info *info)
 {
-	static struct tern_vm_info info;
 	struct vm_def *d;
 	int k;
 
-	if (one_vm(g->verb, argc, argv))
+	if (one_vm(verb, argc, argv))
 		return -1;
-	k = vm_or_def(argv[1], &info, &d);
+	k = vm_or_def(argv[1], info, &d);
 	if (k < 0)
 		return -1;
 	if (k == 0) {
 		err_printf("vm '%s' is not running: it is shut off", d->name);
 		return -1;
 	}
-	if (!not_mgmt(&info, g->done))
+	if (!not_mgmt(info, done))
 		return -1;
-	if (info.state != TERN_VM_RUNNING && info.state != TERN_VM_PAUSED) {
-		explain_state(g->verb, &info);
+	if (info->state != TERN_VM_RUNNING && info->state != TERN_VM_PAUSED) {
+		explain_state(verb, info);
 		return -1;
 	}
-	err_printf("vm '%s' cannot be asked to %s: Tern gives guests no %s yet; '%s %s' %s at "
-		   "once, without asking the guest", info.name, g->ask, g->device, g->hard,
-		   info.name, g->hard_does);
-	return -1;
+	return 0;
 }
 
+/*
+ * shutdown presses the VM's ACPI power button (PM1 PWRBTN_STS and an SCI,
+ * docs/devices.md). A guest that enabled the event shuts itself down and
+ * powers off (S5): the VM is then shut off (defs_sync). One that did not is
+ * not told anything: say so, and name the verb that stops it without asking.
+ */
 int cmd_shutdown(int argc, char **argv)
 {
-	static const struct graceful g = { "shutdown", "shut down", "shut down",
-					   "ACPI power button", "destroy", "stops it" };
+	static struct tern_vm_info info;
+	int64_t r;
 
-	return graceful(&g, argc, argv);
+	if (asked_vm("shutdown", "shut down", argc, argv, &info))
+		return -1;
+	if (info.state != TERN_VM_RUNNING) {
+		explain_state("shutdown", &info);
+		return -1;
+	}
+	r = hc_vm_op(TERN_HC_VM_POWER_BUTTON, info.id);
+	if (r < 0) {
+		op_failed("shutdown", r, &info);
+		return -1;
+	}
+	if (r == 0) {
+		err_printf("vm '%s' has not enabled ACPI power-button events: the press is latched but "
+			   "the guest is not told; 'destroy %s' stops it at once, without asking",
+			   info.name, info.name);
+		return -1;
+	}
+	con_printf("vm %u '%s' is being shut down (ACPI power button); it is shut off when the "
+		   "guest powers off\n", info.id, info.name);
+	return 0;
 }
 
+/*
+ * reboot would ask the guest, which needs a device it can be asked through:
+ * ACPI has a power button but no "please reboot" event. Say so rather than
+ * fake it, and name the verb that does it without asking.
+ */
 int cmd_reboot(int argc, char **argv)
 {
-	static const struct graceful g = { "reboot", "rebooted", "reboot", "ACPI reset request",
-					   "reset", "restarts it" };
+	static struct tern_vm_info info;
 
-	return graceful(&g, argc, argv);
+	if (asked_vm("reboot", "rebooted", argc, argv, &info))
+		return -1;
+	err_printf("vm '%s' cannot be asked to reboot: Tern gives guests no device to ask a reboot "
+		   "through; 'reset %s' restarts it at once, without asking the guest", info.name,
+		   info.name);
+	return -1;
 }
 
 int cmd_reset(int argc, char **argv)

@@ -30,13 +30,20 @@ static const struct verb verbs[] = {
 	{ "destroy", cmd_destroy, "destroy VM", "hard stop: stop the VM at once and free its memory",
 	  "As virsh destroy: the guest is not asked. A defined VM is then shut off (start\n"
 	  "  runs it again); a created (transient) one is forgotten." },
-	{ "shutdown", cmd_shutdown, "shutdown VM", "ask the guest to shut down (not possible yet)",
-	  "No Tern guest has an ACPI power button yet (it comes with Linux guests): this\n"
-	  "  says so; destroy stops a VM without asking it." },
-	{ "reboot", cmd_reboot, "reboot VM", "ask the guest to reboot (not possible yet)",
-	  "No Tern guest can be asked yet: this says so; reset restarts a VM at once." },
+	{ "shutdown", cmd_shutdown, "shutdown VM", "ask the guest to shut down (ACPI power button)",
+	  "Presses the VM's ACPI power button. A guest that listens shuts down and powers\n"
+	  "  off: the VM is then shut off (a created one is forgotten). One that does not\n"
+	  "  listen is not told: this says so; destroy stops a VM without asking it." },
+	{ "reboot", cmd_reboot, "reboot VM", "ask the guest to reboot (not possible)",
+	  "ACPI has no request to reboot a guest: this says so; reset restarts a VM at once.\n"
+	  "  A guest that resets itself (0xCF9, the keyboard controller) is made anew and\n"
+	  "  started from its definition, as virsh's on_reboot=restart." },
 	{ "reset", cmd_reset, "reset VM", "hard reset: make the VM anew from its definition, start it",
 	  "The VM is destroyed and made again (a new id) from its definition, then started." },
+	{ "clone", cmd_clone, "clone VM --name NEW", "copy a running VM whole into a new one, running",
+	  "The VM is paused while its memory, vCPU state and device state are copied into\n"
+	  "  a new VM of the same size on this host, which then goes on from that point;\n"
+	  "  the original resumes. The clone is transient, with the original's definition." },
 	{ "stop", cmd_stop, "stop VM", "old name of destroy (says so, then destroys)", NULL },
 	{ "define", cmd_define,
 	  "define NAME IMAGE [--mem SIZE] [--vcpus N] [--cpus LIST] [--autostart]",

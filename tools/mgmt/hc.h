@@ -50,7 +50,32 @@ static inline int64_t hc_vcpu_set_state(uint32_t vm, uint32_t vcpu,
 	return vmcall4(TERN_HC_VCPU_SET_STATE, vm, vcpu, hc_ptr(st), 0);
 }
 
-/* START, PAUSE, RESUME, STOP and DESTROY take the VM id only. */
+static inline int64_t hc_vcpu_get_regs(uint32_t vm, uint32_t vcpu, struct tern_vcpu_regs *r)
+{
+	return vmcall4(TERN_HC_VCPU_GET_REGS, vm, vcpu, hc_ptr(r), sizeof(*r));
+}
+
+static inline int64_t hc_vcpu_set_regs(uint32_t vm, uint32_t vcpu, const struct tern_vcpu_regs *r)
+{
+	return vmcall4(TERN_HC_VCPU_SET_REGS, vm, vcpu, hc_ptr(r), sizeof(*r));
+}
+
+static inline int64_t hc_vm_read(uint32_t vm, uint64_t src, void *dst, uint64_t len)
+{
+	return vmcall4(TERN_HC_VM_READ, vm, src, hc_ptr(dst), len);
+}
+
+static inline int64_t hc_dev_get_state(uint32_t vm, void *buf, uint64_t size)
+{
+	return vmcall4(TERN_HC_DEV_GET_STATE, vm, hc_ptr(buf), size, 0);
+}
+
+static inline int64_t hc_dev_set_state(uint32_t vm, const void *buf, uint64_t len)
+{
+	return vmcall4(TERN_HC_DEV_SET_STATE, vm, hc_ptr(buf), len, 0);
+}
+
+/* START, PAUSE, RESUME, STOP, DESTROY and POWER_BUTTON take the VM id only. */
 static inline int64_t hc_vm_op(uint64_t nr, uint32_t vm)
 {
 	return vmcall4(nr, vm, 0, 0, 0);

@@ -207,10 +207,15 @@ void guest_main(uint64_t memsize, uint64_t dir_gpa, uint64_t vm_id, uint64_t nr_
 	le_set_completion(&le, shell_complete, NULL);
 	le_prompt(&le);
 	flush_editor();
-	for (;;) {
+	for (unsigned int t = 1;; t++) {
 		tick_wait();
 		con_poll();
 		take_input();
 		log_relay();
+		/* Once a second: VMs whose guests powered off or reset themselves (cmd_vm.c). */
+		if (t % MGMT_HZ == 0 && defs_sync()) {
+			le_prompt(&le);
+			flush_editor();
+		}
 	}
 }

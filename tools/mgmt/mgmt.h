@@ -96,8 +96,11 @@ int vm_build(struct vm_def *d, bool say);
 /* Stops the VM if it runs and destroys it; d (NULL: none) records why it ended and is
  * forgotten if transient, unless keep. 0, or -1 after why. */
 int vm_hard_destroy(const char *verb, struct tern_vm_info *in, struct vm_def *d, bool keep);
-/* Drops what the definitions say of VMs that are gone. */
-void defs_sync(void);
+/*
+ * Drops what the definitions say of VMs that are gone; shuts off VMs whose
+ * guest powered off and restarts those that reset. True if it printed.
+ */
+bool defs_sync(void);
 /* A VM or a definition by id or name: 1 (info, and *d if the shell has the VM's definition,
  * else NULL), 0 for a shut-off definition (*d), -1 after "no VM with id or name". */
 int vm_or_def(const char *arg, struct tern_vm_info *info, struct vm_def **d);
@@ -125,6 +128,7 @@ int cmd_destroy(int argc, char **argv);
 int cmd_shutdown(int argc, char **argv);
 int cmd_reboot(int argc, char **argv);
 int cmd_reset(int argc, char **argv);
+int cmd_clone(int argc, char **argv);
 int cmd_define(int argc, char **argv);
 int cmd_undefine(int argc, char **argv);
 int cmd_config(int argc, char **argv);

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A VM's buses: which device model answers a port or a guest-physical
+ * address. One bus for port I/O, one for MMIO, each a sorted table of
+ * non-overlapping ranges. Where no device answers, the bus is open: reads
+ * return all-ones, writes are dropped, both counted (a PC's ISA/PCI bus
+ * master-aborts the same way). Nothing reaches host hardware. Pure: built
+ * alone by a host unit test.
+ */
+#ifndef TERN_VMM_EMUL_BUS_H
+#define TERN_VMM_EMUL_BUS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "vmm/emul/dev.h"
+
+#define BUS_MAX_RANGES 32u
+
+struct bus_range {
+	uint64_t base, len;
+	const struct dev_ops *ops;
+	void *dev;
+};
+
+struct bus {
+	uint32_t n;
+	struct bus_range r[BUS_MAX_RANGES]; /* sorted by base */
+	uint64_t open_reads, open_writes;   /* accesses nothing answered */
+	uint64_t last_open;                 /* the address of the last of them */
+};
+
+/* Claim [base, base+len) for dev: 0, -EINVAL (empty or wrapping), -EEXIST (overlap), -ENOSPC. */
+int bus_add(struct bus *b, uint64_t base, uint64_t len, const struct dev_ops *ops, void *dev);
+/* The range holding addr, or NULL. */
+const struct bus_range *bus_find(const struct bus *b, uint64_t addr);
+/*
+ * An access of size bytes (1, 2, 4, 8) at addr. One device range holding it
+ * whole gets it as one access if the device is that wide (dev_ops.width);
+ * else it goes byte by byte, each byte to whoever answers it
+ * (little-endian), open bus where nobody does.
+ */
+uint64_t bus_read(struct bus *b, uint64_t addr, unsigned int size);
+void bus_write(struct bus *b, uint64_t addr, unsigned int size, uint64_t val);
+/* Every device's reset, once per device, in address order of its first range. */
+void bus_reset(struct bus *b);
+/* Every device's poll(now), once per device: the earliest deadline (EMUL_NEVER: none). */
+uint64_t bus_poll(struct bus *b, uint64_t now_ns);
+
+#endif
