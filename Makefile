@@ -153,7 +153,8 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. -DTERN_HOST
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS := fmt cmdline memmap pmm acpi bootcfg ept vmx_ctls placement vmcs_check \
 	mgmt_parse mgmt_lineedit mgmt_json mgmt_image mgmt_defs extent xstate \
-	bus walk insn vpic vioapic vpit vrtc v16550 dirty
+	bus walk insn vpic vioapic vpit vrtc v16550 dirty vpm vpci vkbc cpuid
+unit_srcs_cpuid := vmm/cpuid.c
 unit_srcs_extent := vmm/extent.c
 unit_srcs_bus := vmm/emul/bus.c
 unit_srcs_walk := vmm/emul/walk.c
@@ -163,6 +164,9 @@ unit_srcs_vrtc := vmm/emul/vrtc.c
 unit_srcs_vpic := vmm/emul/vpic.c
 unit_srcs_vioapic := vmm/emul/vioapic.c
 unit_srcs_v16550 := vmm/emul/v16550.c
+unit_srcs_vpm := vmm/emul/vpm.c
+unit_srcs_vpci := vmm/emul/vpci.c
+unit_srcs_vkbc := vmm/emul/vkbc.c
 unit_srcs_xstate :=
 unit_srcs_mgmt_parse := tools/mgmt/parse.c kernel/fmt.c
 unit_srcs_mgmt_lineedit := tools/mgmt/lineedit.c

@@ -147,9 +147,9 @@ struct tern_vcpu_state {
 /*
  * TERN_HC_VCPU_GET_REGS / SET_REGS: a vCPU's whole architectural state,
  * valid on a PAUSED VM whose vCPUs have all left their CPUs (GET/SET return
- * TERN_EBUSY until they have: retry) or a CREATED one (SET only). Version 1;
- * a caller passes size = sizeof(struct tern_vcpu_regs) and version =
- * TERN_VCPU_REGS_VERSION, else TERN_EINVAL. Layout: little-endian, every
+ * TERN_EBUSY until they have: retry) or a CREATED one (SET only). Version 1:
+ * SET takes size = sizeof(struct tern_vcpu_regs) exactly and version =
+ * TERN_VCPU_REGS_VERSION, else TERN_EINVAL; GET a buffer at least that big. Layout: little-endian, every
  * field naturally aligned, no implicit padding (static asserts below).
  */
 #define TERN_VCPU_REGS_VERSION 1u

@@ -5,6 +5,8 @@
  * a full dump. Nothing unexpected passes silently.
  */
 #include "vmm/exit.h"
+#include "vmm/cpuid.h"
+#include "arch/vmx_defs.h"
 #include "vmm/emulate.h"
 #include "vmm/vm_dirty.h"
 #include "vmm/sched.h"
@@ -24,7 +26,6 @@
 #include "kernel/pcpu.h"
 #include "kernel/watchdog.h"
 
-#define CPUID_HV_LEAF_MAX    0x40000001u
 
 struct exit_entry {
 	exit_handler_fn handle; /* NULL: stop the VM with a dump */
@@ -51,60 +52,25 @@ static enum exit_action handle_exception_nmi(struct vcpu *v, const struct exit_i
 	return EXIT_STOP;
 }
 
-/*
- * Leaf 0xD (SDM vol. 2A, CPUID; vol. 1 13.2) as Tern offers it: only the
- * components it switches (xstate_config.mask), no supervisor state (XSAVES
- * and IA32_XSS are not virtualized). EBX of sub-leaves 0 and 1 is the CPU's
- * own figure for the current XCR0, which is the guest's while it runs.
- */
-static struct cpuid_regs cpuid_xstate(struct cpuid_regs r, uint32_t sub)
+static struct cpuid_regs host_cpuid(uint32_t leaf, uint32_t sub)
 {
-	uint64_t m = xstate_config.mask;
-
-	if (!xstate_config.xsave)
-		return (struct cpuid_regs){ 0, 0, 0, 0 };
-	if (sub == 0)
-		return (struct cpuid_regs){ (uint32_t)m, r.ebx, xstate_config.size, (uint32_t)(m >> 32) };
-	if (sub == 1)
-		return (struct cpuid_regs){ r.eax & ~(uint32_t)CPUID_D_1_EAX_XSAVES, r.ebx, 0, 0 };
-	if (sub >= 64 || !(m & BIT(sub)))
-		return (struct cpuid_regs){ 0, 0, 0, 0 };
-	return r;
+	return cpuid(leaf, sub);
 }
 
+/* Every leaf from one table of rules (vmm/cpuid.c), from this vCPU's view of its VM. */
 static enum exit_action handle_cpuid(struct vcpu *v, const struct exit_info *e)
 {
-	uint32_t leaf = (uint32_t)v->regs.rax, sub = (uint32_t)v->regs.rcx;
-	struct cpuid_regs r = { 0, 0, 0, 0 };
+	const struct cpuid_vm cv = {
+		.nr_vcpus = v->vm->nr_vcpus, .vcpu_index = v->index, .tsc_khz = (uint32_t)tsc_khz,
+		.xcr0_mask = xstate_config.xsave ? xstate_config.mask : 0,
+		.xsave_size = xstate_config.size,
+		.guest_osxsave = vmcs_read(VMCS_GUEST_CR4) & CR4_OSXSAVE,
+		.rdtscp = vmx_config.proc2 & SECONDARY_ENABLE_RDTSCP,
+		.invpcid = vmx_config.proc2 & SECONDARY_ENABLE_INVPCID,
+		.leaf7_filter = cr_cpuid_leaf7,
+	};
+	struct cpuid_regs r = cpuid_guest(&cv, (uint32_t)v->regs.rax, (uint32_t)v->regs.rcx, host_cpuid);
 
-	if (leaf >= 0x40000000u && leaf <= 0x4fffffffu) {
-		if (leaf == 0x40000000u)
-			r = (struct cpuid_regs){ CPUID_HV_LEAF_MAX, TERN_CPUID_SIGNATURE,
-						 TERN_CPUID_SIGNATURE, TERN_CPUID_SIGNATURE };
-		else if (leaf == 0x40000001u)
-			r = (struct cpuid_regs){ TERN_ABI_VERSION, (uint32_t)tsc_khz, 0, 0 };
-	} else {
-		r = cpuid(leaf, sub);
-	}
-	if (leaf == CPUID_LEAF_FEATURES) {
-		/* Hide what Tern does not virtualize; say a hypervisor is there. */
-		r.ecx &= ~(uint32_t)(CPUID_1_ECX_VMX | CPUID_1_ECX_SMX | CPUID_1_ECX_MONITOR);
-		/* The virtual local APIC offers x2APIC and the TSC-deadline timer everywhere. */
-		r.ecx |= (uint32_t)(CPUID_1_ECX_HYPERVISOR | CPUID_1_ECX_X2APIC |
-				    CPUID_1_ECX_TSC_DEADLINE);
-		r.edx |= (uint32_t)CPUID_1_EDX_APIC;
-		r.ebx = (r.ebx & 0x00ffffffu) | (v->index << 24); /* initial APIC ID */
-		/* OSXSAVE mirrors CR4.OSXSAVE: the guest's, not Tern's own. */
-		r.ecx &= ~(uint32_t)CPUID_1_ECX_OSXSAVE;
-		if (vmcs_read(VMCS_GUEST_CR4) & CR4_OSXSAVE)
-			r.ecx |= (uint32_t)CPUID_1_ECX_OSXSAVE;
-	} else if (leaf == CPUID_LEAF_EXT_FEATURES7) {
-		cr_cpuid_leaf7(sub, &r);
-	} else if (leaf == CPUID_LEAF_XSTATE) {
-		r = cpuid_xstate(r, sub);
-	} else if (leaf == CPUID_LEAF_PMU) {
-		r = (struct cpuid_regs){ 0, 0, 0, 0 }; /* no performance counters offered */
-	}
 	v->regs.rax = r.eax;
 	v->regs.rbx = r.ebx;
 	v->regs.rcx = r.ecx;

@@ -606,15 +606,17 @@ static uint8_t dev_bounce[TERN_DEV_STATE_MAX];
  * (also CREATED): ENOENT, EPERM, then ESTATE, then EBUSY while a paused
  * VM's vCPUs are still leaving their CPUs.
  */
+#define NO_VCPU (~0ull) /* the device calls name no vCPU */
 static int64_t state_target(struct vm *caller, uint64_t id, uint64_t vcpu, bool write,
 			    struct vm **out)
 {
 	int64_t err = target(caller, id, out);
-	struct vm *vm = *out;
+	struct vm *vm;
 
 	if (err)
 		return err;
-	if (vcpu != TERN_ALL_VCPUS && vcpu >= vm->nr_vcpus)
+	vm = *out;
+	if (vcpu != NO_VCPU && vcpu >= vm->nr_vcpus)
 		return -(int64_t)TERN_ENOENT;
 	if (write && vm->state == VM_CREATED)
 		return vm_populated(vm) ? 0 : -(int64_t)TERN_ESTATE;
@@ -659,10 +661,14 @@ static int64_t hc_vcpu_set_regs(struct vm *caller, const uint64_t *a)
 	v = vm->vcpus[a[1]];
 	if (vcpu_state_check(v, &regs_bounce) || regs_bounce.run_state == TERN_VCPU_HALTED ||
 	    (v->state != VCPU_WAIT_SIPI && vm->state == VM_PAUSED &&
-	     regs_bounce.run_state == TERN_VCPU_WAIT_SIPI) || (!v->parked && vm->state == VM_PAUSED))
+	     regs_bounce.run_state == TERN_VCPU_WAIT_SIPI))
 		return -(int64_t)TERN_EINVAL;
+	if (!v->parked && vm->state == VM_PAUSED)
+		return -(int64_t)TERN_ESTATE; /* it halted for good before the pause */
 	memcpy(&v->arch, &regs_bounce, sizeof(regs_bounce));
 	v->apply_arch = regs_bounce.run_state != TERN_VCPU_WAIT_SIPI;
+	if (v->apply_arch)
+		vcpu_state_apply_soft(v);
 	if (vm->state == VM_CREATED) {
 		/* VM_START sets the VMCS up from a long-mode start, then this state goes over it. */
 		v->init = (struct vcpu_init){ .mode = GUEST_LONG };
@@ -701,7 +707,7 @@ static int64_t hc_vm_read(struct vm *caller, const uint64_t *a)
 static int64_t hc_dev_get_state(struct vm *caller, const uint64_t *a)
 {
 	struct vm *vm;
-	int64_t err = state_target(caller, a[0], TERN_ALL_VCPUS, false, &vm);
+	int64_t err = state_target(caller, a[0], NO_VCPU, false, &vm);
 	int n;
 
 	if (err || (err = check_out_buffer(caller, a[1], a[2], 0)))
@@ -715,7 +721,7 @@ static int64_t hc_dev_get_state(struct vm *caller, const uint64_t *a)
 static int64_t hc_dev_set_state(struct vm *caller, const uint64_t *a)
 {
 	struct vm *vm;
-	int64_t err = state_target(caller, a[0], TERN_ALL_VCPUS, true, &vm);
+	int64_t err = state_target(caller, a[0], NO_VCPU, true, &vm);
 
 	if (err)
 		return err;

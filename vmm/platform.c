@@ -167,7 +167,7 @@ static void rearm(struct vplatform *p)
  */
 static void rearm_one(struct vplatform *p, uint64_t port)
 {
-	const struct bus_range *r = bus_find(&p->pio, port);
+	const struct bus_range *r = bus_find(&p->pio, port); /* the hint: the range just used */
 	uint64_t next, tsc;
 
 	if (!r || !r->ops->poll)

@@ -113,8 +113,7 @@ void vcpu_state_capture_waiting(struct vcpu *v)
 void vcpu_state_apply(struct vcpu *v)
 {
 	const struct tern_vcpu_regs *r = &v->arch;
-	struct vcpu_xregs *x = &v->xregs;
-	uint64_t now = rdtsc(), entry;
+	uint64_t entry;
 
 	for (unsigned int i = 0; i < 16; i++)
 		vcpu_set_gpr(v, i, r->gpr[i]);
@@ -151,6 +150,18 @@ void vcpu_state_apply(struct vcpu *v)
 	vmcs_write(VMCS_VM_ENTRY_INTR_INFO, r->pending_event);
 	vmcs_write(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, r->pending_error);
 	vmcs_write(VMCS_VM_ENTRY_INSTRUCTION_LEN, r->pending_insn_len);
+}
+
+/*
+ * What lives outside the VMCS, set at once (v is off every CPU): a blocked
+ * vCPU's restored timer must be able to wake it before it ever enters.
+ */
+void vcpu_state_apply_soft(struct vcpu *v)
+{
+	const struct tern_vcpu_regs *r = &v->arch;
+	struct vcpu_xregs *x = &v->xregs;
+	uint64_t now = rdtsc();
+
 	v->msrs = (struct vcpu_msrs){ r->star, r->lstar, r->cstar, r->fmask, r->kernel_gs_base };
 	/* The FPU set goes to memory; this CPU must not keep an older copy live. */
 	vcpu_xregs_release(v);

@@ -17,8 +17,10 @@ struct vcpu;
 void vcpu_state_capture(struct vcpu *v);
 /* An AP still waiting for its first SIPI: nothing but that. */
 void vcpu_state_capture_waiting(struct vcpu *v);
-/* Before entry, v's VMCS current (and set up): make the VMCS, vLAPIC and memory copies match v->arch. */
+/* Before entry, v's VMCS current (and set up): the VMCS fields of v->arch. */
 void vcpu_state_apply(struct vcpu *v);
+/* The rest of v->arch (vLAPIC, FPU area, swapped MSRs) at once: v is off every CPU. */
+void vcpu_state_apply_soft(struct vcpu *v);
 /* Is r acceptable for v (version, size, canonical/reserved bits Tern checks)? 0 or -EINVAL. */
 int vcpu_state_check(const struct vcpu *v, const struct tern_vcpu_regs *r);
 

@@ -187,6 +187,11 @@ static void one_mech(uint32_t mech)
 			;
 		vmcall4(TERN_HC_VM_PAUSE, (uint64_t)id, 0, 0, 0);
 		check_bitmap(name, "idle round", settled((uint32_t)id, TERN_DIRTY_FETCH, 0, bitmap), false);
+		/* What a fetch costs (make bench): the VM is settled, nothing is dirty. */
+		t = rdtsc();
+		r = dirty((uint32_t)id, TERN_DIRTY_FETCH, 0, bitmap);
+		t = rdtsc() - t;
+		guest_log("%s: a fetch of %lu pages took %lu ticks (%ld dirty)", name, (unsigned long)NPAGES, t, r);
 		if (dirty((uint32_t)id, TERN_DIRTY_DISABLE, 0, NULL) != 0) {
 			guest_log("ERROR %s: disable failed", name);
 			failures++;

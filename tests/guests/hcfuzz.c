@@ -47,7 +47,9 @@ void hf_vmcall_regs(void);
 static const char *const call_names[TERN_HC_COUNT] = {
 	"VERSION", "HOST_INFO", "VM_CREATE", "VM_WRITE", "VCPU_SET_STATE", "VM_START",
 	"VM_PAUSE", "VM_RESUME", "VM_STOP", "VM_DESTROY", "VM_LIST", "VM_INFO", "VCPU_MOVE",
-	"CONSOLE_READ", "CONSOLE_WRITE", "LOG_READ", "VM_POPULATE",
+	"CONSOLE_READ", "CONSOLE_WRITE", "LOG_READ", "VM_POPULATE", "VCPU_GET_REGS",
+	"VCPU_SET_REGS", "VM_READ", "DEV_GET_STATE", "DEV_SET_STATE", "VM_POWER_BUTTON",
+	"VM_DIRTY_LOG",
 };
 
 static const struct { unsigned int e; const char *name; } err_names[] = {
@@ -96,7 +98,7 @@ const char *hf_call_name(uint64_t nr)
 {
 	static char unknown[24];
 
-	if (nr < TERN_HC_COUNT)
+	if (nr < TERN_HC_COUNT && call_names[nr])
 		return call_names[nr];
 	fmt_snprintf(unknown, sizeof(unknown), "call 0x%lx", nr);
 	return unknown;
@@ -299,6 +301,19 @@ static void refused_checks(uint64_t vm_id)
 		{ "ordinary guest, bad arguments", TERN_HC_HOST_INFO, { ~0ull, ~0ull }, HF_ERR(EPERM) },
 		{ "ordinary guest, bad VM", TERN_HC_VM_DESTROY, { 9999 }, HF_ERR(EPERM) },
 		{ "ordinary guest, bad buffer", TERN_HC_VM_INFO, { 9999, ~0ull, 1 }, HF_ERR(EPERM) },
+		{ "ordinary guest", TERN_HC_VCPU_GET_REGS,
+		  { vm_id, 0, HF_SCR(0), sizeof(struct tern_vcpu_regs) }, HF_ERR(EPERM) },
+		{ "ordinary guest, VM 1", TERN_HC_VCPU_GET_REGS,
+		  { 1, 0, HF_SCR(0), sizeof(struct tern_vcpu_regs) }, HF_ERR(EPERM) },
+		{ "ordinary guest", TERN_HC_VCPU_SET_REGS,
+		  { vm_id, 0, HF_SCR(0), sizeof(struct tern_vcpu_regs) }, HF_ERR(EPERM) },
+		{ "ordinary guest", TERN_HC_VM_READ, { vm_id, 0x8000, HF_SCR(0), 16 }, HF_ERR(EPERM) },
+		{ "ordinary guest, VM 1", TERN_HC_VM_READ, { 1, 0, HF_SCR(0), 16 }, HF_ERR(EPERM) },
+		{ "ordinary guest", TERN_HC_DEV_GET_STATE, { vm_id, HF_SCR(0), HF_PAGE },
+		  HF_ERR(EPERM) },
+		{ "ordinary guest", TERN_HC_DEV_SET_STATE, { vm_id, HF_SCR(0), 8 }, HF_ERR(EPERM) },
+		{ "ordinary guest", TERN_HC_VM_POWER_BUTTON, { vm_id }, HF_ERR(EPERM) },
+		{ "ordinary guest, VM 1", TERN_HC_VM_POWER_BUTTON, { 1 }, HF_ERR(EPERM) },
 	};
 
 	hf_vc_init(&vc, "hcfuzz-child", 2 * MIB, 1);

@@ -13,6 +13,7 @@
 #define HI_SIZE sizeof(struct tern_host_info)
 #define VI_SIZE sizeof(struct tern_vm_info)
 #define NAME_OK "hcfuzz-new"
+#define REGS_SIZE sizeof(struct tern_vcpu_regs)
 
 /* A 64 KiB buffer in the middle of RAM, between the image and the stack. */
 static uint64_t big_buf(void)
@@ -448,6 +449,17 @@ void hf_cases_bad_id(uint64_t id, const char *what)
 		{ what, TERN_HC_VCPU_MOVE, { id, ~0ull, ~0ull, ~0ull }, HF_ERR(ENOENT) },
 		{ what, TERN_HC_CONSOLE_WRITE, { id, HF_SCR(0), 1 }, HF_ERR(ENOENT) },
 		{ what, TERN_HC_CONSOLE_WRITE, { id, ~0ull, ~0ull }, HF_ERR(ENOENT) },
+		{ what, TERN_HC_VCPU_GET_REGS, { id, 0, HF_SCR(0), REGS_SIZE }, HF_ERR(ENOENT) },
+		{ what, TERN_HC_VCPU_GET_REGS, { id, ~0ull, ~0ull, ~0ull }, HF_ERR(ENOENT) },
+		{ what, TERN_HC_VCPU_SET_REGS, { id, 0, HF_SCR(0), REGS_SIZE }, HF_ERR(ENOENT) },
+		{ what, TERN_HC_VCPU_SET_REGS, { id, ~0ull, ~0ull, 0 }, HF_ERR(ENOENT) },
+		{ what, TERN_HC_VM_READ, { id, 0x8000, HF_SCR(0), 16 }, HF_ERR(ENOENT) },
+		{ what, TERN_HC_VM_READ, { id, ~0ull, ~0ull, ~0ull }, HF_ERR(ENOENT) },
+		{ what, TERN_HC_DEV_GET_STATE, { id, HF_SCR(0), HF_PAGE }, HF_ERR(ENOENT) },
+		{ what, TERN_HC_DEV_GET_STATE, { id, ~0ull, ~0ull }, HF_ERR(ENOENT) },
+		{ what, TERN_HC_DEV_SET_STATE, { id, HF_SCR(0), 8 }, HF_ERR(ENOENT) },
+		{ what, TERN_HC_DEV_SET_STATE, { id, ~0ull, ~0ull }, HF_ERR(ENOENT) },
+		{ what, TERN_HC_VM_POWER_BUTTON, { id }, HF_ERR(ENOENT) },
 	};
 
 	vs = (struct tern_vcpu_state){ .mode = TERN_MODE_REAL, .rip = 0x7c00 };
@@ -483,6 +495,16 @@ void hf_cases_ids(void)
 		{ "own id, any CPU (allowed)", TERN_HC_VCPU_MOVE, { self, 0, TERN_CPU_ANY, 0 }, 0 },
 		{ "own id, vCPU 1 (ENOENT)", TERN_HC_VCPU_MOVE, { self, 1, TERN_CPU_ANY, 0 },
 		  HF_ERR(ENOENT) },
+		{ "own id", TERN_HC_VCPU_GET_REGS, { self, 0, HF_SCR(0), REGS_SIZE }, HF_ERR(EPERM) },
+		{ "own id, vCPU 99, bad buffer (EPERM first)", TERN_HC_VCPU_GET_REGS,
+		  { self, 99, ~0ull, ~0ull }, HF_ERR(EPERM) },
+		{ "own id", TERN_HC_VCPU_SET_REGS, { self, 0, HF_SCR(0), REGS_SIZE }, HF_ERR(EPERM) },
+		{ "own id", TERN_HC_VM_READ, { self, big_buf(), HF_SCR(0), 16 }, HF_ERR(EPERM) },
+		{ "own id, len too big (EPERM first)", TERN_HC_VM_READ, { self, 0, ~0ull, ~0ull },
+		  HF_ERR(EPERM) },
+		{ "own id", TERN_HC_DEV_GET_STATE, { self, HF_SCR(0), HF_PAGE }, HF_ERR(EPERM) },
+		{ "own id", TERN_HC_DEV_SET_STATE, { self, HF_SCR(0), 8 }, HF_ERR(EPERM) },
+		{ "own id", TERN_HC_VM_POWER_BUTTON, { self }, HF_ERR(EPERM) },
 		/* Last: were these accepted, this guest would stop here. */
 		{ "own id", TERN_HC_VM_PAUSE, { self }, HF_ERR(EPERM) },
 		{ "own id", TERN_HC_VM_STOP, { self }, HF_ERR(EPERM) },

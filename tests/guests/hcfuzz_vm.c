@@ -26,6 +26,7 @@
 #define REAL_ENTRY  0x7c00u
 
 #define REAL_LINE   "payload: hi\n"
+#define REGS_SIZE   sizeof(struct tern_vcpu_regs)
 #define LONG_LINE   "payload64: up\n"
 
 /* hcfuzz_asm.asm */
@@ -110,18 +111,23 @@ static void destroy(uint32_t id, const char *what)
 struct state_wants {
 	const char *state;
 	int64_t start, pause, resume, stop, write, set, move, destroy;
+	int64_t get, read, dev, power; /* VCPU_GET_REGS, VM_READ, DEV_GET_STATE, POWER_BUTTON */
 };
 
 static const struct state_wants st_created = { "CREATED, no start state", HF_ERR(EINVAL),
-	HF_ERR(ESTATE), HF_ERR(ESTATE), HF_ERR(ESTATE), 0, SKIP, 0, SKIP };
+	HF_ERR(ESTATE), HF_ERR(ESTATE), HF_ERR(ESTATE), 0, SKIP, 0, SKIP,
+	HF_ERR(ESTATE), 0, HF_ERR(ESTATE), HF_ERR(ESTATE) };
 static const struct state_wants st_running = { "RUNNING", HF_ERR(ESTATE), SKIP, HF_ERR(ESTATE),
-	SKIP, HF_ERR(ESTATE), HF_ERR(ESTATE), 0, HF_ERR(EBUSY) };
+	SKIP, HF_ERR(ESTATE), HF_ERR(ESTATE), 0, HF_ERR(EBUSY),
+	HF_ERR(ESTATE), HF_ERR(ESTATE), HF_ERR(ESTATE), 0 };
 static const struct state_wants st_paused = { "PAUSED", HF_ERR(ESTATE), HF_ERR(ESTATE), SKIP,
-	SKIP, 0, HF_ERR(ESTATE), 0, HF_ERR(EBUSY) };
+	SKIP, 0, HF_ERR(ESTATE), 0, HF_ERR(EBUSY), SKIP, SKIP, SKIP, HF_ERR(ESTATE) };
 static const struct state_wants st_stopped = { "STOPPED", HF_ERR(ESTATE), HF_ERR(ESTATE),
-	HF_ERR(ESTATE), HF_ERR(ESTATE), HF_ERR(ESTATE), HF_ERR(ESTATE), HF_ERR(ESTATE), SKIP };
+	HF_ERR(ESTATE), HF_ERR(ESTATE), HF_ERR(ESTATE), HF_ERR(ESTATE), HF_ERR(ESTATE), SKIP,
+	HF_ERR(ESTATE), HF_ERR(ESTATE), HF_ERR(ESTATE), HF_ERR(ESTATE) };
 static const struct state_wants st_finished = { "FINISHED", HF_ERR(ESTATE), HF_ERR(ESTATE),
-	HF_ERR(ESTATE), HF_ERR(ESTATE), HF_ERR(ESTATE), HF_ERR(ESTATE), HF_ERR(ESTATE), SKIP };
+	HF_ERR(ESTATE), HF_ERR(ESTATE), HF_ERR(ESTATE), HF_ERR(ESTATE), HF_ERR(ESTATE), SKIP,
+	HF_ERR(ESTATE), HF_ERR(ESTATE), HF_ERR(ESTATE), HF_ERR(ESTATE) };
 
 /*
  * The calls whose result depends on the state, then the argument errors that
@@ -140,6 +146,10 @@ static void state_calls(uint32_t id, const struct state_wants *w)
 		{ s, TERN_HC_VCPU_SET_STATE, { id, 0, (uint64_t)&vs_long }, w->set },
 		{ s, TERN_HC_VCPU_MOVE, { id, 0, last, TERN_MOVE_PIN }, w->move },
 		{ s, TERN_HC_VM_DESTROY, { id }, w->destroy },
+		{ s, TERN_HC_VCPU_GET_REGS, { id, 0, HF_SCR(0), REGS_SIZE }, w->get },
+		{ s, TERN_HC_VM_READ, { id, 0x8000, HF_SCR(0), 16 }, w->read },
+		{ s, TERN_HC_DEV_GET_STATE, { id, HF_SCR(0), HF_PAGE }, w->dev },
+		{ s, TERN_HC_VM_POWER_BUTTON, { id }, w->power },
 	};
 	static char what[3][96];
 
@@ -376,6 +386,228 @@ static void created_vm(void)
 	destroy(id, "CREATED");
 }
 
+/* Retries a state call while the VM's vCPUs are still leaving their CPUs (-TERN_EBUSY). */
+static int64_t settled_call(uint64_t nr, const char *what, uint64_t a1, uint64_t a2,
+			    uint64_t a3, uint64_t a4)
+{
+	int64_t r = HF_ERR(EBUSY);
+
+	for (unsigned int t = 0; t < HF_WAIT_TICKS && r == HF_ERR(EBUSY); t++) {
+		r = hf_call(nr, what, a1, a2, a3, a4);
+		if (r == HF_ERR(EBUSY))
+			hf_sleep(1);
+	}
+	return r;
+}
+
+static struct tern_vcpu_regs regs, regs_bad;
+
+/* VCPU_GET_REGS / SET_REGS on the paused long-mode VM: sizes, buffers, version, refusals. */
+static void regs_cases(uint32_t id)
+{
+	const uint64_t code_end = LM_CODE + hf_payload_long_size;
+	const uint64_t r = (uint64_t)&regs_bad;
+	int64_t n = settled_call(TERN_HC_VCPU_GET_REGS, "PAUSED", id, 0, (uint64_t)&regs,
+				 REGS_SIZE);
+	const struct hf_case cases[] = {
+		{ "vCPU 1 of 1", TERN_HC_VCPU_GET_REGS, { id, 1, HF_SCR(0), REGS_SIZE },
+		  HF_ERR(ENOENT) },
+		{ "vCPU 2^32 (0 if truncated)", TERN_HC_VCPU_GET_REGS,
+		  { id, 1ull << 32, HF_SCR(0), REGS_SIZE }, HF_ERR(ENOENT) },
+		{ "size TERN_IO_MAX + 1", TERN_HC_VCPU_GET_REGS,
+		  { id, 0, HF_SCR(0), TERN_IO_MAX + 1 }, HF_ERR(E2BIG) },
+		{ "size too big, bad buffer (E2BIG first)", TERN_HC_VCPU_GET_REGS,
+		  { id, 0, ~0ull, ~0ull }, HF_ERR(E2BIG) },
+		{ "size 4975", TERN_HC_VCPU_GET_REGS, { id, 0, HF_SCR(0), REGS_SIZE - 1 },
+		  HF_ERR(EINVAL) },
+		{ "size 0", TERN_HC_VCPU_GET_REGS, { id, 0, HF_SCR(0), 0 }, HF_ERR(EINVAL) },
+		{ "size 4976 crossing the end of RAM", TERN_HC_VCPU_GET_REGS,
+		  { id, 0, hf.memsize - HF_PAGE, REGS_SIZE }, HF_ERR(EFAULT) },
+		{ "vCPU 1 of 1", TERN_HC_VCPU_SET_REGS, { id, 1, r, REGS_SIZE }, HF_ERR(ENOENT) },
+		{ "size 4975", TERN_HC_VCPU_SET_REGS, { id, 0, r, REGS_SIZE - 1 }, HF_ERR(EINVAL) },
+		{ "size 4977", TERN_HC_VCPU_SET_REGS, { id, 0, r, REGS_SIZE + 1 }, HF_ERR(EINVAL) },
+		{ "size 2^32 + 4976 (4976 if truncated)", TERN_HC_VCPU_SET_REGS,
+		  { id, 0, r, (1ull << 32) + REGS_SIZE }, HF_ERR(EINVAL) },
+		{ "size 0, bad buffer (EINVAL first)", TERN_HC_VCPU_SET_REGS, { id, 0, ~0ull, 0 },
+		  HF_ERR(EINVAL) },
+	};
+	const struct hf_case bad_get = { "buffer", TERN_HC_VCPU_GET_REGS,
+					 { id, 0, 0, REGS_SIZE }, HF_ERR(EFAULT) };
+	const struct hf_case bad_set = { "buffer", TERN_HC_VCPU_SET_REGS,
+					 { id, 0, 0, REGS_SIZE }, HF_ERR(EFAULT) };
+	const struct { const char *what; size_t off; uint64_t val; unsigned int bytes; } bad[] = {
+		{ "version 0", __builtin_offsetof(struct tern_vcpu_regs, version), 0, 4 },
+		{ "version 2", __builtin_offsetof(struct tern_vcpu_regs, version), 2, 4 },
+		{ "size field 4975", __builtin_offsetof(struct tern_vcpu_regs, size), REGS_SIZE - 1, 4 },
+		{ "reserved 1", __builtin_offsetof(struct tern_vcpu_regs, reserved), 1, 4 },
+		{ "rip 2^47 (non-canonical)", __builtin_offsetof(struct tern_vcpu_regs, rip),
+		  1ull << 47, 8 },
+		{ "rip 0x8000000000000000 (non-canonical)",
+		  __builtin_offsetof(struct tern_vcpu_regs, rip), 1ull << 63, 8 },
+		{ "run_state HALTED", __builtin_offsetof(struct tern_vcpu_regs, run_state),
+		  TERN_VCPU_HALTED, 4 },
+		{ "run_state 99", __builtin_offsetof(struct tern_vcpu_regs, run_state), 99, 4 },
+	};
+
+	if (!hf_check(TERN_HC_VCPU_GET_REGS, "PAUSED (retried while EBUSY)", n, REGS_SIZE))
+		return;
+	hf_assert(regs.version == TERN_VCPU_REGS_VERSION && regs.size == REGS_SIZE &&
+		  regs.rip >= LM_CODE && regs.rip <= code_end && regs.cr3 == LM_PML4 &&
+		  (regs.efer & BIT(10)) && regs.reserved == 0, TERN_HC_VCPU_GET_REGS, "PAUSED",
+		  "version %u, size %u, rip 0x%lx (code 0x%x-0x%lx), cr3 0x%lx, efer 0x%lx, "
+		  "reserved %u", regs.version, regs.size, regs.rip, LM_CODE, code_end, regs.cr3,
+		  regs.efer, regs.reserved);
+	regs_bad = regs;
+	HF_RUN(cases);
+	hf_bad_buffers(&bad_get, 2, REGS_SIZE, true);
+	hf_bad_buffers(&bad_set, 2, REGS_SIZE, false);
+	for (size_t i = 0; i < HF_N(bad); i++) {
+		regs_bad = regs;
+		memcpy((uint8_t *)&regs_bad + bad[i].off, &bad[i].val, bad[i].bytes);
+		hf_expect(bad[i].what, TERN_HC_VCPU_SET_REGS, id, 0, r, REGS_SIZE, HF_ERR(EINVAL));
+	}
+	/* The refusals changed nothing: GET gives what it gave. */
+	regs_bad = regs;
+	n = hf_call(TERN_HC_VCPU_GET_REGS, "after refused SETs", id, 0, r, REGS_SIZE);
+	hf_assert(n == REGS_SIZE && !memcmp(&regs_bad, &regs, REGS_SIZE), TERN_HC_VCPU_GET_REGS,
+		  "after refused SETs", "got %ld, %s", n, n == REGS_SIZE ? "state changed" : "");
+	hf_expect("what GET gave (round trip)", TERN_HC_VCPU_SET_REGS, id, 0, (uint64_t)&regs,
+		  REGS_SIZE, 0);
+}
+
+static uint8_t dev[TERN_DEV_STATE_MAX], dev_bad[TERN_DEV_STATE_MAX], dev_again[TERN_DEV_STATE_MAX];
+
+/* DEV_GET_STATE / SET_STATE: sizes, buffers, corrupted records refused with nothing changed. */
+static void dev_cases(uint32_t id)
+{
+	const uint64_t b = (uint64_t)dev_bad;
+	int64_t n = hf_call(TERN_HC_DEV_GET_STATE, "PAUSED", id, (uint64_t)dev, sizeof(dev), 0);
+	const struct tern_dev_record *first = (const struct tern_dev_record *)dev;
+	const struct hf_case cases[] = {
+		{ "size TERN_IO_MAX + 1", TERN_HC_DEV_GET_STATE, { id, HF_SCR(0), TERN_IO_MAX + 1 },
+		  HF_ERR(E2BIG) },
+		{ "size 8 (too small for the records)", TERN_HC_DEV_GET_STATE, { id, HF_SCR(0), 8 },
+		  HF_ERR(EINVAL) },
+		{ "size 4096 crossing the end of RAM", TERN_HC_DEV_GET_STATE,
+		  { id, hf.memsize - 8, HF_PAGE }, HF_ERR(EFAULT) },
+		{ "size 4097", TERN_HC_DEV_SET_STATE, { id, b, TERN_DEV_STATE_MAX + 1 },
+		  HF_ERR(E2BIG) },
+		{ "size ~0, bad buffer (E2BIG first)", TERN_HC_DEV_SET_STATE, { id, ~0ull, ~0ull },
+		  HF_ERR(E2BIG) },
+		{ "size 0 (no records)", TERN_HC_DEV_SET_STATE, { id, b, 0 }, HF_ERR(EINVAL) },
+	};
+	const struct hf_case bad_get = { "buffer", TERN_HC_DEV_GET_STATE, { id, 0, HF_PAGE },
+					 HF_ERR(EFAULT) };
+	const struct hf_case bad_set = { "buffer", TERN_HC_DEV_SET_STATE, { id, 0, 64 },
+					 HF_ERR(EFAULT) };
+	uint16_t size0;
+
+	if (!hf_assert(n >= (int64_t)sizeof(*first) && n <= (int64_t)sizeof(dev),
+		       TERN_HC_DEV_GET_STATE, "PAUSED", "got %ld", n))
+		return;
+	size0 = first->size;
+	hf_assert(size0 >= sizeof(*first) && size0 <= n, TERN_HC_DEV_GET_STATE, "first record",
+		  "magic 0x%x, size %u of %ld", first->magic, size0, n);
+	HF_RUN(cases);
+	hf_bad_buffers(&bad_get, 1, HF_PAGE, true);
+	hf_bad_buffers(&bad_set, 1, 64, false);
+	{
+		const struct { const char *what; size_t off; uint32_t val; unsigned int bytes;
+			       int64_t len; } bad[] = {
+			{ "first record's magic changed", 0, 0x21474142u, 4, n },
+			{ "first record's size 0", 6, 0, 2, n },
+			{ "first record's size 4", 6, 4, 2, n },
+			{ "first record's size beyond the buffer", 6, (uint32_t)n + 8, 2, n },
+			{ "last byte missing", 0, 0, 0, n - 1 },
+			{ "only the first record", 0, 0, 0, size0 },
+		};
+
+		for (size_t i = 0; i < HF_N(bad); i++) {
+			memcpy(dev_bad, dev, sizeof(dev));
+			memcpy(dev_bad + bad[i].off, &bad[i].val, bad[i].bytes);
+			hf_expect(bad[i].what, TERN_HC_DEV_SET_STATE, id, b, (uint64_t)bad[i].len, 0,
+				  HF_ERR(EINVAL));
+		}
+		/* The first record twice (and the rest): a duplicate. */
+		if (n + size0 <= (int64_t)sizeof(dev_bad)) {
+			memcpy(dev_bad, dev, size0);
+			memcpy(dev_bad + size0, dev, (size_t)n);
+			hf_expect("first record twice", TERN_HC_DEV_SET_STATE, id, b,
+				  (uint64_t)(n + size0), 0, HF_ERR(EINVAL));
+		}
+	}
+	/* A refused SET changed no device: GET gives the same records. */
+	memset(dev_again, 0, sizeof(dev_again));
+	hf_assert(hf_call(TERN_HC_DEV_GET_STATE, "after refused SETs", id, (uint64_t)dev_again,
+			  sizeof(dev_again), 0) == n && !memcmp(dev, dev_again, (size_t)n),
+		  TERN_HC_DEV_SET_STATE, "corrupted records", "a device changed");
+	hf_expect("what GET gave (round trip)", TERN_HC_DEV_SET_STATE, id, (uint64_t)dev,
+		  (uint64_t)n, 0, 0);
+}
+
+static uint8_t mem_copy[HF_PAGE];
+
+/* VM_READ on the paused VM: the mirror of VM_WRITE's checks, and the code it was given. */
+static void vm_read_cases(uint32_t id)
+{
+	const uint64_t m = VM_MEM;
+	const struct hf_case cases[] = {
+		{ "len TERN_IO_MAX + 1", TERN_HC_VM_READ, { id, 0, HF_SCR(0), TERN_IO_MAX + 1 },
+		  HF_ERR(E2BIG) },
+		{ "len 2^32 + 16 (16 if truncated)", TERN_HC_VM_READ,
+		  { id, 0x8000, HF_SCR(0), (1ull << 32) + 16 }, HF_ERR(E2BIG) },
+		{ "len too big, bad source and destination (E2BIG first)", TERN_HC_VM_READ,
+		  { id, ~0ull, ~0ull, ~0ull }, HF_ERR(E2BIG) },
+		{ "bad source and destination (EFAULT first)", TERN_HC_VM_READ,
+		  { id, ~0ull, hf.memsize, 16 }, HF_ERR(EFAULT) },
+		{ "destination in the read-only module window", TERN_HC_VM_READ,
+		  { id, 0, TERN_MODULES_GPA, 16 }, HF_ERR(EFAULT) },
+		{ "source at its end", TERN_HC_VM_READ, { id, m, HF_SCR(0), 16 }, HF_ERR(ERANGE) },
+		{ "source crossing its end", TERN_HC_VM_READ, { id, m - 8, HF_SCR(0), 16 },
+		  HF_ERR(ERANGE) },
+		{ "source at ~0 (wrapping)", TERN_HC_VM_READ, { id, ~0ull, HF_SCR(0), 16 },
+		  HF_ERR(ERANGE) },
+		{ "source at -8 (wrapping to GPA 0)", TERN_HC_VM_READ,
+		  { id, (uint64_t)-8, HF_SCR(0), 16 }, HF_ERR(ERANGE) },
+		{ "source 2^32 + 0x8000 (0x8000 if truncated)", TERN_HC_VM_READ,
+		  { id, (1ull << 32) + 0x8000, HF_SCR(0), 16 }, HF_ERR(ERANGE) },
+		{ "len 0", TERN_HC_VM_READ, { id, 0x8000, HF_SCR(0), 0 }, 0 },
+		{ "16 bytes up to its end", TERN_HC_VM_READ, { id, m - 16, HF_SCR(0), 16 }, 0 },
+	};
+	const struct hf_case bad = { "destination", TERN_HC_VM_READ, { id, 0, 0, 16 },
+				     HF_ERR(EFAULT) };
+	const uint64_t len = hf_payload_long_size < sizeof(mem_copy) ? hf_payload_long_size :
+			     sizeof(mem_copy);
+
+	HF_RUN(cases);
+	hf_bad_buffers(&bad, 2, 16, true);
+	memset(mem_copy, 0, sizeof(mem_copy));
+	hf_expect("the code it was given", TERN_HC_VM_READ, id, LM_CODE, (uint64_t)mem_copy, len, 0);
+	hf_assert(!memcmp(mem_copy, hf_payload_long, len), TERN_HC_VM_READ,
+		  "the code it was given", "bytes differ from what VM_WRITE put there");
+}
+
+/* PAUSED: the whole-VM state calls, a GET -> SET round trip, then it runs on. */
+static void paused_state_cases(uint32_t id)
+{
+	struct tern_vm_info vi;
+
+	regs_cases(id);
+	dev_cases(id);
+	vm_read_cases(id);
+	hf_expect("PAUSED", TERN_HC_VM_POWER_BUTTON, id, 0, 0, 0, HF_ERR(ESTATE));
+	hf_expect("after the round trip", TERN_HC_VM_RESUME, id, 0, 0, 0, 0);
+	hf_sleep(10);
+	if (hf_vm_info(id, &vi))
+		hf_assert(vi.state == TERN_VM_RUNNING && vi.console_bytes == strlen(LONG_LINE),
+			  TERN_HC_VCPU_SET_REGS, "round trip, resumed", "state %u, %lu console "
+			  "bytes, stop_reason '%.*s'", vi.state, vi.console_bytes,
+			  (int)sizeof(vi.stop_reason), vi.stop_reason);
+	/* Its payload does not listen to the power button: pressed, not heard. */
+	hf_expect("RUNNING, no ACPI in the guest", TERN_HC_VM_POWER_BUTTON, id, 0, 0, 0, 0);
+	hf_expect("after the round trip", TERN_HC_VM_PAUSE, id, 0, 0, 0, 0);
+}
+
 /* The long-mode VM: argument checks while CREATED, then RUNNING, PAUSED, STOPPED. */
 static void long_vm(void)
 {
@@ -404,6 +636,7 @@ static void long_vm(void)
 	hf_expect("RUNNING", TERN_HC_VM_PAUSE, id, 0, 0, 0, 0);
 	expect_state(id, TERN_VM_PAUSED, "after PAUSE");
 	state_calls(id, &st_paused);
+	paused_state_cases(id);
 	hf_expect("PAUSED", TERN_HC_VM_RESUME, id, 0, 0, 0, 0);
 	expect_state(id, TERN_VM_RUNNING, "after RESUME");
 	hf_expect("RUNNING again", TERN_HC_VM_PAUSE, id, 0, 0, 0, 0);

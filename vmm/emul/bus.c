@@ -31,6 +31,11 @@ int bus_add(struct bus *b, uint64_t base, uint64_t len, const struct dev_ops *op
 const struct bus_range *bus_find(const struct bus *b, uint64_t addr)
 {
 	uint32_t lo = 0, hi = b->n;
+	const struct bus_range *hint = b->n ? &b->r[b->hint < b->n ? b->hint : 0] : NULL;
+
+	/* A guest mostly hits one device again and again (its console): try that first. */
+	if (hint && addr >= hint->base && addr - hint->base < hint->len)
+		return hint;
 
 	while (lo < hi) {
 		uint32_t mid = (lo + hi) / 2;
@@ -40,8 +45,10 @@ const struct bus_range *bus_find(const struct bus *b, uint64_t addr)
 			hi = mid;
 		else if (addr - r->base >= r->len)
 			lo = mid + 1;
-		else
+		else {
+			((struct bus *)b)->hint = mid;
 			return r;
+		}
 	}
 	return NULL;
 }

@@ -27,6 +27,7 @@ struct bus {
 	struct bus_range r[BUS_MAX_RANGES]; /* sorted by base */
 	uint64_t open_reads, open_writes;   /* accesses nothing answered */
 	uint64_t last_open;                 /* the address of the last of them */
+	uint32_t hint;                      /* the range found last (bus_find tries it first) */
 };
 
 /* Claim [base, base+len) for dev: 0, -EINVAL (empty or wrapping), -EEXIST (overlap), -ENOSPC. */

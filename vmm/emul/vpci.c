@@ -16,6 +16,7 @@
 #define CFG_REV     0x08
 #define CFG_CLASS   0x09 /* prog-if, subclass, base class */
 #define CFG_HEADER  0x0e
+#define RCR_BITS 0x0eu /* full reset (ICH), reset CPU, system reset; the rest reserved */
 #define CMD_WRITABLE 0x0146u /* memory space, bus master, parity, SERR: what a 440FX keeps */
 
 static void put16(uint8_t *cfg, unsigned int off, uint16_t v)
@@ -86,7 +87,7 @@ static void vpci_write(void *dev, uint64_t port, unsigned int size, uint64_t val
 		/* A 0 -> 1 transition of bit 2 resets (PIIX4 datasheet 4.1.17). */
 		if ((val & VPCI_RESET_CPU) && !(p->rcr & VPCI_RESET_CPU) && p->env->request)
 			p->env->request(p->env->ctx, EMUL_RESET);
-		p->rcr = (uint8_t)(val & 0x0a);
+		p->rcr = (uint8_t)(val & RCR_BITS); /* bit 2 is R/W: the next edge needs a 0 first */
 		return;
 	}
 	if (port < VPCI_PORT_ADDR + 4 || !selects_bridge(p))
@@ -133,7 +134,7 @@ static int vpci_restore(void *dev, const void *buf, size_t len)
 		return -EINVAL;
 	memcpy(&r, buf, sizeof(r));
 	if (r.hdr.magic != VPCI_MAGIC || r.hdr.version != 1 || r.hdr.size != sizeof(r) ||
-	    (r.addr & ~0x80fffffcu) || (r.command & ~(CMD_WRITABLE | 0x0006u)) || (r.rcr & ~0x0au))
+	    (r.addr & ~0x80fffffcu) || (r.command & ~(CMD_WRITABLE | 0x0006u)) || (r.rcr & ~RCR_BITS))
 		return -EINVAL;
 	vpci_reset(p);
 	p->addr = r.addr;

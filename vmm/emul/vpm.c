@@ -6,10 +6,23 @@
 
 #define NS_PER_S 1000000000ull
 
-/* The PM timer's count at guest time t (ns): t * 3.579545 MHz, without overflow. */
+/* Ticks of the 3.579545 MHz clock by guest time t (ns), without overflow. */
+static uint64_t ticks_at(uint64_t ns)
+{
+	return (ns / NS_PER_S) * VPM_TIMER_HZ + (ns % NS_PER_S) * VPM_TIMER_HZ / NS_PER_S;
+}
+
+/* The PM timer's count at guest time t: the low 32 bits of the ticks. */
 static uint32_t timer_at(uint64_t ns)
 {
-	return (uint32_t)((ns / NS_PER_S) * VPM_TIMER_HZ + (ns % NS_PER_S) * VPM_TIMER_HZ / NS_PER_S);
+	return (uint32_t)ticks_at(ns);
+}
+
+/* The first ns by which k ticks have passed: ceil(k * 1e9 / HZ), without overflow. */
+static uint64_t tick_ns(uint64_t k)
+{
+	return (k / VPM_TIMER_HZ) * NS_PER_S +
+	       ((k % VPM_TIMER_HZ) * NS_PER_S + VPM_TIMER_HZ - 1) / VPM_TIMER_HZ;
 }
 
 static uint64_t now(const struct vpm *pm)
@@ -65,6 +78,7 @@ static uint64_t vpm_read(void *dev, uint64_t port, unsigned int size)
 	uint64_t v;
 
 	timer_carry(pm, now(pm));
+	update_sci(pm); /* a TMR_STS found here is an SCI now, not at the next poll */
 	if (port >= VPM_PM_TMR) {
 		v = timer_at(now(pm));
 		return v >> (8 * (port - VPM_PM_TMR));
@@ -115,15 +129,13 @@ static void vpm_write(void *dev, uint64_t port, unsigned int size, uint64_t val)
 static uint64_t vpm_poll(void *dev, uint64_t t)
 {
 	struct vpm *pm = dev;
-	uint64_t ticks, left;
 
 	timer_carry(pm, t);
 	update_sci(pm);
 	if (!(pm->en & PM1_TMR) || !(pm->cnt & PM1_CNT_SCI_EN))
 		return EMUL_NEVER;
-	ticks = timer_at(t);
-	left = (1ull << 31) - (ticks & ((1ull << 31) - 1));
-	return t + (left * NS_PER_S + VPM_TIMER_HZ - 1) / VPM_TIMER_HZ;
+	/* The first ns of the next multiple of 2^31 ticks: bit 31 changes exactly then. */
+	return tick_ns((ticks_at(t) | ((1ull << 31) - 1)) + 1);
 }
 
 bool vpm_power_button(struct vpm *pm)
