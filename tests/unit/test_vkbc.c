@@ -9,27 +9,13 @@
 
 #include "kernel/errno.h"
 #include "vmm/emul/vkbc.h"
+#include "tests/unit/fake_env.h"
 
 #define ST_OBF 0x01u /* status bit 0: output buffer full */
 #define ST_SYS 0x04u /* status bit 2: system flag */
 #define ST_A2  0x08u /* status bit 3: last write was a command (port 0x64) */
 
-struct fake {
-	unsigned int nreq;
-	int req[16];
-};
-
-static struct fake fk;
 static struct vkbc kbc;
-
-static void fake_request(void *ctx, int what)
-{
-	struct fake *f = ctx;
-
-	if (f->nreq < 16)
-		f->req[f->nreq] = what;
-	f->nreq++;
-}
 
 static const struct emul_env env = { .ctx = &fk, .request = fake_request };
 

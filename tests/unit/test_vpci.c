@@ -9,23 +9,9 @@
 
 #include "kernel/errno.h"
 #include "vmm/emul/vpci.h"
+#include "tests/unit/fake_env.h"
 
-struct fake {
-	unsigned int nreq;
-	int req[16];
-};
-
-static struct fake fk;
 static struct vpci pci;
-
-static void fake_request(void *ctx, int what)
-{
-	struct fake *f = ctx;
-
-	if (f->nreq < 16)
-		f->req[f->nreq] = what;
-	f->nreq++;
-}
 
 static const struct emul_env env = { .ctx = &fk, .request = fake_request };
 

@@ -9,31 +9,11 @@
 
 #include "kernel/errno.h"
 #include "vmm/emul/vpit.h"
+#include "tests/unit/fake_env.h"
 
 #define HZ 1193182ull
 
-struct fake {
-	uint64_t now;
-	unsigned int nirq;
-	unsigned int log[64]; /* line << 1 | level */
-};
-
-static struct fake fk;
 static struct vpit pit;
-
-static uint64_t fake_now(void *ctx)
-{
-	return ((struct fake *)ctx)->now;
-}
-
-static void fake_irq(void *ctx, unsigned int line, bool level)
-{
-	struct fake *f = ctx;
-
-	if (f->nirq < 64)
-		f->log[f->nirq] = line << 1 | level;
-	f->nirq++;
-}
 
 static const struct emul_env env = { .ctx = &fk, .now_ns = fake_now, .set_irq = fake_irq };
 

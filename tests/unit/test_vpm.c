@@ -9,43 +9,12 @@
 
 #include "kernel/errno.h"
 #include "vmm/emul/vpm.h"
+#include "tests/unit/fake_env.h"
 
 #define HZ 3579545ull /* ACPI 6.5 4.8.3.3: the PM timer runs at 3.579545 MHz */
 #define NS 1000000000ull
 
-struct fake {
-	uint64_t now;
-	unsigned int nirq;
-	unsigned int log[64]; /* line << 1 | level */
-	unsigned int nreq;
-	int req[16];
-};
-
-static struct fake fk;
 static struct vpm pm;
-
-static uint64_t fake_now(void *ctx)
-{
-	return ((struct fake *)ctx)->now;
-}
-
-static void fake_irq(void *ctx, unsigned int line, bool level)
-{
-	struct fake *f = ctx;
-
-	if (f->nirq < 64)
-		f->log[f->nirq] = line << 1 | level;
-	f->nirq++;
-}
-
-static void fake_request(void *ctx, int what)
-{
-	struct fake *f = ctx;
-
-	if (f->nreq < 16)
-		f->req[f->nreq] = what;
-	f->nreq++;
-}
 
 static const struct emul_env env = {
 	.ctx = &fk, .now_ns = fake_now, .set_irq = fake_irq, .request = fake_request,

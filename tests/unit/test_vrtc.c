@@ -9,34 +9,14 @@
 
 #include "kernel/errno.h"
 #include "vmm/emul/vrtc.h"
+#include "tests/unit/fake_env.h"
 
 #define S 1000000000ull
 #define MS 1000000ull
 #define EPOCH_2026 1796230798ull /* 2026-12-02 16:59:58 UTC, a Wednesday */
 
-struct fake {
-	uint64_t now;
-	unsigned int nirq;
-	unsigned int log[64]; /* line << 1 | level */
-};
-
-static struct fake fk;
 static struct emul_env env;
 static struct vrtc rtc;
-
-static uint64_t fake_now(void *ctx)
-{
-	return ((struct fake *)ctx)->now;
-}
-
-static void fake_irq(void *ctx, unsigned int line, bool level)
-{
-	struct fake *f = ctx;
-
-	if (f->nirq < 64)
-		f->log[f->nirq] = line << 1 | level;
-	f->nirq++;
-}
 
 static void start(uint64_t epoch)
 {
