@@ -31,7 +31,7 @@ KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 	--no-warn-rwx-segments -T arch/kernel.ld
 NASMFLAGS := -f elf64 -g -F dwarf -I$(BUILD)/gen/ -Iarch/
 
-KDIRS := arch kernel drivers vmm vmm/emul boot/multiboot2
+KDIRS := arch kernel drivers vmm vmm/emul init boot/multiboot2
 KSRCS_C := $(filter-out arch/asm_offsets.c,$(foreach d,$(KDIRS),$(wildcard $(d)/*.c)))
 KSRCS_S := $(foreach d,$(KDIRS),$(wildcard $(d)/*.asm))
 KOBJS := $(patsubst %.c,$(BUILD)/k/%.o,$(KSRCS_C)) $(patsubst %.asm,$(BUILD)/k/%.o,$(KSRCS_S))
@@ -152,9 +152,11 @@ run: deps all
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. -DTERN_HOST_TEST \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS := fmt cmdline memmap pmm acpi bootcfg ept vmx_ctls placement vmcs_check \
-	mgmt_parse mgmt_lineedit mgmt_json mgmt_image mgmt_defs extent xstate \
-	bus walk insn vpic vioapic vpit vrtc v16550 dirty vpm vpci vkbc cpuid
+	mgmt_parse mgmt_lineedit mgmt_json imgplan mgmt_defs extent xstate \
+	bus walk insn vpic vioapic vpit vrtc v16550 dirty vpm vpci vkbc cpuid gmap vmsr
 unit_srcs_cpuid := vmm/cpuid.c
+unit_srcs_vmsr := vmm/vmsr.c
+unit_srcs_gmap := vmm/gmap.c
 unit_srcs_extent := vmm/extent.c
 unit_srcs_bus := vmm/emul/bus.c
 unit_srcs_walk := vmm/emul/walk.c
@@ -171,7 +173,7 @@ unit_srcs_xstate :=
 unit_srcs_mgmt_parse := tools/mgmt/parse.c kernel/fmt.c
 unit_srcs_mgmt_lineedit := tools/mgmt/lineedit.c
 unit_srcs_mgmt_json := tools/mgmt/json.c
-unit_srcs_mgmt_image := tools/mgmt/imgcheck.c
+unit_srcs_imgplan := vmm/imgplan.c
 unit_srcs_mgmt_defs := tools/mgmt/defs.c tools/mgmt/parse.c kernel/fmt.c
 unit_srcs_bootcfg := boot/bootcfg.c
 unit_srcs_vmcs_check := vmm/vmcs_check.c kernel/fmt.c
@@ -209,6 +211,7 @@ bench: deps all
 	$(PYTHON) tools/bench.py
 
 lint:
+	tools/layers.sh
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--suppress=missingIncludeSystem -I. $(KDIRS) tools/mgmt
 

@@ -8,13 +8,12 @@
 #include "kernel/log.h"
 #include "drivers/tsc.h"
 
-#define APIC_DEFAULT_PHYS 0xfee00000ull
 #define ICR_SPINS 1000000u
 /* xAPIC physical destination 0xFF is every CPU (SDM vol. 3A 11.6.2.1). */
 #define XAPIC_ID_BROADCAST 0xffu
 
 static bool x2apic;
-static volatile uint32_t *xapic_base = (volatile uint32_t *)APIC_DEFAULT_PHYS;
+static volatile uint32_t *xapic_base = (volatile uint32_t *)IA32_APIC_BASE_DEFAULT;
 
 static uint32_t apic_read(uint32_t reg)
 {

@@ -328,6 +328,11 @@ static bool vm_field(struct boot_vm_spec *vm, const char *f, size_t len, const c
 		return parse_size(eq + 1, vlen, &vm->mem) && vm->mem >= VM_MEM_MIN &&
 		       vm->mem <= VM_MEM_MAX;
 	}
+	if (eq && klen == 12 && !strncmp(f, "ram_below_4g", 12)) {
+		*why = "ram_below_4g=SIZE with SIZE a multiple of 4K from 1M to 3G, e.g. ram_below_4g=4M";
+		return parse_size(eq + 1, vlen, &vm->ram_below_4g) && vm->ram_below_4g >= (1ull << 20) &&
+		       vm->ram_below_4g <= (3ull << 30);
+	}
 	if (eq && klen == 5 && !strncmp(f, "vcpus", 5) && vlen && vlen < sizeof(num)) {
 		memcpy(num, eq + 1, vlen);
 		num[vlen] = '\0';
@@ -349,7 +354,10 @@ static bool vm_field(struct boot_vm_spec *vm, const char *f, size_t len, const c
 	return false;
 }
 
-/* NAME[,image=MODULE][,mem=SIZE][,cpu=N][,vcpus=N] into vm (defaults: image NAME, 16M, 1 vCPU). */
+/*
+ * NAME[,image=MODULE][,mem=SIZE][,cpu=N][,vcpus=N][,ram_below_4g=SIZE] into
+ * vm (defaults: image NAME, 16M, 1 vCPU, RAM up to 3 GiB below the hole).
+ */
 static bool parse_vm_spec(const char *val, struct boot_vm_spec *vm, const char **why)
 {
 	const char *p = val, *comma = strchr(p, ',');
@@ -418,7 +426,7 @@ static const struct cmdline_option cmdline_options[] = {
 	{ "maxcpus", parse_maxcpus, "a number from 1 to 256" },
 	{ "apic", parse_apic, "auto, xapic or x2apic" },
 	{ "timeslice", parse_timeslice, "milliseconds from 1 to 1000" },
-	{ "vm", parse_vm, "NAME[,image=MODULE][,mem=SIZE][,cpu=N][,vcpus=N]" },
+	{ "vm", parse_vm, "NAME[,image=MODULE][,mem=SIZE][,cpu=N][,vcpus=N][,ram_below_4g=SIZE]" },
 	{ "shuffle", parse_shuffle, "milliseconds from 1 to 10000 (test option)" },
 	{ "tpr_shadow", parse_tpr_shadow, "on or off (test option: off uses CR8 exits)" },
 	{ "feature_control", parse_feature_control,

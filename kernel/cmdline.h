@@ -55,6 +55,7 @@ struct boot_vm_spec {
 	uint64_t mem;    /* bytes; default 16 MiB */
 	int32_t cpu;     /* physical CPU to pin to; -1: least loaded */
 	uint32_t vcpus;  /* 1..VM_MAX_VCPUS_OPT */
+	uint64_t ram_below_4g; /* bytes of RAM under the 3 GiB hole at most; 0: as much as fits */
 };
 
 struct boot_options {

@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import emu  # noqa: E402
 
 CTRL_A = b"\x01"
-# What Tern prints before it powers off on a machine without usable VT-x (kernel/main.c).
+# What Tern prints before it powers off on a machine without usable VT-x (init/main.c).
 REFUSAL = b"Tern cannot run on this machine because"
 MGMT_IMAGE = os.path.join(emu.BUILD, "mgmt.elf")
 DEFAULT_GUESTS = ("hello", "ticker", "echo", "counter", "spinner")

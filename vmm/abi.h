@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define TERN_ABI_MAJOR   1u
-#define TERN_ABI_MINOR   2u /* 1.1: VM_POPULATE, TERN_CREATE_INCREMENTAL; 1.2: whole-VM state calls, VM_READ, power button */
+#define TERN_ABI_MINOR   3u /* 1.1: VM_POPULATE, TERN_CREATE_INCREMENTAL; 1.2: whole-VM state calls, VM_READ, power button; 1.3: memory map */
 #define TERN_ABI_VERSION ((TERN_ABI_MAJOR << 16) | TERN_ABI_MINOR)
 
 /*
@@ -50,7 +50,8 @@
 #define TERN_HC_DEV_SET_STATE  21u /* (vm, buf, size) -> 0 */
 #define TERN_HC_VM_POWER_BUTTON 22u /* (vm) -> 1: pressed, the guest listens; 0: pressed, it does not */
 #define TERN_HC_VM_DIRTY_LOG   23u /* (vm, req) -> ENABLE: the mechanism; FETCH: pages dirty; DISABLE: 0 */
-#define TERN_HC_COUNT          24u
+#define TERN_HC_VM_MEMMAP      24u /* (vm or TERN_VM_SELF, regions, size) -> number of regions */
+#define TERN_HC_COUNT          25u
 
 /* Errors, returned negated in RAX (values as Linux errno); plain ints, so -TERN_EPERM is -1. */
 #define TERN_EPERM   1  /* not the management guest, or not CPL 0; or the target is the management guest */
@@ -69,7 +70,7 @@
 #define TERN_NAME_MAX      32u               /* with the NUL */
 #define TERN_MAX_VCPUS     8u
 #define TERN_VM_MEM_MIN    (2ull << 20)
-#define TERN_VM_MEM_MAX    (3ull << 30)      /* guest RAM stays below the 3 GiB hole */
+#define TERN_VM_MEM_MAX    (1ull << 40)      /* guest RAM; admission control and the guest's physical width limit it first */
 #define TERN_IO_MAX        (64u << 10)       /* largest VM_WRITE / stream / console-write length */
 #define TERN_EXIT_REASONS  80               /* VMX basic exit reasons counted (SDM vol. 3D app. C) */
 #define TERN_STOP_REASON_MAX 192u
@@ -121,6 +122,7 @@ struct tern_vm_create {
 	uint32_t nr_vcpus;          /* 1..TERN_MAX_VCPUS */
 	uint32_t flags;             /* TERN_CREATE_* */
 	uint32_t cpus[TERN_MAX_VCPUS]; /* vCPU i pinned to CPU cpus[i], or TERN_CPU_ANY */
+	uint64_t ram_below_4g;      /* RAM below the hole at most (0: 3 GiB), 1 MiB..3 GiB; the rest is above 4 GiB */
 };
 
 /*
@@ -152,7 +154,7 @@ struct tern_vcpu_state {
  * TERN_VCPU_REGS_VERSION, else TERN_EINVAL; GET a buffer at least that big. Layout: little-endian, every
  * field naturally aligned, no implicit padding (static asserts below).
  */
-#define TERN_VCPU_REGS_VERSION 1u
+#define TERN_VCPU_REGS_VERSION 2u
 #define TERN_XSAVE_MAX  4096u /* standard-format XSAVE area (SDM vol. 1 13.4) */
 #define TERN_LAPIC_REGS 64u   /* xAPIC registers at offsets 0x000-0x3f0, one dword each */
 struct tern_segment {
@@ -174,7 +176,7 @@ struct tern_vcpu_regs {
 	uint64_t dr[4], dr6, dr7;
 	uint64_t efer, pat, sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t star, lstar, cstar, fmask, kernel_gs_base, tsc_aux;
-	uint64_t tsc;       /* GET: the guest's TSC when it stopped; SET: ignored (same-host TSC) */
+	uint64_t tsc;       /* GET: the guest's TSC when it stopped; SET: the guest TSC continues from it */
 	uint64_t xcr0;
 	uint32_t interruptibility; /* VMCS guest interruptibility state (SDM vol. 3C 24.4.2) */
 	uint32_t pending_event;    /* VM-entry interruption-information format; bit 31 valid */
@@ -190,6 +192,13 @@ struct tern_vcpu_regs {
 	uint32_t xsave_size;       /* bytes of xsave used (CPUID 0xD for the guest's XCR0) */
 	uint32_t lapic[TERN_LAPIC_REGS];
 	uint8_t xsave[TERN_XSAVE_MAX];
+	/* Version 2: emulated MSRs (SDM vol. 4 names; vmm/vmsr.h) */
+	uint64_t misc_enable;      /* IA32_MISC_ENABLE */
+	uint64_t tsc_adjust;       /* IA32_TSC_ADJUST */
+	uint64_t spec_ctrl;        /* IA32_SPEC_CTRL; 0 where the host has none */
+	uint64_t mtrr_def_type;    /* IA32_MTRR_DEF_TYPE */
+	uint64_t mtrr_var[16];     /* IA32_MTRR_PHYSBASE0, PHYSMASK0, ... PHYSBASE7, PHYSMASK7 */
+	uint64_t mtrr_fixed[11];   /* FIX64K_00000, FIX16K_80000, FIX16K_A0000, FIX4K_C0000 ... FIX4K_F8000 */
 };
 
 /* TERN_HC_DEV_GET_STATE / SET_STATE: one record per device, back to back, each led by this. */
@@ -218,6 +227,26 @@ struct tern_dirty_req {
 	uint64_t first_page; /* FETCH */
 	uint64_t npages;     /* FETCH: bits wanted; the bitmap is (npages + 63) / 64 words */
 	uint64_t bitmap;     /* FETCH: in the caller, bit i = page first_page + i */
+};
+
+/*
+ * TERN_HC_VM_MEMMAP: a VM's guest-physical memory map, regions in ascending
+ * GPA order without overlap; what is in no region is open bus. Any guest may
+ * ask for its own (vm = TERN_VM_SELF), as firmware would tell it (e820);
+ * the management guest for any VM. Returns how many regions there are,
+ * writing as many as size bytes hold.
+ */
+#define TERN_VM_SELF      0u
+#define TERN_MEM_RAM      1u /* read, write, execute */
+#define TERN_MEM_ROM      2u /* read-only: the boot modules shown to the management guest */
+#define TERN_MEM_MMIO     3u /* a device model (I/O APIC, local APIC): accesses are emulated */
+#define TERN_MEM_RESERVED 4u /* not RAM and no device */
+#define TERN_MEM_REGIONS_MAX 16u
+struct tern_mem_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint32_t type;     /* TERN_MEM_* */
+	uint32_t reserved; /* 0 */
 };
 
 /* TERN_HC_VM_INFO */
@@ -285,14 +314,15 @@ struct tern_module_dir {
 };
 
 _Static_assert(sizeof(struct tern_host_info) == 80, "tern_host_info");
-_Static_assert(sizeof(struct tern_vm_create) == 80, "tern_vm_create");
+_Static_assert(sizeof(struct tern_vm_create) == 88, "tern_vm_create");
+_Static_assert(sizeof(struct tern_mem_region) == 24, "tern_mem_region");
 _Static_assert(sizeof(struct tern_vcpu_state) == 72, "tern_vcpu_state");
 _Static_assert(sizeof(struct tern_vcpu_info) == 56, "tern_vcpu_info");
 _Static_assert(sizeof(struct tern_stream) == 32, "tern_stream");
 _Static_assert(sizeof(struct tern_module) == 64, "tern_module");
 _Static_assert(sizeof(struct tern_vm_info) == 1408, "tern_vm_info");
 _Static_assert(sizeof(struct tern_segment) == 24, "tern_segment");
-_Static_assert(sizeof(struct tern_vcpu_regs) == 4976, "tern_vcpu_regs");
+_Static_assert(sizeof(struct tern_vcpu_regs) == 5224, "tern_vcpu_regs");
 _Static_assert(sizeof(struct tern_dev_record) == 8, "tern_dev_record");
 _Static_assert(sizeof(struct tern_dirty_req) == 32, "tern_dirty_req");
 

@@ -18,7 +18,6 @@
 #include "kernel/mm.h"
 #include "kernel/string.h"
 
-#define APIC_ACCESS_GPA        0xfee00000ull
 #define APIC_ACCESS_OFFSET(q)  ((q) & 0xfffu)
 #define APIC_ACCESS_TYPE(q)    (((q) >> 12) & 0xfu)
 #define APIC_ACCESS_LINEAR_READ  0u
@@ -38,7 +37,7 @@ int apicv_map(struct vm *vm)
 {
 	if (!vmx_config.apicv)
 		return 0;
-	return ept_map(&vm->ept, APIC_ACCESS_GPA, access_page, PAGE_SIZE, EPT_R | EPT_W, EPT_MT_UC);
+	return ept_map(&vm->ept, APIC_PAGE_GPA, access_page, PAGE_SIZE, EPT_R | EPT_W, EPT_MT_UC);
 }
 
 /* The TPR shadow (CR8) comes with or without the rest (arch/vmx.c, vmx_config_init). */
@@ -74,7 +73,7 @@ enum exit_action handle_apic_access(struct vcpu *v, const struct exit_info *e)
 			(uint32_t)APIC_ACCESS_OFFSET(e->qual));
 		return EXIT_STOP;
 	}
-	return emul_mmio(v, APIC_ACCESS_GPA + APIC_ACCESS_OFFSET(e->qual),
+	return emul_mmio(v, APIC_PAGE_GPA + APIC_ACCESS_OFFSET(e->qual),
 			 type == APIC_ACCESS_LINEAR_WRITE);
 }
 

@@ -4,6 +4,7 @@
 #define TERN_VMM_APICV_H
 
 #include "vmm/exit.h"
+#include "vmm/gmap.h"
 
 struct vm;
 
@@ -14,6 +15,6 @@ enum exit_action handle_apic_write(struct vcpu *v, const struct exit_info *e);
 enum exit_action handle_apic_access(struct vcpu *v, const struct exit_info *e);
 /* An EPT violation on the APIC page (CPUs without APIC-register virtualization). */
 enum exit_action apicv_ept_violation(struct vcpu *v, uint64_t gpa, bool write);
-#define APIC_PAGE_GPA 0xfee00000ull
+#define APIC_PAGE_GPA GMAP_LAPIC_BASE
 
 #endif

@@ -5,6 +5,7 @@
  * bootstrap CPU reports memory and carries out after_boot=.
  */
 #include "vmm/bootvm.h"
+#include "vmm/hypercall.h"
 #include "vmm/loader.h"
 #include "vmm/mgmt.h"
 #include "vmm/sched.h"
@@ -66,6 +67,7 @@ static int start_one(const struct boot_vm_spec *s)
 	const struct boot_module *m = boot_find_module(s->image);
 	const char *refused = vm_vcpus_refused(s->vcpus);
 	char why[128];
+	struct gmap map;
 	struct vm *vm;
 	int err, cpu;
 
@@ -77,8 +79,19 @@ static int start_one(const struct boot_vm_spec *s)
 		pr_err("vm %s: not started: %u vCPUs: %s", s->name, s->vcpus, refused);
 		return -1;
 	}
+	/* Admission control, as for VM_CREATE (docs/hypercalls.md). */
+	if (hc_vm_footprint(s->mem, s->vcpus) > hc_mem_available()) {
+		pr_err("vm %s: not started: %lu KiB asked, %lu KiB available", s->name,
+		       (unsigned long)(s->mem >> 10), (unsigned long)(hc_mem_available() >> 10));
+		return -1;
+	}
+	if ((err = vm_layout(&map, s->mem, s->ram_below_4g))) {
+		pr_err("vm %s: not started: %lu KiB of RAM does not fit the guest's physical address space",
+		       s->name, (unsigned long)(s->mem >> 10));
+		return -1;
+	}
 	/* With a management guest, consoles are read through it and VMs stay until destroyed. */
-	vm = vm_create(s->name, s->mem, s->vcpus, boot_opts.has_mgmt ? VUART_TO_RING : VUART_TO_LOG,
+	vm = vm_create(s->name, &map, s->vcpus, boot_opts.has_mgmt ? VUART_TO_RING : VUART_TO_LOG,
 		       &err);
 	if (!vm) {
 		pr_err("vm %s: not started: cannot allocate %lu KiB of guest memory (error %d)",

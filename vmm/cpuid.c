@@ -58,7 +58,7 @@ static void fix_vendor(const struct cpuid_vm *vm, uint32_t sub, struct cpuid_reg
  * package, valid with HTT (one package holds every vCPU); EBX[31:24] the
  * initial APIC ID. XSAVE and the AVX family only with their XCR0 state;
  * OSXSAVE mirrors the guest's CR4. The virtual local APIC offers x2APIC and
- * the TSC-deadline timer everywhere.
+ * the TSC-deadline timer everywhere, vmm/msr.c the MTRRs.
  */
 static void fix_features(const struct cpuid_vm *vm, uint32_t sub, struct cpuid_regs *r)
 {
@@ -68,7 +68,7 @@ static void fix_features(const struct cpuid_vm *vm, uint32_t sub, struct cpuid_r
 		 (vm->vcpu_index << CPUID_1_EBX_APIC_ID_SHIFT);
 	if (vm->nr_vcpus > 1)
 		r->edx |= CPUID_1_EDX_HTT;
-	r->edx |= CPUID_1_EDX_APIC;
+	r->edx |= CPUID_1_EDX_APIC | CPUID_1_EDX_MTRR; /* MTRRs emulated (vmm/msr.c) */
 	if (!vm->xcr0_mask)
 		r->ecx &= ~(uint32_t)CPUID_1_ECX_XSAVE;
 	if (!has_avx(vm))
@@ -105,10 +105,12 @@ static void fix_thermal(const struct cpuid_vm *vm, uint32_t sub, struct cpuid_re
 /*
  * Leaf 7 sub-leaf 0: at most sub-leaves 1 and 2; vector extensions with
  * their XCR0 state; PKU with PKRU; INVPCID and RDPID where VMX lets them run.
+ * IA32_TSC_ADJUST is emulated everywhere (vmm/msr.c).
  */
 static void fix_leaf7(const struct cpuid_vm *vm, uint32_t sub, struct cpuid_regs *r)
 {
 	r->eax = min_u32(r->eax, CPUID_GUEST_MAX_LEAF7_SUB);
+	r->ebx |= CPUID_7_EBX_TSC_ADJUST;
 	if (!has_avx(vm)) {
 		r->ebx &= ~(uint32_t)CPUID_7_EBX_AVX2;
 		r->ecx &= ~(uint32_t)(CPUID_7_ECX_VAES | CPUID_7_ECX_VPCLMULQDQ);
@@ -284,14 +286,15 @@ static void fix_addr_sizes(const struct cpuid_vm *vm, uint32_t sub, struct cpuid
 		    CPUID_7_ECX_AVX512_VPOPCNTDQ | CPUID_7_ECX_LA57 | CPUID_7_ECX_RDPID | \
 		    CPUID_7_ECX_CLDEMOTE | CPUID_7_ECX_MOVDIRI | CPUID_7_ECX_MOVDIR64B)
 /*
- * No speculation-control bits (IBRS/IBPB, STIBP, SSBD, ARCH_CAPABILITIES,
- * leaf 7.2) nor TSC_ADJUST: vmm/msr.c does not virtualize IA32_SPEC_CTRL,
- * PRED_CMD, ARCH_CAPABILITIES or TSC_ADJUST yet, so they stay hidden rather
- * than #GP when used.
+ * Speculation control as the host has it: vmm/msr.c offers IA32_SPEC_CTRL
+ * (the IBRS, STIBP and SSBD bits the host has), IA32_PRED_CMD with IBRS_IBPB
+ * and IA32_ARCH_CAPABILITIES (read-only, from the host). Not IA32_FLUSH_CMD
+ * (L1D_FLUSH) nor leaf 7.2's further SPEC_CTRL controls: those stay hidden.
  */
 #define KEEP_7_EDX (CPUID_7_EDX_AVX512_4VNNIW | CPUID_7_EDX_AVX512_4FMAPS | CPUID_7_EDX_FSRM | \
 		    CPUID_7_EDX_AVX512_VP2INTERSECT | CPUID_7_EDX_MD_CLEAR | CPUID_7_EDX_RTM_ALWAYS_ABORT | \
-		    CPUID_7_EDX_SERIALIZE | CPUID_7_EDX_TSXLDTRK | CPUID_7_EDX_AVX512_FP16)
+		    CPUID_7_EDX_SERIALIZE | CPUID_7_EDX_TSXLDTRK | CPUID_7_EDX_AVX512_FP16 | \
+		    CPUID_7_EDX_IBRS_IBPB | CPUID_7_EDX_STIBP | CPUID_7_EDX_ARCH_CAPABILITIES | CPUID_7_EDX_SSBD)
 #define KEEP_7_1_EAX (CPUID_7_1_EAX_SHA512 | CPUID_7_1_EAX_SM3 | CPUID_7_1_EAX_SM4 | \
 		      CPUID_7_1_EAX_RAO_INT | CPUID_7_1_EAX_AVX_VNNI | CPUID_7_1_EAX_AVX512_BF16 | \
 		      CPUID_7_1_EAX_CMPCCXADD | CPUID_7_1_EAX_FZLRM | CPUID_7_1_EAX_FSRS | \

@@ -9,6 +9,9 @@
 #include "arch/msr.h"
 #include "arch/vmx.h"
 #include "arch/vmx_ctls.h"
+#include "arch/paging.h"
+#include "kernel/errno.h"
+#include "kernel/string.h"
 
 #define CR_QUAL_NUM(q)   ((q) & 0xfu)
 #define CR_QUAL_TYPE(q)  (((q) >> 4) & 3u)
@@ -20,6 +23,9 @@
 #define CR_TYPE_LMSW     3u
 #define SEG_AR_L         BIT(13) /* 64-bit code segment (25.4.1) */
 #define CR3_PCID_MASK    0xfffull
+#define CR3_PAE_PDPT     0xffffffe0ull /* PAE: CR3 bits 31:5 locate the PDPT (SDM vol. 3A table 4-7) */
+/* PDPTE bits 2:1 and 8:5 are reserved (SDM vol. 3A table 4-8); so are 63:MAXPHYADDR. */
+#define PDPTE_RSVD_LOW   0x1e6ull
 
 /*
  * CR4 bits the guest owns: every value is valid on any x86-64 CPU and the
@@ -185,6 +191,81 @@ static void update_long_mode(uint64_t cr0)
 	vmcs_write(VMCS_VM_ENTRY_CONTROLS, entry);
 }
 
+/* PAE paging: CR0.PG = 1, CR4.PAE = 1, IA32_EFER.LME = 0 (SDM vol. 3A 4.1.1). */
+static bool pae_paging(uint64_t cr0, uint64_t cr4, uint64_t efer)
+{
+	return (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(efer & IA32_EFER_LME);
+}
+
+static uint64_t pdpte_rsvd(void)
+{
+	static unsigned int m;
+
+	if (!m)
+		m = cpuid(CPUID_LEAF_ADDR_SIZES, 0).eax & 0xffu;
+	return PDPTE_RSVD_LOW | (m < 64 ? ~0ull << m : 0);
+}
+
+/* The four PDPTEs at cr3; all-ones, as a read there gives, where the table is not guest RAM. */
+static void fetch_pdptes(struct vm *vm, uint64_t cr3, uint64_t pdpte[4])
+{
+	const void *p = vm_guest_ptr(vm, cr3 & CR3_PAE_PDPT, 4 * sizeof(uint64_t));
+
+	if (p)
+		memcpy(pdpte, p, 4 * sizeof(uint64_t));
+	else
+		memset(pdpte, 0xff, 4 * sizeof(uint64_t));
+}
+
+/* A present PDPTE with a reserved bit set makes MOV to CR raise #GP and load nothing (4.4.1). */
+static bool pdptes_valid(const uint64_t pdpte[4])
+{
+	for (unsigned int i = 0; i < 4; i++)
+		if ((pdpte[i] & PTE_P) && (pdpte[i] & pdpte_rsvd()))
+			return false;
+	return true;
+}
+
+/* With EPT, VM entry takes PAE paging's PDPTEs from the guest-state area (SDM vol. 3C 27.3.2.4). */
+static void write_pdptes(const uint64_t pdpte[4])
+{
+	vmcs_write(VMCS_GUEST_PDPTE0, pdpte[0]);
+	vmcs_write(VMCS_GUEST_PDPTE1, pdpte[1]);
+	vmcs_write(VMCS_GUEST_PDPTE2, pdpte[2]);
+	vmcs_write(VMCS_GUEST_PDPTE3, pdpte[3]);
+}
+
+/*
+ * An emulated MOV to CR0/CR4 loads the PDPTEs where the CPU would (4.4.1):
+ * PAE paging in use after it, and CR0.CD, NW, PG, CR4.PAE, PGE, PSE or SMEP
+ * changed. Checked before the write is made, as a #GP leaves CR0/CR4 as
+ * they were. The VMCS fields hold them until VM exit saves the CPU's own.
+ */
+static int load_pdptes_for(struct vm *vm, uint64_t cr0, uint64_t cr4, bool changed)
+{
+	uint64_t pdpte[4];
+
+	if (!changed || !pae_paging(cr0, cr4, vmcs_read(VMCS_GUEST_IA32_EFER)))
+		return 0;
+	fetch_pdptes(vm, vmcs_read(VMCS_GUEST_CR3), pdpte);
+	if (!pdptes_valid(pdpte))
+		return -EINVAL;
+	write_pdptes(pdpte);
+	return 0;
+}
+
+void cr_sync_pdptes(struct vcpu *v)
+{
+	uint64_t pdpte[4];
+
+	if (!pae_paging(vmcs_read(VMCS_GUEST_CR0), vmcs_read(VMCS_GUEST_CR4),
+			vmcs_read(VMCS_GUEST_IA32_EFER)))
+		return;
+	/* Loaded even if invalid: VM entry then fails its PDPTE check (vol. 3C 27.3.1.6), as on hardware. */
+	fetch_pdptes(v->vm, vmcs_read(VMCS_GUEST_CR3), pdpte);
+	write_pdptes(pdpte);
+}
+
 static enum exit_action cr0_write(struct vcpu *v, uint64_t val)
 {
 	uint64_t old = guest_cr0_read(), cr4 = guest_cr4_read();
@@ -199,6 +280,9 @@ static enum exit_action cr0_write(struct vcpu *v, uint64_t val)
 	if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) || ((val & CR0_NW) && !(val & CR0_CD)) ||
 	    ((val & CR0_PG) && (efer & IA32_EFER_LME) && !(cr4 & CR4_PAE)) ||
 	    (!(val & CR0_PG) && (code64 || (cr4 & CR4_PCIDE))))
+		return inject_gp();
+	if (load_pdptes_for(v->vm, guest_cr0_hw(val), guest_cr4_read(),
+			    (old ^ val) & (CR0_CD | CR0_NW | CR0_PG)))
 		return inject_gp();
 	vmcs_write(VMCS_CR0_READ_SHADOW, val);
 	vmcs_write(VMCS_GUEST_CR0, guest_cr0_hw(val));
@@ -221,6 +305,9 @@ static enum exit_action cr4_write(struct vcpu *v, uint64_t val)
 	 */
 	if ((val & ~cr4_allowed()) || (lma && (!(val & CR4_PAE) || ((val ^ old) & CR4_LA57))) ||
 	    ((val & ~old & CR4_PCIDE) && (!lma || (vmcs_read(VMCS_GUEST_CR3) & CR3_PCID_MASK))))
+		return inject_gp();
+	if (load_pdptes_for(v->vm, vmcs_read(VMCS_GUEST_CR0), val,
+			    (old ^ val) & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP)))
 		return inject_gp();
 	vmcs_write(VMCS_CR4_READ_SHADOW, val);
 	vmcs_write(VMCS_GUEST_CR4, guest_cr4_hw(val));

@@ -16,5 +16,12 @@ uint64_t guest_cr0_read(void);
 uint64_t guest_cr4_read(void);
 /* CPUID leaf 7 as the guest sees it: CR4 features Tern refuses hidden, OSPKE the guest's. */
 void cr_cpuid_leaf7(uint32_t subleaf, struct cpuid_regs *r);
+struct vcpu;
+/*
+ * After CR0/CR3/CR4/EFER are set in the current VMCS other than by the
+ * guest (vCPU state SET): under PAE paging, load the PDPTE fields from
+ * the PDPT at CR3, as VM entry with EPT takes them from there.
+ */
+void cr_sync_pdptes(struct vcpu *v);
 
 #endif

@@ -2,7 +2,7 @@
 /*
  * ELF64 (System V gABI and its x86-64 supplement), only what image loaders
  * read: Tern's own (vmm/loader.c) and the management guest's
- * (tools/mgmt/imgcheck.c). Definitions only, so both sides share it.
+ * (vmm/imgplan.c). Definitions only, so both sides share it.
  */
 #ifndef TERN_VMM_ELF_H
 #define TERN_VMM_ELF_H

@@ -111,6 +111,7 @@ static enum exit_action handle_vmcall(struct vcpu *v, const struct exit_info *e)
 static enum exit_action handle_ept_violation(struct vcpu *v, const struct exit_info *e)
 {
 	uint64_t gpa = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
+	const struct tern_mem_region *region = gmap_find(&v->vm->map, gpa);
 	const char *access = e->qual & EPT_QUAL_FETCH ? "instruction fetch" :
 			     e->qual & EPT_QUAL_WRITE ? "write" : "read";
 
@@ -118,18 +119,22 @@ static enum exit_action handle_ept_violation(struct vcpu *v, const struct exit_i
 		return apicv_ept_violation(v, gpa, e->qual & EPT_QUAL_WRITE);
 	/*
 	 * A data access where the VM has no RAM: a device, or open bus (reads
-	 * all-ones, writes dropped), through the instruction emulator. Code
-	 * runs from RAM only.
+	 * all-ones, writes dropped), through the instruction emulator; a write
+	 * to ROM is dropped the same way. Code runs from RAM only.
 	 */
-	if (!(e->qual & EPT_QUAL_FETCH) && !vm_range_ok(v->vm, gpa, 1, false))
+	if (!(e->qual & EPT_QUAL_FETCH) &&
+	    (!vm_range_ok(v->vm, gpa, 1, false) ||
+	     ((e->qual & EPT_QUAL_WRITE) && region && region->type == GMAP_ROM)))
 		return emul_mmio(v, gpa, e->qual & EPT_QUAL_WRITE);
 	/* A write to RAM write-protected for dirty logging: logged, made writable, done again. */
 	if ((e->qual & EPT_QUAL_WRITE) && vm_range_ok(v->vm, gpa, 1, true) &&
 	    vm_dirty_wrprot_fault(v->vm, gpa))
 		return EXIT_RESUME;
 
-	vm_stop(v->vm, "EPT violation: %s at GPA 0x%lx, outside its %lu KiB of memory (RIP 0x%lx, qualification 0x%lx)",
-		access, gpa, (unsigned long)(v->vm->mem_size >> 10), vmcs_read(VMCS_GUEST_RIP), e->qual);
+	vm_stop(v->vm, "EPT violation: %s at GPA 0x%lx, %s (RIP 0x%lx, qualification 0x%lx)", access, gpa,
+		!region ? "in no region of its memory map" :
+		region->type == GMAP_RAM ? "in its RAM" : "not in its RAM",
+		vmcs_read(VMCS_GUEST_RIP), e->qual);
 	vcpu_dump(v);
 	return EXIT_STOP;
 }

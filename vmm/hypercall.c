@@ -100,7 +100,7 @@ uint64_t hc_vm_footprint(uint64_t mem, uint32_t nr_vcpus)
 	       pages * 3 * sizeof(struct mem_extent);
 }
 
-static uint64_t available(void)
+uint64_t hc_mem_available(void)
 {
 	struct pmm_stats st;
 	uint64_t free;
@@ -166,8 +166,11 @@ static bool valid_name(const char *name)
 	return true;
 }
 
-static int64_t decode_create(struct vm *caller, uint64_t gpa, struct tern_vm_create *c)
+static int64_t decode_create(struct vm *caller, uint64_t gpa, struct tern_vm_create *c,
+			     struct gmap *map)
 {
+	int err;
+
 	if (copy_in(caller, c, gpa, sizeof(*c)))
 		return -(int64_t)TERN_EFAULT;
 	if (!valid_name(c->name) || (c->flags & ~TERN_CREATE_INCREMENTAL) || !c->nr_vcpus || c->nr_vcpus > TERN_MAX_VCPUS ||
@@ -179,9 +182,11 @@ static int64_t decode_create(struct vm *caller, uint64_t gpa, struct tern_vm_cre
 			return -(int64_t)TERN_EINVAL;
 	if (c->mem_size > TERN_VM_MEM_MAX)
 		return -(int64_t)TERN_E2BIG;
+	if ((err = vm_layout(map, c->mem_size, c->ram_below_4g)))
+		return err == -E2BIG ? -(int64_t)TERN_E2BIG : -(int64_t)TERN_EINVAL;
 	if (vm_find_name(c->name))
 		return -(int64_t)TERN_EEXIST;
-	if (hc_vm_footprint(c->mem_size, c->nr_vcpus) > available())
+	if (hc_vm_footprint(c->mem_size, c->nr_vcpus) > hc_mem_available())
 		return -(int64_t)TERN_ENOMEM;
 	return 0;
 }
@@ -195,23 +200,24 @@ static void log_created(const struct vm *vm)
 static int64_t hc_vm_create(struct vm *caller, const uint64_t *a)
 {
 	struct tern_vm_create c;
-	int64_t err = decode_create(caller, a[0], &c);
+	struct gmap map;
+	int64_t err = decode_create(caller, a[0], &c, &map);
 	struct vm *vm;
 	int e;
 
 	if (err) {
 		if (err == -(int64_t)TERN_ENOMEM)
 			pr_info("vm %.31s: not created: %lu KiB asked, %lu KiB available", c.name,
-				(unsigned long)(c.mem_size >> 10), (unsigned long)(available() >> 10));
+				(unsigned long)(c.mem_size >> 10), (unsigned long)(hc_mem_available() >> 10));
 		else if (err == -(int64_t)TERN_EINVAL && vm_vcpus_refused(c.nr_vcpus))
 			pr_info("vm %.31s: not created: %u vCPUs: %s", c.name, c.nr_vcpus,
 				vm_vcpus_refused(c.nr_vcpus));
 		return err;
 	}
 	if (c.flags & TERN_CREATE_INCREMENTAL)
-		vm = vm_create_partial(c.name, c.mem_size, c.nr_vcpus, VUART_TO_RING, &e);
+		vm = vm_create_partial(c.name, &map, c.nr_vcpus, VUART_TO_RING, &e);
 	else
-		vm = vm_create(c.name, c.mem_size, c.nr_vcpus, VUART_TO_RING, &e);
+		vm = vm_create(c.name, &map, c.nr_vcpus, VUART_TO_RING, &e);
 	if (!vm)
 		return -(int64_t)TERN_ENOMEM;
 	vm->persistent = true;
@@ -280,12 +286,17 @@ static int64_t hc_vm_write(struct vm *caller, const uint64_t *a)
 
 	if (err)
 		return err;
-	if (dst >= vm->mem_size || len > vm->mem_size - dst)
+	if (!gmap_covers(&vm->map, dst, len, GMAP_MASK(GMAP_RAM)))
 		return -(int64_t)TERN_ERANGE;
 	if ((vm->state != VM_CREATED && vm->state != VM_PAUSED) || !vm_populated(vm))
 		return -(int64_t)TERN_ESTATE;
 	copy_between(vm, dst, caller, src, len);
 	return 0;
+}
+
+static bool ram(const struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	return gmap_covers(&vm->map, gpa, len, GMAP_MASK(GMAP_RAM));
 }
 
 static int64_t decode_state(struct vm *vm, const struct tern_vcpu_state *s)
@@ -295,14 +306,14 @@ static int64_t decode_state(struct vm *vm, const struct tern_vcpu_state *s)
 
 		if (!vmx_config.unrestricted || s->rip > 0xffff)
 			return -(int64_t)TERN_EINVAL;
-		if (entry >= vm->mem_size || entry >= (1ull << 20))
+		if (!ram(vm, entry, 1) || entry >= (1ull << 20))
 			return -(int64_t)TERN_ERANGE;
 		return 0;
 	}
 	if (s->mode != TERN_MODE_LONG || (s->cr3 & (PAGE_SIZE - 1)) || s->gdt_limit < 0x17)
 		return -(int64_t)TERN_EINVAL;
-	if (s->rip >= vm->mem_size || s->cr3 >= vm->mem_size ||
-	    s->gdt_base >= vm->mem_size || s->gdt_limit >= vm->mem_size - s->gdt_base)
+	if (!ram(vm, s->rip, 1) || !ram(vm, s->cr3, PAGE_SIZE) ||
+	    !ram(vm, s->gdt_base, (uint64_t)s->gdt_limit + 1))
 		return -(int64_t)TERN_ERANGE;
 	return 0;
 }
@@ -694,7 +705,7 @@ static int64_t hc_vm_read(struct vm *caller, const uint64_t *a)
 		return -(int64_t)TERN_E2BIG;
 	if (!vm_range_ok(caller, dst, len, true))
 		return -(int64_t)TERN_EFAULT;
-	if (src >= vm->mem_size || len > vm->mem_size - src)
+	if (!gmap_covers(&vm->map, src, len, GMAP_MASK(GMAP_RAM)))
 		return -(int64_t)TERN_ERANGE;
 	if ((vm->state != VM_CREATED && vm->state != VM_PAUSED) || !vm_populated(vm))
 		return -(int64_t)TERN_ESTATE;
@@ -796,6 +807,38 @@ static int64_t hc_vm_dirty_log(struct vm *caller, const uint64_t *a)
 	return err ? err : n;
 }
 
+struct hc_entry;
+static int64_t deny(struct vm *caller, const struct hc_entry *e, unsigned int cpl);
+static const struct hc_entry hc_table[TERN_HC_COUNT];
+
+/* VM_MEMMAP: anyone its own map (TERN_VM_SELF), the management guest any VM's. */
+static int64_t hc_vm_memmap(struct vm *caller, const uint64_t *a)
+{
+	struct gmap map;
+	struct vm *vm = caller;
+	uint64_t n, size = a[2];
+
+	if (size > TERN_IO_MAX)
+		return -(int64_t)TERN_E2BIG;
+	if (a[0] != TERN_VM_SELF) {
+		if (!caller->management)
+			return deny(caller, &hc_table[TERN_HC_VM_MEMMAP], 0);
+		spin_lock(&hc_lock); /* VMs are made and destroyed under it */
+		vm = lookup(a[0]);
+		if (vm)
+			memcpy(&map, &vm->map, sizeof(map));
+		spin_unlock(&hc_lock);
+		if (!vm)
+			return -(int64_t)TERN_ENOENT;
+	} else {
+		memcpy(&map, &vm->map, sizeof(map)); /* one's own map does not change while one runs */
+	}
+	n = map.n;
+	size = size / sizeof(map.r[0]) < n ? size / sizeof(map.r[0]) * sizeof(map.r[0]) :
+					      n * sizeof(map.r[0]);
+	return copy_out(caller, a[1], map.r, size) ?: (int64_t)n;
+}
+
 #define HC(nr, fn, anyone) [nr] = { fn, #fn + sizeof("hc_") - 1, anyone }
 static const struct hc_entry hc_table[TERN_HC_COUNT] = {
 	HC(TERN_HC_VERSION, hc_version, true),
@@ -822,6 +865,7 @@ static const struct hc_entry hc_table[TERN_HC_COUNT] = {
 	HC(TERN_HC_DEV_SET_STATE, hc_dev_set_state, false),
 	HC(TERN_HC_VM_POWER_BUTTON, hc_vm_power_button, false),
 	HC(TERN_HC_VM_DIRTY_LOG, hc_vm_dirty_log, false),
+	HC(TERN_HC_VM_MEMMAP, hc_vm_memmap, true),
 };
 #undef HC
 

@@ -16,5 +16,7 @@ int64_t hc_call(struct vm *caller, unsigned int cpl, uint64_t nr, const struct h
 
 /* Admission control: bytes of free memory a VM of mem bytes and nr_vcpus would take. */
 uint64_t hc_vm_footprint(uint64_t mem, uint32_t nr_vcpus);
+/* Bytes VMs may still take: free memory less what is being populated and Tern's reserve. */
+uint64_t hc_mem_available(void);
 
 #endif

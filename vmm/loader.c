@@ -1,14 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* Guest image loader (see loader.h). Images are untrusted: every header field is checked. */
+/*
+ * The vm= loader (see loader.h): the plan comes from vmm/imgplan.c, the one
+ * planner the management guest's loader uses too; this only copies. Images
+ * are untrusted: imgplan checks every header field first.
+ */
 #include "vmm/loader.h"
-#include "vmm/elf.h"
-#include "arch/paging.h"
+#include "vmm/imgplan.h"
+#include "arch/vmx.h"
 #include "kernel/errno.h"
 #include "kernel/fmt.h"
 #include "kernel/string.h"
-#include "kernel/pmm.h"
 
-#define STACK_RESERVE 0x10000ull
+/* Start-up tables, built for one VM at a time (vm= VMs load one after another at boot). */
+static uint64_t tables[IMG_PT_PAGES * IMG_PT_ENTRIES];
+static uint64_t gdt[IMG_GDT_ENTRIES];
+
+_Static_assert(GUEST_PT_BASE == IMG_PT_BASE && GUEST_GDT_BASE == IMG_GDT_BASE &&
+	       GUEST_REAL_ENTRY == IMG_REAL_ENTRY && GUEST_IMAGE_MIN == IMG_ELF_MIN,
+	       "the guest ABI's addresses as the planner has them");
 
 static int fail(char *err, size_t errlen, int code, const char *msg)
 {
@@ -16,81 +25,47 @@ static int fail(char *err, size_t errlen, int code, const char *msg)
 	return code;
 }
 
-/* Identity map of [0, 4 GiB) with 2 MiB pages, and a flat GDT; filled in place. */
-static int build_long_mode_tables(struct vm *vm)
+/* The RAM from GPA 0 on: images go there; RAM above 4 GiB is the guest's to find (VM_MEMMAP). */
+static uint64_t low_ram(const struct vm *vm)
 {
-	uint64_t *pml4 = vm_guest_ptr(vm, GUEST_PT_BASE, PAGE_SIZE);
-	uint64_t *pdpt = vm_guest_ptr(vm, GUEST_PT_BASE + PAGE_SIZE, PAGE_SIZE);
-	uint64_t gdt[3] = { 0, 0x00af9a000000ffffull, 0x00cf92000000ffffull };
-
-	if (!pml4 || !pdpt)
-		return -EFAULT;
-	pml4[0] = (GUEST_PT_BASE + PAGE_SIZE) | PTE_P | PTE_W;
-	for (unsigned int i = 0; i < 4; i++) {
-		uint64_t pd_gpa = GUEST_PT_BASE + (2 + i) * PAGE_SIZE;
-		uint64_t *pd = vm_guest_ptr(vm, pd_gpa, PAGE_SIZE);
-
-		if (!pd)
-			return -EFAULT;
-		pdpt[i] = pd_gpa | PTE_P | PTE_W;
-		for (unsigned int j = 0; j < 512; j++)
-			pd[j] = (((uint64_t)i << 30) + ((uint64_t)j << 21)) | PTE_P | PTE_W | PTE_PS;
-	}
-	return vm_write_guest(vm, GUEST_GDT_BASE, gdt, sizeof(gdt));
+	return vm->map.r[0].type == GMAP_RAM && !vm->map.r[0].gpa ? vm->map.r[0].size : 0;
 }
 
-static int load_elf(struct vm *vm, const uint8_t *img, size_t len, char *err, size_t errlen)
+static int copy_segments(struct vm *vm, const uint8_t *img, const struct img_plan *p)
 {
-	struct elf64_ehdr eh;
-	struct vcpu_init *in = &vm->vcpus[0]->init;
+	for (unsigned int i = 0; i < p->nseg; i++)
+		if (vm_write_guest(vm, p->seg[i].paddr, img + p->seg[i].offset, p->seg[i].filesz))
+			return -EFAULT; /* the rest of memsz is zero: fresh RAM is */
+	return 0;
+}
 
-	if (len < sizeof(eh))
-		return fail(err, errlen, -EINVAL, "ELF header truncated");
-	memcpy(&eh, img, sizeof(eh));
-	if (eh.ident[EI_CLASS] != ELFCLASS64 || eh.type != ET_EXEC || eh.machine != EM_X86_64 ||
-	    eh.phentsize != sizeof(struct elf64_phdr) || eh.phoff > len ||
-	    (uint64_t)eh.phnum * sizeof(struct elf64_phdr) > len - eh.phoff)
-		return fail(err, errlen, -EINVAL, "not an x86_64 ELF executable with sane program headers");
-	for (uint16_t i = 0; i < eh.phnum; i++) {
-		struct elf64_phdr ph;
+static int load_elf(struct vm *vm, const uint8_t *img, const struct img_plan *p, char *err,
+		    size_t errlen)
+{
+	uint64_t low = low_ram(vm);
 
-		memcpy(&ph, img + eh.phoff + i * sizeof(ph), sizeof(ph));
-		if (ph.type != PT_LOAD)
-			continue;
-		if (ph.filesz > ph.memsz || ph.offset > len || ph.filesz > len - ph.offset)
-			return fail(err, errlen, -EINVAL, "ELF segment lies outside the file");
-		if (ph.paddr < GUEST_IMAGE_MIN || ph.paddr >= vm->mem_size ||
-		    ph.memsz > vm->mem_size - ph.paddr ||
-		    vm->mem_size - ph.paddr - ph.memsz < STACK_RESERVE)
-			return fail(err, errlen, -E2BIG, "ELF segment does not fit the VM's memory (below 1 MiB, or too large)");
-		if (vm_write_guest(vm, ph.paddr, img + ph.offset, ph.filesz))
-			return fail(err, errlen, -EFAULT, "cannot copy an ELF segment");
-	}
-	if (eh.entry < GUEST_IMAGE_MIN || eh.entry >= vm->mem_size)
-		return fail(err, errlen, -EINVAL, "ELF entry point outside the VM's memory");
-	if (build_long_mode_tables(vm))
-		return fail(err, errlen, -EFAULT, "cannot write the guest page tables");
-	*in = (struct vcpu_init){
-		.mode = GUEST_LONG, .rip = eh.entry, .rsp = vm->mem_size, .rdi = vm->mem_size,
-		.rsi = 0, .rdx = vm->id, .cr3 = GUEST_PT_BASE, .gdt_base = GUEST_GDT_BASE,
-		.gdt_limit = 3 * 8 - 1,
+	img_build_tables(tables, gdt);
+	if (copy_segments(vm, img, p) || vm_write_guest(vm, IMG_PT_BASE, tables, sizeof(tables)) ||
+	    vm_write_guest(vm, IMG_GDT_BASE, gdt, sizeof(gdt)))
+		return fail(err, errlen, -EFAULT, "cannot write the image or its page tables");
+	vm->vcpus[0]->init = (struct vcpu_init){
+		.mode = GUEST_LONG, .rip = p->entry, .rsp = low, .rdi = low,
+		.rsi = 0, .rdx = vm->id, .cr3 = IMG_PT_BASE, .gdt_base = IMG_GDT_BASE,
+		.gdt_limit = IMG_GDT_ENTRIES * 8 - 1,
 	};
 	vm->vcpus[0]->has_state = true;
 	return 0;
 }
 
-static int load_flat(struct vm *vm, const uint8_t *img, size_t len, char *err, size_t errlen)
+static int load_flat(struct vm *vm, const uint8_t *img, const struct img_plan *p, char *err,
+		     size_t errlen)
 {
-	struct vcpu_init *in = &vm->vcpus[0]->init;
-
 	if (!vmx_config.unrestricted)
 		return fail(err, errlen, -ENOTSUP, "real-mode images need unrestricted guest, which this CPU lacks");
-	if (len > 0xa0000 - GUEST_REAL_ENTRY)
-		return fail(err, errlen, -E2BIG, "flat image larger than the real-mode area (0x7c00-0x9ffff)");
-	if (vm_write_guest(vm, GUEST_REAL_ENTRY, img, len))
+	if (copy_segments(vm, img, p))
 		return fail(err, errlen, -EFAULT, "cannot copy the image");
-	*in = (struct vcpu_init){ .mode = GUEST_REAL, .cs = 0, .rip = GUEST_REAL_ENTRY,
-				  .rsp = GUEST_REAL_ENTRY, .rdx = vm->id };
+	vm->vcpus[0]->init = (struct vcpu_init){ .mode = GUEST_REAL, .cs = 0, .rip = p->entry,
+						 .rsp = IMG_REAL_ENTRY, .rdx = vm->id };
 	vm->vcpus[0]->has_state = true;
 	return 0;
 }
@@ -105,11 +80,12 @@ const char *vm_vcpus_refused(uint32_t nr_vcpus)
 
 int vm_load_image(struct vm *vm, const void *img, size_t len, char *err, size_t errlen)
 {
-	uint32_t magic = 0;
+	static struct img_plan plan;
+	const char *why;
 
-	if (len >= 4)
-		memcpy(&magic, img, 4);
-	if (magic == ELF_MAGIC)
-		return load_elf(vm, img, len, err, errlen);
-	return load_flat(vm, img, len, err, errlen);
+	if (img_plan(img, len, low_ram(vm), &plan, &why))
+		return fail(err, errlen, -EINVAL, why);
+	if (plan.kind == IMG_ELF64)
+		return load_elf(vm, img, &plan, err, errlen);
+	return load_flat(vm, img, &plan, err, errlen);
 }

@@ -15,8 +15,8 @@
 #include "kernel/mm.h"
 #include "kernel/string.h"
 
-/* The window ends below the local APIC page every guest sees at 0xfee00000. */
-#define MODULES_END 0xfee00000ull
+/* The window ends below the I/O APIC page every guest sees (vmm/gmap.h). */
+#define MODULES_END GMAP_IOAPIC_BASE
 
 static size_t rx_room(void *ctx)
 {
@@ -89,6 +89,7 @@ int mgmt_start(const struct boot_vm_spec *s)
 {
 	const struct boot_module *m = boot_find_module(s->image);
 	char why[128];
+	struct gmap map;
 	struct vm *vm;
 	int err, cpu;
 
@@ -96,11 +97,13 @@ int mgmt_start(const struct boot_vm_spec *s)
 		pr_err("mgmt: not started: no boot module named '%s'", s->image);
 		return -ENOENT;
 	}
-	if (s->mem > TERN_MODULES_GPA) {
-		pr_err("mgmt: not started: its memory must end below the module window at 3 GiB");
-		return -EINVAL;
+	/* RAM is below the module window at 3 GiB or above 4 GiB (vm_layout). */
+	if ((err = vm_layout(&map, s->mem, 0))) {
+		pr_err("mgmt: not started: %lu KiB of RAM does not fit the guest's physical address space",
+		       (unsigned long)(s->mem >> 10));
+		return err;
 	}
-	vm = vm_create(s->name, s->mem, 1, VUART_TO_CONSOLE, &err);
+	vm = vm_create(s->name, &map, 1, VUART_TO_CONSOLE, &err);
 	if (!vm) {
 		pr_err("mgmt: not started: cannot allocate %lu KiB (error %d)",
 		       (unsigned long)(s->mem >> 10), err);

@@ -27,11 +27,12 @@ static uint64_t ns_to_tsc(uint64_t ns)
 	return ns / 1000000ull * khz + ns % 1000000ull * khz / 1000000ull;
 }
 
+/* Guest time: host time since tsc0 but for the pauses (tsc0 moves on), standing while paused. */
 static uint64_t env_now(void *ctx)
 {
 	struct vplatform *p = ctx;
 
-	return tsc_to_ns(rdtsc() - p->tsc0);
+	return tsc_to_ns((p->paused_tsc ? p->paused_tsc : rdtsc()) - p->tsc0);
 }
 
 /*
@@ -231,6 +232,34 @@ void vplatform_run_timers(struct vm *vm)
 
 	spin_lock(&p->lock);
 	rearm(p); /* bus_poll runs what is due */
+	spin_unlock(&p->lock);
+}
+
+void vplatform_pause(struct vm *vm)
+{
+	struct vplatform *p = &vm->plat;
+
+	spin_lock(&p->lock);
+	if (!p->paused_tsc)
+		p->paused_tsc = rdtsc() | 1; /* never 0 */
+	spin_unlock(&p->lock);
+}
+
+void vplatform_resume(struct vm *vm)
+{
+	struct vplatform *p = &vm->plat;
+	uint64_t stood, guest_now;
+
+	spin_lock(&p->lock);
+	if (p->paused_tsc) {
+		guest_now = env_now(p);
+		stood = rdtsc() - p->paused_tsc;
+		p->tsc0 += stood;
+		p->paused_tsc = 0;
+		p->paused_ns += tsc_to_ns(stood);
+		vrtc_skip(&p->rtc, guest_now, tsc_to_ns(stood));
+		rearm(p); /* deadlines were guest times: as TSCs they moved on with tsc0 */
+	}
 	spin_unlock(&p->lock);
 }
 

@@ -17,6 +17,7 @@
 #ifndef TERN_VMM_PLATFORM_H
 #define TERN_VMM_PLATFORM_H
 
+#include "vmm/gmap.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include "kernel/spinlock.h"
@@ -33,7 +34,7 @@
 struct vm;
 struct vcpu;
 
-#define VPLAT_IOAPIC_BASE 0xfec00000ull
+#define VPLAT_IOAPIC_BASE GMAP_IOAPIC_BASE
 #define VPLAT_IOAPIC_SIZE 0x1000ull
 #define VPLAT_POST_PORT   0x80u
 
@@ -49,7 +50,9 @@ struct vplatform {
 	struct vpci pci;
 	struct vkbc kbc;
 	uint8_t post;                /* the last POST code written to port 0x80 */
-	uint64_t tsc0;               /* guest time 0 */
+	uint64_t tsc0;               /* guest time 0, moved on by each pause's length */
+	uint64_t paused_tsc;         /* when the VM was paused: guest time stands there (0: running) */
+	uint64_t paused_ns;          /* guest time lost to pauses, in all */
 	volatile uint64_t next_tsc;  /* the earliest device timer event (~0: none) */
 	volatile bool extint;        /* the PIC's INTR is up (vCPU 0's LINT0) */
 	volatile int request;        /* enum emul_request the guest made, 0: none */
@@ -71,6 +74,13 @@ static inline bool vplatform_timer_due(const struct vplatform *p, uint64_t now)
 	return now >= p->next_tsc;
 }
 void vplatform_run_timers(struct vm *vm);
+/*
+ * The VM is paused, or resumed: device time (emul_env.now_ns) stops and
+ * goes on from where it stopped, so no periodic timer catches up in a burst
+ * and counters do not jump. The RTC's calendar keeps real time (vrtc_skip).
+ */
+void vplatform_pause(struct vm *vm);
+void vplatform_resume(struct vm *vm);
 /* The PIC's INTA cycle for an ExtINT the vCPU is taking: the vector. */
 uint8_t vplatform_inta(struct vm *vm);
 /* A vLAPIC's EOI of a level-triggered vector (the I/O APIC's remote IRR). */

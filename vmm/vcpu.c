@@ -247,6 +247,7 @@ void vcpu_setup_vmcs(struct vcpu *v)
 	vmcs_write(VMCS_GUEST_SYSENTER_EIP, 0);
 	if (vmx_config.entry & VM_ENTRY_LOAD_IA32_PAT)
 		vmcs_write(VMCS_GUEST_IA32_PAT, PAT_DEFAULT);
+	msr_vcpu_reset(v);
 	memset(&v->regs, 0, sizeof(v->regs));
 	v->regs.rdi = in->rdi;
 	v->regs.rsi = in->rsi;

@@ -9,6 +9,7 @@
 #include "vmm/vlapic.h"
 #include "vmm/abi.h"
 #include "vmm/platform.h"
+#include "vmm/vmsr.h"
 #include "vmm/xregs.h"
 
 struct vm;
@@ -68,6 +69,7 @@ struct vcpu {
 	uint64_t run_start;     /* TSC when last entered from the scheduler */
 	uint64_t boost_until, boost_base; /* boost window: its end, run_tsc at its start (sched.c) */
 	struct vcpu_msrs msrs;
+	struct vmsr_state msr;  /* emulated MSRs: MTRRs, MISC_ENABLE, TSC offset/ADJUST, SPEC_CTRL (vmm/msr.c) */
 	struct vcpu_xregs xregs; /* FPU/SSE/AVX, DR0-3/DR6, CR2, TSC_AUX */
 	struct vcpu_init init;
 	struct tern_vcpu_regs arch; /* the whole state while parked (vcpu_state.c) */

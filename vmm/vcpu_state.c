@@ -2,6 +2,8 @@
 /* Capture and apply a vCPU's whole state (vcpu_state.h). */
 #include "vmm/vcpu_state.h"
 #include "vmm/cr.h"
+#include "vmm/gmap.h"
+#include "vmm/msr.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 #include "arch/apic.h"
@@ -36,6 +38,31 @@ static struct tern_segment *seg_of(struct tern_vcpu_regs *r, unsigned int i)
 
 	return s[i];
 }
+
+/* The emulated MSRs (vmm/vmsr.h) in the ABI's layout. */
+static void msrs_to_regs(struct tern_vcpu_regs *r, const struct vmsr_state *s)
+{
+	r->misc_enable = s->misc_enable;
+	r->tsc_adjust = s->tsc_adjust;
+	r->spec_ctrl = s->spec_ctrl;
+	r->mtrr_def_type = s->mtrr_def_type;
+	memcpy(r->mtrr_var, s->mtrr_var, sizeof(r->mtrr_var));
+	memcpy(r->mtrr_fixed, s->mtrr_fixed, sizeof(r->mtrr_fixed));
+}
+
+static void msrs_from_regs(struct vmsr_state *s, const struct tern_vcpu_regs *r)
+{
+	s->misc_enable = r->misc_enable;
+	s->tsc_adjust = r->tsc_adjust;
+	s->spec_ctrl = r->spec_ctrl;
+	s->mtrr_def_type = r->mtrr_def_type;
+	memcpy(s->mtrr_var, r->mtrr_var, sizeof(s->mtrr_var));
+	memcpy(s->mtrr_fixed, r->mtrr_fixed, sizeof(s->mtrr_fixed));
+}
+
+_Static_assert(sizeof(((struct tern_vcpu_regs *)0)->mtrr_var) == sizeof(((struct vmsr_state *)0)->mtrr_var) &&
+	       sizeof(((struct tern_vcpu_regs *)0)->mtrr_fixed) == sizeof(((struct vmsr_state *)0)->mtrr_fixed),
+	       "MTRR arrays of the ABI and of vmsr_state");
 
 void vcpu_state_capture(struct vcpu *v)
 {
@@ -81,7 +108,7 @@ void vcpu_state_capture(struct vcpu *v)
 	r->fmask = v->msrs.sfmask;
 	r->kernel_gs_base = v->msrs.kernel_gs_base;
 	r->tsc_aux = x->tsc_aux;
-	r->tsc = now;
+	r->tsc = vmsr_guest_tsc(&v->msr, now);
 	r->xcr0 = x->xcr0;
 	r->interruptibility = (uint32_t)vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_INFO);
 	r->pending_event = (uint32_t)vmcs_read(VMCS_VM_ENTRY_INTR_INFO);
@@ -98,11 +125,16 @@ void vcpu_state_capture(struct vcpu *v)
 		r->lapic[i] = v->lapic.regs[i * 4];
 	r->xsave_size = xstate_config.size <= TERN_XSAVE_MAX ? xstate_config.size : 0;
 	memcpy(r->xsave, x->area, r->xsave_size);
+	msrs_to_regs(r, &v->msr);
 }
 
 void vcpu_state_capture_waiting(struct vcpu *v)
 {
+	struct vmsr_state reset;
+
+	vmsr_reset(&reset);
 	memset(&v->arch, 0, sizeof(v->arch));
+	msrs_to_regs(&v->arch, &reset); /* what it starts with */
 	v->arch.version = TERN_VCPU_REGS_VERSION;
 	v->arch.size = sizeof(v->arch);
 	v->arch.run_state = TERN_VCPU_WAIT_SIPI;
@@ -141,6 +173,7 @@ void vcpu_state_apply(struct vcpu *v)
 	/* "IA-32e mode guest" must match EFER.LMA (SDM vol. 3C 26.3.1.1). */
 	entry = vmcs_read(VMCS_VM_ENTRY_CONTROLS) & ~(uint64_t)VM_ENTRY_IA32E_MODE_GUEST;
 	vmcs_write(VMCS_VM_ENTRY_CONTROLS, entry | (r->efer & IA32_EFER_LMA ? VM_ENTRY_IA32E_MODE_GUEST : 0));
+	cr_sync_pdptes(v); /* PAE paging: the PDPTEs VM entry loads (vmm/cr.c) */
 	if (vmx_config.entry & VM_ENTRY_LOAD_IA32_PAT)
 		vmcs_write(VMCS_GUEST_IA32_PAT, r->pat);
 	vmcs_write(VMCS_GUEST_SYSENTER_CS, r->sysenter_cs);
@@ -150,6 +183,13 @@ void vcpu_state_apply(struct vcpu *v)
 	vmcs_write(VMCS_VM_ENTRY_INTR_INFO, r->pending_event);
 	vmcs_write(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, r->pending_error);
 	vmcs_write(VMCS_VM_ENTRY_INSTRUCTION_LEN, r->pending_insn_len);
+	/*
+	 * The emulated MSRs here, after vcpu_setup_vmcs (which resets them):
+	 * the TSC continues from r->tsc, its offset taken now, before entry.
+	 */
+	msrs_from_regs(&v->msr, r);
+	v->msr.tsc_offset = r->tsc - rdtsc();
+	msr_vcpu_sync(v);
 }
 
 /*
@@ -190,6 +230,7 @@ static bool canonical(uint64_t a)
 
 int vcpu_state_check(const struct vcpu *v, const struct tern_vcpu_regs *r)
 {
+	struct vmsr_state scratch;
 	uint32_t run = r->run_state;
 
 	if (r->version != TERN_VCPU_REGS_VERSION || r->size != sizeof(*r) || r->reserved)
@@ -206,9 +247,11 @@ int vcpu_state_check(const struct vcpu *v, const struct tern_vcpu_regs *r)
 	    !canonical(r->sysenter_eip) || r->gdtr_limit > 0xffff || r->idtr_limit > 0xffff)
 		return -EINVAL;
 	/* The APIC stays at its one address; DR6/DR7 upper halves are reserved (SDM vol. 3B 18.2). */
-	if ((r->apic_base & ~(0xfee00000ull | IA32_APIC_BASE_EN | IA32_APIC_BASE_EXTD | IA32_APIC_BASE_BSP)) ||
-	    (r->apic_base & ~0xfffull) != 0xfee00000ull || (r->dr6 >> 32) || (r->dr7 >> 32) ||
+	if ((r->apic_base & ~(GMAP_LAPIC_BASE | IA32_APIC_BASE_EN | IA32_APIC_BASE_EXTD | IA32_APIC_BASE_BSP)) ||
+	    (r->apic_base & ~0xfffull) != GMAP_LAPIC_BASE || (r->dr6 >> 32) || (r->dr7 >> 32) ||
 	    r->cr8 > 15 || (r->pending_event & ~0x80000fffu))
 		return -EINVAL;
-	return 0;
+	/* MTRR types and reserved bits, MISC_ENABLE and SPEC_CTRL as WRMSR would take them (vmm/msr.c). */
+	msrs_from_regs(&scratch, r);
+	return msr_state_check(&scratch);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Virtual local APIC (see vlapic.h); register semantics from SDM vol. 3A 11.4-11.12. */
 #include "vmm/vlapic.h"
+#include "vmm/gmap.h"
 #include "vmm/sched.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
@@ -11,7 +12,6 @@
 #include "kernel/log.h"
 #include "kernel/mm.h"
 
-#define APIC_BASE_ADDR   0xfee00000ull
 #define APIC_VERSION_VAL 0x00050014u /* version 0x14, 6 LVT entries */
 #define APIC_PPR         0x0a0u
 #define APIC_DFR         0x0e0u
@@ -92,7 +92,7 @@ int vlapic_init(struct vcpu *v)
 	if (!l->regs_phys)
 		return -ENOMEM;
 	l->regs = phys_to_virt(l->regs_phys);
-	l->apic_base = APIC_BASE_ADDR | IA32_APIC_BASE_EN | (v->index ? 0 : IA32_APIC_BASE_BSP);
+	l->apic_base = GMAP_LAPIC_BASE | IA32_APIC_BASE_EN | (v->index ? 0 : IA32_APIC_BASE_BSP);
 	l->timer_next = VLAPIC_NO_EVENT;
 	*reg(v, APIC_ID) = v->index << 24;
 	*reg(v, APIC_VERSION) = APIC_VERSION_VAL;
@@ -562,11 +562,11 @@ int vlapic_write(struct vcpu *v, uint32_t off, uint64_t val)
 
 static int write_apic_base(struct vcpu *v, uint64_t val)
 {
-	uint64_t allowed = APIC_BASE_ADDR | IA32_APIC_BASE_EN | IA32_APIC_BASE_EXTD | IA32_APIC_BASE_BSP;
+	uint64_t allowed = GMAP_LAPIC_BASE | IA32_APIC_BASE_EN | IA32_APIC_BASE_EXTD | IA32_APIC_BASE_BSP;
 	bool x2 = val & IA32_APIC_BASE_EXTD, was_x2 = vlapic_x2apic(v);
 
 	/* Relocating the APIC, or x2APIC -> xAPIC without disabling first, is refused (11.12.5). */
-	if ((val & ~allowed) || (val & ~0xfffull) != APIC_BASE_ADDR || (was_x2 && !x2 && (val & IA32_APIC_BASE_EN)) ||
+	if ((val & ~allowed) || (val & ~0xfffull) != GMAP_LAPIC_BASE || (was_x2 && !x2 && (val & IA32_APIC_BASE_EN)) ||
 	    (x2 && !(val & IA32_APIC_BASE_EN)))
 		return -EINVAL;
 	v->lapic.apic_base = (val & ~IA32_APIC_BASE_BSP) | (v->lapic.apic_base & IA32_APIC_BASE_BSP);
@@ -598,8 +598,9 @@ int vlapic_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 		return write_apic_base(v, val);
 	if (msr == MSR_IA32_TSC_DEADLINE) {
 		if (LVT_TIMER_MODE(*reg(v, APIC_LVT_TIMER)) == TIMER_TSC_DEADLINE) {
+			/* The deadline is in guest-TSC terms; timer_next is a host TSC (vmm/msr.c). */
 			v->lapic.tsc_deadline = val;
-			v->lapic.timer_next = val ? val : VLAPIC_NO_EVENT;
+			v->lapic.timer_next = val ? vmsr_deadline_to_host(&v->msr, rdtsc(), val) : VLAPIC_NO_EVENT;
 		}
 		return 0;
 	}

@@ -7,6 +7,7 @@
 #include "vmm/vm_dirty.h"
 #include "drivers/tsc.h"
 #include "vmm/apicv.h"
+#include "arch/cpuid.h"
 #include "arch/vmx.h"
 #include "kernel/console.h"
 #include "kernel/errno.h"
@@ -74,11 +75,17 @@ static int add_extent(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, 
 
 int vm_map_borrowed(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size)
 {
-	int err = add_extent(vm, gpa, hpa, size, EXT_RO | EXT_BORROWED);
+	struct gmap map = vm->map;
+	int err = gmap_add(&map, gpa, size, GMAP_ROM);
 
-	if (!err && (err = ept_map(&vm->ept, gpa, hpa, size, EPT_R, EPT_MT_WB)))
+	if (err || (err = add_extent(vm, gpa, hpa, size, EXT_RO | EXT_BORROWED)))
+		return err;
+	if ((err = ept_map(&vm->ept, gpa, hpa, size, EPT_R, EPT_MT_WB))) {
 		extent_unappend(vm->extents, &vm->nr_extents, size);
-	return err;
+		return err;
+	}
+	vm->map = map;
+	return 0;
 }
 
 /*
@@ -106,16 +113,17 @@ static void zero_guest_piece(uint64_t hpa, uint64_t size)
 }
 
 /*
- * Guest RAM from mem_ready on, at least one piece and then until budget
- * bytes are done: 2 MiB pieces where the allocator has them (EPT large
- * pages), else 4 KiB.
+ * Guest RAM from mem_ready on, region by region of the map, at least one
+ * piece and then until budget bytes are done: 2 MiB pieces where the
+ * allocator has them (EPT large pages), else 4 KiB.
  */
 static int populate(struct vm *vm, uint64_t budget)
 {
 	uint64_t end = vm->mem_size - vm->mem_ready > budget ? vm->mem_ready + budget : vm->mem_size;
 
 	while (vm->mem_ready < end) {
-		uint64_t gpa = vm->mem_ready, left = vm->mem_size - gpa, hpa = 0, size = PAGE_SIZE;
+		uint64_t left, gpa = gmap_ram_gpa(&vm->map, vm->mem_ready, &left), hpa = 0;
+		uint64_t size = PAGE_SIZE;
 		int err;
 
 		if (left >= EPT_PAGE_2M && !(gpa & (EPT_PAGE_2M - 1))) {
@@ -168,9 +176,17 @@ static void free_vm(struct vm *vm)
 	page_free(virt_to_phys(vm), (sizeof(*vm) + PAGE_SIZE - 1) / PAGE_SIZE, PMM_OWNER_VMM);
 }
 
-static struct vm *create(const char *name, uint64_t mem, uint32_t nr_vcpus, int sink, int *err,
-			 uint64_t budget)
+int vm_layout(struct gmap *map, uint64_t mem, uint64_t below_4g)
 {
+	unsigned int bits = cpuid(CPUID_LEAF_ADDR_SIZES, 0).eax & 0xff; /* what the guest sees too */
+
+	return gmap_pc_layout(map, mem, below_4g, bits);
+}
+
+static struct vm *create(const char *name, const struct gmap *map, uint32_t nr_vcpus, int sink,
+			 int *err, uint64_t budget)
+{
+	uint64_t mem = gmap_total(map, GMAP_RAM);
 	struct ept_ops ops = { ept_alloc, ept_free, ept_virt, NULL };
 	uint64_t p = page_alloc((sizeof(struct vm) + PAGE_SIZE - 1) / PAGE_SIZE, PMM_OWNER_VMM);
 	struct vm *vm = p ? phys_to_virt(p) : NULL;
@@ -183,6 +199,7 @@ static struct vm *create(const char *name, uint64_t mem, uint32_t nr_vcpus, int 
 	vm->lock = (struct spinlock)SPINLOCK_INIT("vm");
 	strlcpy(vm->name, name, sizeof(vm->name));
 	vm->mem_size = mem;
+	vm->map = *map;
 	vm->nr_vcpus = nr_vcpus;
 	vm->quiesced = true;
 	vm->created_tsc = rdtsc();
@@ -228,14 +245,15 @@ fail:
 	return NULL;
 }
 
-struct vm *vm_create(const char *name, uint64_t mem, uint32_t nr_vcpus, int sink, int *err)
+struct vm *vm_create(const char *name, const struct gmap *map, uint32_t nr_vcpus, int sink, int *err)
 {
-	return create(name, mem, nr_vcpus, sink, err, mem);
+	return create(name, map, nr_vcpus, sink, err, ~0ull);
 }
 
-struct vm *vm_create_partial(const char *name, uint64_t mem, uint32_t nr_vcpus, int sink, int *err)
+struct vm *vm_create_partial(const char *name, const struct gmap *map, uint32_t nr_vcpus, int sink,
+			     int *err)
 {
-	return create(name, mem, nr_vcpus, sink, err, VM_POPULATE_STEP);
+	return create(name, map, nr_vcpus, sink, err, VM_POPULATE_STEP);
 }
 
 int64_t vm_populate(struct vm *vm)
@@ -349,7 +367,7 @@ int vm_write_guest(struct vm *vm, uint64_t gpa, const void *src, size_t len)
 {
 	const uint8_t *s = src;
 
-	if (gpa >= vm->mem_size || len > vm->mem_size - gpa)
+	if (!vm_range_ok(vm, gpa, len, true))
 		return -EFAULT;
 	while (len) {
 		size_t chunk = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
@@ -529,6 +547,7 @@ bool vm_pause(struct vm *vm)
 {
 	if (!transition(vm, VM_RUNNING, VM_PAUSED))
 		return false;
+	vplatform_pause(vm); /* device time stops (platform.h) */
 	poke_vcpus(vm);
 	pr_info("vm %s: paused", vm->name);
 	return true;
@@ -581,6 +600,7 @@ bool vm_resume(struct vm *vm)
 		}
 	vm->nr_parked = 0;
 	spin_unlock(&vm->lock);
+	vplatform_resume(vm); /* device time goes on from where it stopped */
 	/* Parked vCPUs go back to the CPU they left (pinned ones stay pinned). */
 	for (uint32_t i = 0; i < n; i++)
 		if (sched_add(back[i], (int)back[i]->cpu) < 0)

@@ -10,6 +10,7 @@
 #include "kernel/spinlock.h"
 #include "vmm/abi.h"
 #include "vmm/extent.h"
+#include "vmm/gmap.h"
 #include "vmm/dirty.h"
 #include "vmm/platform.h"
 #include "vmm/vcpu.h"
@@ -36,8 +37,9 @@ struct vm {
 	char name[VM_NAME_MAX];
 	volatile int state;  /* enum vm_state */
 	struct spinlock lock;
-	uint64_t mem_size;
-	uint64_t mem_ready; /* guest RAM [0, mem_ready) is allocated, zeroed and mapped */
+	uint64_t mem_size;  /* bytes of RAM, in map's RAM regions */
+	uint64_t mem_ready; /* the first mem_ready bytes of RAM (gmap_ram_gpa) are allocated, zeroed and mapped */
+	struct gmap map;    /* what the guest sees where; EPT is derived from it */
 	bool mem_pending_counted; /* created partly populated: the rest is in vm_mem_pending() */
 	struct mem_extent *extents; /* ascending GPA; the array doubles when full */
 	uint32_t nr_extents, extents_cap;
@@ -64,14 +66,21 @@ struct vm {
 	struct vm *next;
 };
 
-/* Guest RAM [0, mem) zeroed and mapped; NULL with err set on failure. */
-struct vm *vm_create(const char *name, uint64_t mem, uint32_t nr_vcpus, int sink, int *err);
+/*
+ * The PC memory map for mem bytes of RAM, at most below_4g of it under the
+ * hole (0: the default), within the guest's physical-address width
+ * (gmap_pc_layout's errors).
+ */
+int vm_layout(struct gmap *map, uint64_t mem, uint64_t below_4g);
+/* A VM with map's RAM zeroed and mapped; NULL with err set on failure. */
+struct vm *vm_create(const char *name, const struct gmap *map, uint32_t nr_vcpus, int sink, int *err);
 /*
  * As vm_create, but with at most VM_POPULATE_STEP bytes of guest RAM done:
  * vm_populate() does the rest, a bounded step per call (TERN_HC_VM_POPULATE).
  */
 #define VM_POPULATE_STEP (2ull << 20)
-struct vm *vm_create_partial(const char *name, uint64_t mem, uint32_t nr_vcpus, int sink, int *err);
+struct vm *vm_create_partial(const char *name, const struct gmap *map, uint32_t nr_vcpus, int sink,
+			     int *err);
 /* The next step of guest RAM: bytes still missing (0: done), or -ENOMEM. */
 int64_t vm_populate(struct vm *vm);
 static inline bool vm_populated(const struct vm *vm)
@@ -80,7 +89,7 @@ static inline bool vm_populated(const struct vm *vm)
 }
 /* Guest RAM that VMs being populated will still take (admission control counts it as used). */
 uint64_t vm_mem_pending(void);
-/* Map [gpa, gpa+size) to host memory the VM does not own, read-only. */
+/* Map [gpa, gpa+size) to host memory the VM does not own, read-only (a ROM region). */
 int vm_map_borrowed(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size);
 /*
  * CREATED -> RUNNING: queue every vCPU (those without a start state wait for

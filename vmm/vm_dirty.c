@@ -57,9 +57,28 @@ static void resync(struct vm *vm)
 		vm->vcpus[i]->dirty_sync = true;
 }
 
+/* Each RAM region of the map through op (EPT: split, write-protect, unprotect). */
+static int each_ram(struct vm *vm, int (*op)(struct ept *ept, uint64_t gpa, uint64_t size, bool w),
+		    bool w)
+{
+	int err;
+
+	for (uint32_t i = 0; i < vm->map.n; i++)
+		if (vm->map.r[i].type == GMAP_RAM &&
+		    (err = op(&vm->ept, vm->map.r[i].gpa, vm->map.r[i].size, w)) < 0)
+			return err;
+	return 0;
+}
+
+static int split(struct ept *ept, uint64_t gpa, uint64_t size, bool unused)
+{
+	return ept_split_range(ept, gpa, size);
+}
+
+/* Pages are numbered by GPA: the bitmap runs to the top of RAM, holes included. */
 int vm_dirty_enable(struct vm *vm, int limit)
 {
-	uint64_t npages = vm->mem_size / PAGE_SIZE, pages = bitmap_pages(npages), p;
+	uint64_t npages = gmap_top(&vm->map, GMAP_RAM) / PAGE_SIZE, pages = bitmap_pages(npages), p;
 	int mech = vm_dirty_choose(limit), err;
 
 	if (mech < 0)
@@ -79,10 +98,10 @@ int vm_dirty_enable(struct vm *vm, int limit)
 		if (!(vm->vcpus[i]->pml_page = page_alloc(1, PMM_OWNER_VMM)))
 			goto nomem;
 	/* Logging is per 4 KiB page: no 2 MiB leaf may hide 511 pages behind one flag. */
-	if ((err = ept_split_range(&vm->ept, 0, vm->mem_size)) < 0)
+	if ((err = each_ram(vm, split, false)) < 0)
 		goto fail;
 	if (mech == DIRTY_WRPROT) {
-		if ((err = ept_set_write(&vm->ept, 0, vm->mem_size, false)) < 0)
+		if ((err = each_ram(vm, ept_set_write, false)) < 0)
 			goto fail;
 		/*
 		 * With EPT A/D on, the CPU's walks of guest page tables count as
@@ -111,7 +130,7 @@ void vm_dirty_disable(struct vm *vm)
 	if (!vm->dirty.mech)
 		return;
 	if (vm->dirty.mech == DIRTY_WRPROT)
-		ept_set_write(&vm->ept, 0, vm->mem_size, true);
+		each_ram(vm, ept_set_write, true); /* RAM only: ROM stays read-only */
 	vm->eptp = ept_eptp(&vm->ept, vmx_config.ept_ad);
 	pr_info("vm %s: dirty logging off (%s; %lu PML entries taken)", vm->name,
 		dirty_mech_name(vm->dirty.mech), (unsigned long)vm->dirty_pml_entries);
@@ -136,12 +155,14 @@ int64_t vm_dirty_fetch(struct vm *vm, uint64_t first, uint64_t npages, uint64_t 
 
 bool vm_dirty_wrprot_fault(struct vm *vm, uint64_t gpa)
 {
-	int r;
+	int err;
 
-	if (vm->dirty.mech != DIRTY_WRPROT || gpa >= vm->mem_size)
+	const struct tern_mem_region *r = gmap_find(&vm->map, gpa);
+
+	if (vm->dirty.mech != DIRTY_WRPROT || !r || r->type != GMAP_RAM)
 		return false;
-	r = ept_set_write(&vm->ept, gpa & ~(PAGE_SIZE - 1), PAGE_SIZE, true);
-	if (r < 0)
+	err = ept_set_write(&vm->ept, gpa & ~(PAGE_SIZE - 1), PAGE_SIZE, true);
+	if (err < 0)
 		return false;
 	/* 0: another vCPU restored the page first; either way the write can go again. */
 	dirty_mark(&vm->dirty, gpa);

@@ -16,7 +16,9 @@
 #include "tests/guests/guest.h"
 
 #define COUNTER_PERIOD_TSC 20000000ull
-#define COUNTER_LAST_K     40ull
+#ifndef COUNTER_LAST_K
+#define COUNTER_LAST_K     40ull /* counter_long: 75 (guests.mk), to outlive a test's other guests */
+#endif
 #define COUNTER_REPORTS    40ull
 /* Iterations between two RDTSCs. */
 #define COUNTER_BATCH      4096u

@@ -122,7 +122,10 @@ static void show_log_line(const char *mech)
 			}
 			line[k] = 0;
 		}
-		pos = st.pos;
+		if (n < (int64_t)sizeof(buf))
+			break; /* the end of the ring */
+		/* Read the tail again with what follows: a line may straddle two reads. */
+		pos = st.pos - sizeof(line);
 	}
 	if (line[0])
 		guest_log("%s: log: %s", mech, line);

@@ -22,7 +22,10 @@
  *   - RSP = top of guest memory, RDI = guest memory size in bytes,
  *     RSI = vCPU index (0), RDX = VM id (1, 2, 3...), RCX = number of vCPUs
  *     of the VM (N >= 1).
- *   - Guest RAM is [0, memsize). Tern's structures for the guest (page
+ *   - Guest RAM is [0, memsize), and the rest of a VM's RAM, if it has more
+ *     than fits below the device hole at 3 GiB (or its ram_below_4g), from
+ *     4 GiB on. Any guest gets its memory map from TERN_HC_VM_MEMMAP with
+ *     TERN_VM_SELF, as firmware's e820 would tell it. Tern's structures for the guest (page
  *     tables, GDT) occupy GPA 0x1000-0x7fff; guests may read them but do not
  *     own them. The rest of the low 1 MiB (0x8000-0xfffff) is the guest's,
  *     e.g. for an AP start-up trampoline. An instruction fetch from a GPA

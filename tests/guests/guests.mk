@@ -10,9 +10,10 @@ GUEST_OBJ := $(GUEST_OUT)/obj
 # GUEST_EXTRA_OBJS_NAME), nasm-only ELF guests, and real-mode flat binaries.
 GUESTS_C    := hello cpuid bench memtest msrprobe bad_wild bad_ioport bad_msr \
 	counter spinner apictimer apictimer_xapic smp echo ticker hcfuzz fpuiso flood \
-	cpuabuse cr8hog timerhog timerhog_1k timerhog_hlt platform resetcf9 resetkbc acpibtn pitticker dirtytest
+	cpuabuse cr8hog timerhog timerhog_1k timerhog_hlt platform resetcf9 resetkbc acpibtn pitticker dirtytest uartirq \
+	counter_long
 GUESTS_ASM  := bad_triple
-GUESTS_REAL := realmode
+GUESTS_REAL := realmode pmode
 
 GUEST_IMAGES := $(patsubst %,$(GUEST_OUT)/%.elf,$(GUESTS_C) $(GUESTS_ASM)) \
 	$(patsubst %,$(GUEST_OUT)/%.bin,$(GUESTS_REAL))
@@ -59,6 +60,12 @@ $(GUEST_OBJ)/timerhog_1k.o $(GUEST_OBJ)/timerhog_hlt.o: $(GUEST_SRC)/timerhog.c
 	@mkdir -p $(dir $@)
 	$(call SAY,GUEST   $@)
 	$(Q)$(CC) $(GUEST_CFLAGS) $(TIMERHOG_MODE) -MMD -MP -c $< -o $@
+
+# counter_long: the counter reporting up to TSC instant 75 (30 s at 50 MHz) instead of 40.
+$(GUEST_OBJ)/counter_long.o: $(GUEST_SRC)/counter.c
+	@mkdir -p $(dir $@)
+	$(call SAY,GUEST   $@)
+	$(Q)$(CC) $(GUEST_CFLAGS) -DCOUNTER_LAST_K=75ull -MMD -MP -c $< -o $@
 
 # One source, four platform guests: platform (every device, then S5), resetcf9,
 # resetkbc, acpibtn (S5 on the ACPI power button), pitticker (PIT ticks, forever).

@@ -49,7 +49,7 @@ static const char *const call_names[TERN_HC_COUNT] = {
 	"VM_PAUSE", "VM_RESUME", "VM_STOP", "VM_DESTROY", "VM_LIST", "VM_INFO", "VCPU_MOVE",
 	"CONSOLE_READ", "CONSOLE_WRITE", "LOG_READ", "VM_POPULATE", "VCPU_GET_REGS",
 	"VCPU_SET_REGS", "VM_READ", "DEV_GET_STATE", "DEV_SET_STATE", "VM_POWER_BUTTON",
-	"VM_DIRTY_LOG",
+	"VM_DIRTY_LOG", "VM_MEMMAP",
 };
 
 static const struct { unsigned int e; const char *name; } err_names[] = {
@@ -314,6 +314,10 @@ static void refused_checks(uint64_t vm_id)
 		{ "ordinary guest", TERN_HC_DEV_SET_STATE, { vm_id, HF_SCR(0), 8 }, HF_ERR(EPERM) },
 		{ "ordinary guest", TERN_HC_VM_POWER_BUTTON, { vm_id }, HF_ERR(EPERM) },
 		{ "ordinary guest, VM 1", TERN_HC_VM_POWER_BUTTON, { 1 }, HF_ERR(EPERM) },
+		{ "ordinary guest, VM 1's map", TERN_HC_VM_MEMMAP, { 1, HF_SCR(0), HF_PAGE },
+		  HF_ERR(EPERM) },
+		{ "ordinary guest, own id (not TERN_VM_SELF)", TERN_HC_VM_MEMMAP,
+		  { vm_id, HF_SCR(0), HF_PAGE }, HF_ERR(EPERM) },
 	};
 
 	hf_vc_init(&vc, "hcfuzz-child", 2 * MIB, 1);
@@ -324,7 +328,9 @@ static void refused_checks(uint64_t vm_id)
 	hf_assert(st.pos == 0 && st.lost == 0, TERN_HC_CONSOLE_READ, "ordinary guest",
 		  "the stream was written back (pos %lu, lost %lu)", st.pos, st.lost);
 	for (uint64_t nr = TERN_HC_HOST_INFO; nr < TERN_HC_COUNT; nr++)
-		hf_expect("ordinary guest, zero arguments", nr, 0, 0, 0, 0, HF_ERR(EPERM));
+		if (nr != TERN_HC_VM_MEMMAP) /* anyone may read its own map */
+			hf_expect("ordinary guest, zero arguments", nr, 0, 0, 0, 0, HF_ERR(EPERM));
+	hf_cases_memmap();
 }
 
 /* Net ticks per call over HF_ROUNDS calls (the loop itself is a few ticks). */
@@ -405,6 +411,7 @@ static void mgmt_checks(void)
 	hf_cases_vm_list_info();
 	hf_cases_streams();
 	hf_cases_ids();
+	hf_cases_memmap();
 	hf_vm_checks();
 }
 

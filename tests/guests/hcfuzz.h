@@ -56,6 +56,8 @@ bool hf_expect(const char *what, uint64_t nr, uint64_t a1, uint64_t a2, uint64_t
 	       uint64_t a4, int64_t want);
 void hf_run(const struct hf_case *cases, size_t n);
 #define HF_RUN(cases) hf_run(cases, HF_N(cases))
+/* TERN_HC_VM_MEMMAP, for anyone (its own map) and the management guest (any VM's). */
+void hf_cases_memmap(void);
 
 /* Counts a check; prints "hcfuzz: ERROR <call> <what>: <message>" when !ok. */
 bool hf_assert(bool ok, uint64_t nr, const char *what, const char *fmt, ...)

@@ -119,8 +119,33 @@ static int64_t vc_run(const struct vc_case *c)
 	return hf_expect(c->what, TERN_HC_VM_CREATE, (uint64_t)&vc, 0, 0, 0, c->want);
 }
 
+/* tern_vm_create.ram_below_4g: 1 MiB to 3 GiB in whole pages, else EINVAL (before ENOMEM). */
+static void below_4g_refusals(void)
+{
+	static struct tern_vm_create vc;
+	const struct { const char *what; uint64_t below, mem; } cases[] = {
+		{ "ram_below_4g 512 KiB", 512 << 10, 2 * MIB },
+		{ "ram_below_4g 1 MiB + 2 KiB", MIB + 2048, 2 * MIB },
+		{ "ram_below_4g 3 GiB + 4 KiB (into the hole)", (3ull << 30) + HF_PAGE, 2 * MIB },
+		{ "ram_below_4g ~0", ~0ull, 2 * MIB },
+		{ "ram_below_4g 512 KiB, mem 8 GiB (EINVAL first)", 512 << 10, 8ull << 30 },
+	};
+
+	for (size_t i = 0; i < HF_N(cases); i++) {
+		hf_vc_init(&vc, NAME_OK, cases[i].mem, 1);
+		vc.ram_below_4g = cases[i].below;
+		hf_expect(cases[i].what, TERN_HC_VM_CREATE, (uint64_t)&vc, 0, 0, 0, HF_ERR(EINVAL));
+	}
+	hf_vc_init(&vc, NAME_OK, (3ull << 30) + 2 * MIB, 1);
+	vc.ram_below_4g = MIB;
+	hf_expect("mem 3 GiB + 2 MiB, 1 MiB below 4 GiB", TERN_HC_VM_CREATE, (uint64_t)&vc, 0, 0, 0,
+		  HF_ERR(ENOMEM));
+}
+
 static void vm_create_refusals(const struct tern_host_info *hi)
 {
+	/* RAM that ends one page past what the guest's MAXPHYADDR reaches (hole included). */
+	const uint64_t phys_top = (1ull << (cpuid(0x80000008u, 0).eax & 0xff)) - (1ull << 30) + HF_PAGE;
 	const uint32_t any = TERN_CPU_ANY, off = hf.nr_cpus;
 	const uint64_t m2 = 2 * MIB, max = TERN_VM_MEM_MAX;
 	const struct vc_case cases[] = {
@@ -144,11 +169,11 @@ static void vm_create_refusals(const struct tern_host_info *hi)
 		{ "cpus[0] not online", NAME_OK, m2, 1, 0, off, any, HF_ERR(EINVAL) },
 		{ "cpus[0] 0xfffffffe", NAME_OK, m2, 1, 0, 0xfffffffeu, any, HF_ERR(EINVAL) },
 		{ "cpus[1] not online, 2 vCPUs", NAME_OK, m2, 2, 0, 0, off, HF_ERR(EINVAL) },
-		{ "mem 3 GiB + 4 KiB", NAME_OK, max + HF_PAGE, 1, 0, any, any, HF_ERR(E2BIG) },
-		{ "mem 2^40", NAME_OK, 1ull << 40, 1, 0, any, any, HF_ERR(E2BIG) },
+		{ "mem 1 TiB + 4 KiB", NAME_OK, max + HF_PAGE, 1, 0, any, any, HF_ERR(E2BIG) },
+		{ "mem 2^41", NAME_OK, 1ull << 41, 1, 0, any, any, HF_ERR(E2BIG) },
 		{ "mem ~0 & ~0xfff", NAME_OK, ~0xfffull, 1, 0, any, any, HF_ERR(E2BIG) },
-		{ "mem 2^32 + 2 MiB (2 MiB if truncated)", NAME_OK, (1ull << 32) + m2, 1, 0, any, any,
-		  HF_ERR(E2BIG) },
+		{ "mem past the guest's physical width", NAME_OK, phys_top, 1, 0, any, any,
+		  HF_ERR(E2BIG) }, /* past TERN_VM_MEM_MAX too when MAXPHYADDR > 40 */
 		{ "bad name, mem too big (EINVAL first)", "a b", max + HF_PAGE, 1, 0, any, any,
 		  HF_ERR(EINVAL) },
 		{ "mem not 4K-aligned and too big (EINVAL first)", NAME_OK, max + 1, 1, 0, any, any,
@@ -158,12 +183,14 @@ static void vm_create_refusals(const struct tern_host_info *hi)
 		{ "own name, mem too big (E2BIG first)", hf.self_name, max + HF_PAGE, 1, 0, any, any,
 		  HF_ERR(E2BIG) },
 		{ "own name", hf.self_name, m2, 1, 0, any, any, HF_ERR(EEXIST) },
-		{ "own name, mem 3 GiB (EEXIST before ENOMEM)", hf.self_name, max, 1, 0, any, any,
-		  HF_ERR(EEXIST) },
+		{ "own name, mem 4 GiB (EEXIST before ENOMEM)", hf.self_name, 4ull << 30, 1, 0, any,
+		  any, HF_ERR(EEXIST) },
 	};
 	const uint64_t avail = hi->mem_available & ~(uint64_t)(HF_PAGE - 1);
 	const struct vc_case nomem[] = {
-		{ "mem 3 GiB", NAME_OK, max, 1, 0, any, any, HF_ERR(ENOMEM) },
+		{ "mem 4 GiB (1 GiB above 4 GiB)", NAME_OK, 4ull << 30, 1, 0, any, any, HF_ERR(ENOMEM) },
+		{ "mem 2^32 + 2 MiB (2 MiB if truncated)", NAME_OK, (1ull << 32) + m2, 1, 0, any, any,
+		  HF_ERR(ENOMEM) },
 		{ "mem_available + 4 KiB", NAME_OK, avail + HF_PAGE, 1, 0, any, any, HF_ERR(ENOMEM) },
 		{ "mem_available (no room for EPT and VMCS)", NAME_OK, avail, 1, 0, any, any,
 		  HF_ERR(ENOMEM) },
@@ -181,6 +208,7 @@ static void vm_create_refusals(const struct tern_host_info *hi)
 	for (size_t i = 0; i < HF_N(nomem); i++)
 		if (nomem[i].mem <= max && nomem[i].mem >= TERN_VM_MEM_MIN)
 			vc_run(&nomem[i]);
+	below_4g_refusals();
 }
 
 /* mem_free and nr_vms as they were: nothing left behind. */
@@ -519,4 +547,112 @@ void hf_cases_ids(void)
 	}
 	vs = (struct tern_vcpu_state){ .mode = TERN_MODE_REAL, .rip = 0x7c00 };
 	HF_RUN(own);
+}
+
+/*
+ * A VM with RAM on both sides of the hole (2 MiB below, 4 MiB from 4 GiB
+ * on): its map says so, and VM_WRITE/VM_READ reach exactly its RAM regions.
+ */
+static void split_vm_cases(void)
+{
+	static struct tern_vm_create vc;
+	struct tern_mem_region *r = (struct tern_mem_region *)HF_SCR(HF_PAGE);
+	const uint64_t hi = 1ull << 32;
+	static uint64_t buf[8]; /* not the scratch: hf_expect refills that before each call */
+	struct tern_host_info before;
+	int64_t id;
+
+	if (!hf_host_info(&before))
+		return;
+	hf_vc_init(&vc, "hcfuzz-split", 6 * MIB, 1);
+	vc.ram_below_4g = 2 * MIB;
+	id = hf_call(TERN_HC_VM_CREATE, "split RAM", (uint64_t)&vc, 0, 0, 0);
+	if (!hf_assert(id > 0, TERN_HC_VM_CREATE, "split RAM", "got %ld", id))
+		return;
+	hf_expect("split VM's map", TERN_HC_VM_MEMMAP, (uint64_t)id, (uint64_t)r, HF_PAGE, 0, 4);
+	hf_assert(r[0].gpa == 0 && r[0].size == 2 * MIB && r[0].type == TERN_MEM_RAM &&
+		  r[1].gpa == 0xfec00000u && r[1].type == TERN_MEM_MMIO &&
+		  r[2].gpa == 0xfee00000u && r[2].type == TERN_MEM_MMIO &&
+		  r[3].gpa == hi && r[3].size == 4 * MIB && r[3].type == TERN_MEM_RAM,
+		  TERN_HC_VM_MEMMAP, "split VM's map", "[0x%lx +0x%lx) [0x%lx] [0x%lx] [0x%lx +0x%lx)",
+		  r[0].gpa, r[0].size, r[1].gpa, r[2].gpa, r[3].gpa, r[3].size);
+	for (unsigned int i = 0; i < 8; i++)
+		buf[i] = 0x5157000000000000ull + i;
+	hf_expect("split VM: write into the hole", TERN_HC_VM_WRITE, (uint64_t)id, 2 * MIB,
+		  (uint64_t)buf, 64, HF_ERR(ERANGE));
+	hf_expect("split VM: write across the end of low RAM", TERN_HC_VM_WRITE, (uint64_t)id,
+		  2 * MIB - 32, (uint64_t)buf, 64, HF_ERR(ERANGE));
+	hf_expect("split VM: write at the I/O APIC", TERN_HC_VM_WRITE, (uint64_t)id, 0xfec00000u,
+		  (uint64_t)buf, 8, HF_ERR(ERANGE));
+	hf_expect("split VM: write past its RAM above 4 GiB", TERN_HC_VM_WRITE, (uint64_t)id,
+		  hi + 4 * MIB - 32, (uint64_t)buf, 64, HF_ERR(ERANGE));
+	hf_expect("split VM: write above 4 GiB", TERN_HC_VM_WRITE, (uint64_t)id, hi + 4 * MIB - 64,
+		  (uint64_t)buf, 64, 0);
+	memset(buf, 0, sizeof(buf));
+	hf_expect("split VM: read back above 4 GiB", TERN_HC_VM_READ, (uint64_t)id, hi + 4 * MIB - 64,
+		  (uint64_t)buf, 64, 0);
+	hf_assert(buf[0] == 0x5157000000000000ull && buf[7] == 0x5157000000000007ull,
+		  TERN_HC_VM_READ, "split VM above 4 GiB", "read back 0x%lx ... 0x%lx", buf[0], buf[7]);
+	hf_expect("split VM: read from the hole", TERN_HC_VM_READ, (uint64_t)id, 3ull << 30,
+		  (uint64_t)buf, 8, HF_ERR(ERANGE));
+	hf_expect("split VM", TERN_HC_VM_DESTROY, (uint64_t)id, 0, 0, 0, 0);
+	same_memory(&before, TERN_HC_VM_DESTROY, "split VM");
+}
+
+/*
+ * TERN_HC_VM_MEMMAP on its own map (TERN_VM_SELF): what the guest ABI says
+ * (RAM from 0 to memsize, the I/O APIC and local APIC pages, ascending, no
+ * overlap; the module window as ROM for the management guest), and the
+ * buffer rules: only whole regions written, E2BIG, EFAULT. The management
+ * guest also asks for ids that name no VM.
+ */
+void hf_cases_memmap(void)
+{
+	struct tern_mem_region *r = (struct tern_mem_region *)HF_SCR(0);
+	const uint64_t one = sizeof(*r);
+	bool ioapic = false, lapic = false, rom = false;
+	int64_t n;
+
+	memset(r, 0xa5, 4 * one);
+	n = hf_call(TERN_HC_VM_MEMMAP, "own map, no buffer", TERN_VM_SELF, HF_SCR(0), 0, 0);
+	hf_assert(n >= 3 && n <= TERN_MEM_REGIONS_MAX, TERN_HC_VM_MEMMAP, "own map", "%ld regions", n);
+	hf_assert(r->type == 0xa5a5a5a5u, TERN_HC_VM_MEMMAP, "own map, no buffer",
+		  "something was written");
+	hf_expect("own map, room for one and a half", TERN_HC_VM_MEMMAP, TERN_VM_SELF, HF_SCR(0),
+		  one + one / 2, 0, n);
+	hf_assert(r[1].type == 0xa5a5a5a5u, TERN_HC_VM_MEMMAP, "own map, one and a half",
+		  "more than the whole regions that fit were written");
+	hf_expect("own map", TERN_HC_VM_MEMMAP, TERN_VM_SELF, HF_SCR(0), HF_PAGE, 0, n);
+	hf_assert(r[0].gpa == 0 && r[0].size == hf.memsize && r[0].type == TERN_MEM_RAM,
+		  TERN_HC_VM_MEMMAP, "own map", "region 0 is [0x%lx +0x%lx) type %u, not RAM [0, 0x%lx)",
+		  r[0].gpa, r[0].size, r[0].type, hf.memsize);
+	for (int64_t i = 0; i < n && i < TERN_MEM_REGIONS_MAX; i++) {
+		hf_assert(r[i].size && !(r[i].gpa & 0xfff) && !(r[i].size & 0xfff) && !r[i].reserved &&
+			  r[i].type >= TERN_MEM_RAM && r[i].type <= TERN_MEM_RESERVED,
+			  TERN_HC_VM_MEMMAP, "own map", "region %ld [0x%lx +0x%lx) type %u reserved %u",
+			  i, r[i].gpa, r[i].size, r[i].type, r[i].reserved);
+		hf_assert(!i || r[i - 1].gpa + r[i - 1].size <= r[i].gpa, TERN_HC_VM_MEMMAP, "own map",
+			  "region %ld at 0x%lx overlaps or precedes the one before", i, r[i].gpa);
+		ioapic |= r[i].gpa == 0xfec00000u && r[i].type == TERN_MEM_MMIO;
+		lapic |= r[i].gpa == 0xfee00000u && r[i].type == TERN_MEM_MMIO;
+		rom |= r[i].gpa == TERN_MODULES_GPA && r[i].type == TERN_MEM_ROM;
+	}
+	hf_assert(ioapic && lapic, TERN_HC_VM_MEMMAP, "own map", "no I/O APIC or local APIC page");
+	hf_assert(rom == hf.mgmt, TERN_HC_VM_MEMMAP, "own map", "module window as ROM: %s",
+		  rom ? "yes, in an ordinary guest" : "no, in the management guest");
+	hf_expect("own map, size past TERN_IO_MAX", TERN_HC_VM_MEMMAP, TERN_VM_SELF, HF_SCR(0),
+		  TERN_IO_MAX + 1, 0, HF_ERR(E2BIG));
+	hf_expect("own map, buffer past RAM", TERN_HC_VM_MEMMAP, TERN_VM_SELF, hf.memsize - 8,
+		  HF_PAGE, 0, HF_ERR(EFAULT));
+	hf_expect("own map, buffer wraps", TERN_HC_VM_MEMMAP, TERN_VM_SELF, ~0ull - 7, HF_PAGE, 0,
+		  HF_ERR(EFAULT));
+	if (!hf.mgmt)
+		return;
+	hf_expect("own map, buffer in the read-only module window", TERN_HC_VM_MEMMAP, TERN_VM_SELF,
+		  TERN_MODULES_GPA, HF_PAGE, 0, HF_ERR(EFAULT));
+	hf_expect("own id as a VM id: its map", TERN_HC_VM_MEMMAP, hf.self, HF_SCR(0), HF_PAGE, 0, n);
+	hf_expect("VM 9999", TERN_HC_VM_MEMMAP, 9999, HF_SCR(0), HF_PAGE, 0, HF_ERR(ENOENT));
+	hf_expect("VM 2^32 + own id", TERN_HC_VM_MEMMAP, (1ull << 32) + hf.self, HF_SCR(0), HF_PAGE,
+		  0, HF_ERR(ENOENT));
+	split_vm_cases();
 }

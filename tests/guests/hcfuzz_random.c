@@ -118,7 +118,7 @@ static bool documented(int64_t r)
 }
 
 /*
- * What each ABI 1.2 call may return (docs/hypercalls.md): its success value
+ * What each ABI 1.3 call may return (docs/hypercalls.md): its success value
  * and the errors its section lists. 0 for the calls left to documented().
  */
 /* Error bits: ESTATE (77) and ERANGE (34) do not fit a shift, so map each to a bit. */
@@ -168,6 +168,11 @@ static bool allowed(uint64_t nr, int64_t r)
 			return r == 0 || r == 1;
 		errs = E(ENOENT) | E(EPERM) | E(ESTATE);
 		break;
+	case TERN_HC_VM_MEMMAP:
+		if (r >= 0)
+			return r >= 3 && r <= TERN_MEM_REGIONS_MAX;
+		errs = E(ENOENT) | E(EPERM) | E(E2BIG) | E(EFAULT);
+		break;
 	default:
 		return true;
 	}
@@ -193,6 +198,7 @@ static int written_slot(uint64_t nr)
 		return 0;
 	case TERN_HC_VM_INFO:
 	case TERN_HC_DEV_GET_STATE:
+	case TERN_HC_VM_MEMMAP:
 		return 1;
 	case TERN_HC_VCPU_GET_REGS:
 	case TERN_HC_VM_READ:
@@ -215,8 +221,8 @@ static void one_call(unsigned int round)
 		a[slot] = rand_addr();
 
 	if (takes_id || nr == TERN_HC_VM_INFO || nr == TERN_HC_VCPU_MOVE ||
-	    nr == TERN_HC_CONSOLE_WRITE || (nr >= TERN_HC_VCPU_GET_REGS &&
-					     nr <= TERN_HC_VM_POWER_BUTTON))
+	    nr == TERN_HC_CONSOLE_WRITE || nr == TERN_HC_VM_MEMMAP ||
+	    (nr >= TERN_HC_VCPU_GET_REGS && nr <= TERN_HC_VM_POWER_BUTTON))
 		a[0] = rand_id();
 	/* VM_READ writes len bytes from a[2] on: keep them in the scratch (slot 2 is in its first page). */
 	if (nr == TERN_HC_VM_READ && a[3] <= TERN_IO_MAX && a[3] > HF_SCRATCH_SIZE - HF_PAGE)
@@ -233,7 +239,8 @@ static void one_call(unsigned int round)
 		       round, a[0], a[1], a[2], a[3], r))
 		return;
 	if (!hf.mgmt)
-		hf_assert(r == -TERN_EPERM || r == -TERN_ENOSYS || nr == TERN_HC_VERSION, nr,
+		hf_assert(r == -TERN_EPERM || r == -TERN_ENOSYS || nr == TERN_HC_VERSION ||
+			  nr == TERN_HC_VM_MEMMAP, nr,
 			  "random", "round %u: an ordinary guest got %ld", round, r);
 	if (hf.mgmt && nr == TERN_HC_VM_CREATE && r > 0 && nr_made < RF_MAX_VMS)
 		made[nr_made++] = (uint32_t)r;

@@ -437,7 +437,8 @@ static void regs_cases(uint32_t id)
 					 { id, 0, 0, REGS_SIZE }, HF_ERR(EFAULT) };
 	const struct { const char *what; size_t off; uint64_t val; unsigned int bytes; } bad[] = {
 		{ "version 0", __builtin_offsetof(struct tern_vcpu_regs, version), 0, 4 },
-		{ "version 2", __builtin_offsetof(struct tern_vcpu_regs, version), 2, 4 },
+		{ "version 1", __builtin_offsetof(struct tern_vcpu_regs, version), 1, 4 },
+		{ "version 3", __builtin_offsetof(struct tern_vcpu_regs, version), 3, 4 },
 		{ "size field 4975", __builtin_offsetof(struct tern_vcpu_regs, size), REGS_SIZE - 1, 4 },
 		{ "reserved 1", __builtin_offsetof(struct tern_vcpu_regs, reserved), 1, 4 },
 		{ "rip 2^47 (non-canonical)", __builtin_offsetof(struct tern_vcpu_regs, rip),

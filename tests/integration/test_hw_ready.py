@@ -23,8 +23,11 @@ TSC_KHZ = 50000  # ips=50000000 in emu.py's bochsrc
 PROMPT = "tern> "
 
 
+FLAT = ("realmode", "pmode")  # flat images entered in real mode (GUESTS_REAL)
+
+
 def guest(name):
-    path = os.path.join(emu.BUILD, "guests", name + (".bin" if name == "realmode" else ".elf"))
+    path = os.path.join(emu.BUILD, "guests", name + (".bin" if name in FLAT else ".elf"))
     assert os.path.exists(path), path
     return path
 
@@ -53,7 +56,35 @@ MODELS = {
     "core2_penryn_t9600": (None, False, None),
 }
 MATRIX_CMD = ("after_boot=poweroff panic=poweroff vm=hello,mem=4M vm=realmode,mem=2M "
-              "vm=smp,image=smp,mem=4M,vcpus=2")
+              "vm=pmode,mem=2M vm=smp,image=smp,mem=4M,vcpus=2")
+
+# tests/guests/pmode.asm: 32-bit protected mode, MMIO through the instruction emulator in
+# each paging mode. IOAPICVER: max redirection entry 23 in bits 23:16 (82093AA 3.2.2), version
+# 0x20 (docs/devices.md); each line also stands for the redirection-entry, MOVZX, xAPIC
+# version (0x00050014) and open-bus (all-ones) checks, which print FAIL lines when wrong.
+PMODE_LINES = (
+    "[pmode] pmode: start, 32-bit protected mode",
+    "[pmode] pmode: paging off: ioapic ver 0x00170020 ok",
+    "[pmode] pmode: 32-bit paging: ioapic ver 0x00170020 ok",
+    "[pmode] pmode: PAE paging: ioapic ver 0x00170020 ok",
+    # SDM vol. 3A 4.4.1: MOV to CR0 setting PG under CR4.PAE loads the PDPTEs from memory...
+    "[pmode] pmode: PAE paging: PDPTEs reloaded by MOV to CR0 ok",
+    # ... and a present PDPTE with a reserved bit makes MOV to CR0/CR4 raise #GP.
+    "[pmode] pmode: PAE paging: reserved PDPTE bit: #GP on MOV to CR0 and to CR4 ok",
+    "[pmode] pmode: done",
+)
+
+
+def check_pmode(out):
+    """Every pmode line, in order, no FAIL, and the VM ended by halting."""
+    mine = "\n".join(l for l in out.splitlines() if "[pmode]" in l or "vm pmode" in l)
+    at = 0
+    for line in PMODE_LINES:
+        at = out.find(line, at)
+        if at < 0:
+            pytest.fail("missing %r; the pmode VM's lines:\n%s" % (line, mine))
+    if "pmode: FAIL" in out or "vm pmode: finished: every vCPU halted" not in out:
+        pytest.fail("the pmode VM's lines:\n%s" % mine)
 
 
 def check_tsc(m, lie):
@@ -73,7 +104,7 @@ def check_tsc(m, lie):
 def test_cpu_model_matrix(machine, model):
     unrestricted, x2apic, lie = MODELS[model]
     m = machine(emu="bochs", boot="mb2", cpus=1, model=model, cmdline=MATRIX_CMD,
-                modules=mods("hello", "realmode", "smp"))
+                modules=mods("hello", "realmode", "pmode", "smp"))
     m.wait_for(r"Tern \S+ hypervisor booting via Multiboot2", BOOT)
     check_tsc(m, lie)
     m.wait_for(r"smp: 1 of 1 CPUs online \(processor list from ACPI MADT, %s mode\)"
@@ -97,6 +128,7 @@ def test_cpu_model_matrix(machine, model):
     if unrestricted:
         assert "[realmode] realmode: hello from real mode" in out, out[-3000:]
         assert "vm realmode: finished: every vCPU halted" in out
+        check_pmode(out)
         assert re.search(r"vm smp: started \(id \d+, 4096 KiB, image 'smp', 64-bit, 2 vCPUs", out)
         assert "[smp] smp: 1 of 1 APs online" in out, out[-3000:]
         assert "vm smp: finished: every vCPU halted" in out
@@ -105,7 +137,10 @@ def test_cpu_model_matrix(machine, model):
                "guest, which this CPU lacks" in out, out[-3000:]
         assert "vm smp: not started: 2 vCPUs: more than one vCPU needs unrestricted guest " \
                "(other vCPUs start in real mode), which this CPU lacks" in out, out[-3000:]
+        assert "vm pmode: not started: image 'pmode': real-mode images need unrestricted " \
+               "guest, which this CPU lacks" in out, out[-3000:]
         assert "vm smp: started" not in out and "vm realmode: started" not in out
+        assert "vm pmode: started" not in out
     no_crash(out)
 
 
@@ -147,7 +182,7 @@ def boot_shell(machine, model, cpus=1, guests=("hello",)):
     m = machine(emu="bochs", boot="mb2", cpus=cpus, model=model, cmdline="mgmt=mgmt",
                 modules=[(os.path.join(emu.BUILD, "mgmt.elf"), "mgmt")] + mods(*guests),
                 console="pty")
-    m.expect(r"Tern management shell, ABI 1\.2: %d CPUs?, \d+ MiB free\. Type 'help'\.\r\n"
+    m.expect(r"Tern management shell, ABI 1\.3: %d CPUs?, \d+ MiB free\. Type 'help'\.\r\n"
              % cpus, BOOT)
     m.expect(re.escape(PROMPT), 30)
     return m, Shell(m)

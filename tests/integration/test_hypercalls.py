@@ -21,8 +21,9 @@ def test_hcfuzz_as_the_management_guest(machine):
     # An ordinary hcfuzz and a ticker run alongside; a counter outlives the management
     # guest, so its end shows the hypervisor still scheduling after the console is back.
     cmd = ("panic=poweroff mgmt=hcfuzz vm=fz,image=hcfuzz,mem=4M vm=tick,image=ticker,mem=2M "
-           "vm=late,image=counter,mem=2M")
-    m = machine(emu="bochs", cpus=2, boot="mb2", cmdline=cmd, modules=mods("hcfuzz", "ticker", "counter"))
+           "vm=late,image=counter_long,mem=2M")
+    m = machine(emu="bochs", cpus=2, boot="mb2", cmdline=cmd,
+                modules=mods("hcfuzz", "ticker", "counter_long"))
     m.wait_for(r"mgmt: starting management guest 'hcfuzz' \(id 1, 16384 KiB, 3 boot modules visible\)",
                BOOT)
     # Raw lines of the management guest: no timestamp, no "[vm]" prefix.

@@ -131,7 +131,7 @@ def boot_shell(workdir, cpus=2, mem=256, extra_images=False, more_modules=(), bo
                     workdir=workdir, console="pty")
     m.start()
     try:
-        m.expect(r"Tern management shell, ABI 1\.2: %d CPUs, \d+ MiB free\. Type 'help'\.\r\n"
+        m.expect(r"Tern management shell, ABI 1\.3: %d CPUs, \d+ MiB free\. Type 'help'\.\r\n"
                  % cpus, BOOT)
         m.expect(re.escape(PROMPT), 30)
     except BaseException:
@@ -168,8 +168,9 @@ def test_help_version_images(sh):
                  "top", "log"):
         assert re.search(r"^  %s +\S" % verb, out, re.M), (verb, out)
     assert sh.run("help create").startswith(
-        "usage: create IMAGE [--name N] [--mem SIZE] [--vcpus N] [--cpus LIST] [--start]\n")
-    assert re.fullmatch(r"tern shell \S+ \(built for ABI 1\.2\); hypervisor ABI 1\.2\n",
+        "usage: create IMAGE [--name N] [--mem SIZE] [--vcpus N] [--cpus LIST] "
+        "[--ram-below-4g SIZE] [--start]\n")
+    assert re.fullmatch(r"tern shell \S+ \(built for ABI 1\.3\); hypervisor ABI 1\.3\n",
                         sh.run("version"))
     head, rows = sh.table("images")
     assert head == ["NAME", "BYTES", "TYPE"]
@@ -405,7 +406,8 @@ def test_migrate_vcpu_list_and_top(sh):
 
 
 def test_bad_input(sh):
-    create = "create IMAGE [--name N] [--mem SIZE] [--vcpus N] [--cpus LIST] [--start]"
+    create = ("create IMAGE [--name N] [--mem SIZE] [--vcpus N] [--cpus LIST] "
+              "[--ram-below-4g SIZE] [--start]")
     sh.error("foo", "unknown command 'foo'; type 'help' for the list")
     sh.error("foo bar baz", "unknown command 'foo'; type 'help' for the list")
     sh.error("help nosuch", "unknown command 'nosuch'", "help [VERB]")
@@ -413,12 +415,14 @@ def test_bad_input(sh):
     sh.error("create nosuch", "no boot image named 'nosuch' (see images)", create)
     sh.error("create hello --mem 12x",
              "bad size '12x': use a number with K, M or G (e.g. 16M)", create)
-    sh.error("create hello --mem 1M", "bad size '1M': memory is 2M to 3G, a multiple of 4K",
+    sh.error("create hello --mem 1M", "bad size '1M': memory is 2M to 1024G, a multiple of 4K",
              create)
     sh.error("create hello --mem 4097K",
-             "bad size '4097K': memory is 2M to 3G, a multiple of 4K", create)
-    sh.error("create hello --mem 4G", "bad size '4G': memory is 2M to 3G, a multiple of 4K",
-             create)
+             "bad size '4097K': memory is 2M to 1024G, a multiple of 4K", create)
+    sh.error("create hello --mem 1025G",
+             "bad size '1025G': memory is 2M to 1024G, a multiple of 4K", create)
+    sh.error("create hello --ram-below-4g 4G", "bad size '4G': RAM below 4 GiB is 1M to 3G, a "
+             "multiple of 4K, with a unit (the rest of --mem goes above 4 GiB)", create)
     sh.error("create hello --vcpus 0", "bad vCPU count '0': use 1 to 8", create)
     sh.error("create hello --vcpus 9", "bad vCPU count '9': use 1 to 8", create)
     sh.error("create hello --vcpus two", "bad vCPU count 'two': use 1 to 8", create)

@@ -82,7 +82,8 @@ def test_boot_definitions_and_autostart(sh):
             "defs: define bad/name hello\n"
             "error: bad name 'bad/name': use 1 to 31 letters, digits, '.', '_' or '-', not "
             "starting with '-' and not all digits\n"
-            "usage: define NAME IMAGE [--mem SIZE] [--vcpus N] [--cpus LIST] [--autostart]\n")
+            "usage: define NAME IMAGE [--mem SIZE] [--vcpus N] [--cpus LIST] "
+            "[--ram-below-4g SIZE] [--autostart]\n")
     assert want in boot, boot
     assert re.search(r"autostart: start auto1\nstarted vm 2 'auto1' from its definition\n",
                      boot), boot
@@ -90,7 +91,8 @@ def test_boot_definitions_and_autostart(sh):
     assert "defs" not in sh.run("images")
     sh.error("create defs", "image 'defs' holds the shell's boot definitions; it is not a "
              "guest image (see images)",
-             "create IMAGE [--name N] [--mem SIZE] [--vcpus N] [--cpus LIST] [--start]")
+             "create IMAGE [--name N] [--mem SIZE] [--vcpus N] [--cpus LIST] "
+             "[--ram-below-4g SIZE] [--start]")
     # list shows active VMs only, list --all the shut-off definition too (id '-').
     assert set(list_all(sh)) == {"mgmt", "auto1"}
     rows = list_all(sh, "--all")
@@ -169,7 +171,8 @@ def test_reset_shutdown_reboot(sh):
 
 
 def test_define_config_undefine_autostart(sh):
-    define = "define NAME IMAGE [--mem SIZE] [--vcpus N] [--cpus LIST] [--autostart]"
+    define = ("define NAME IMAGE [--mem SIZE] [--vcpus N] [--cpus LIST] [--ram-below-4g SIZE] "
+              "[--autostart]")
     out = sh.run("define tk ticker --mem 8M --vcpus 2 --cpus 1")
     assert out == "defined vm 'tk' (image ticker, 8 MiB, 2 vCPUs): start tk runs it\n"
     line = "define tk ticker --mem 8M --vcpus 2 --cpus 1"

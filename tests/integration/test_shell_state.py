@@ -7,14 +7,16 @@ a guest that resets itself is made anew and started; and clone copies a running 
 goes on from where the original was, while the original goes on too."""
 import os
 import re
+import time
 
 import pytest
 
 import emu
 from test_shell import finish_shell, CMD, PROMPT, Shell, boot_shell
 
-IMAGES = ("platform", "acpibtn", "resetcf9", "pitticker", "fpuiso")
+IMAGES = ("platform", "acpibtn", "resetcf9", "pitticker", "fpuiso", "uartirq")
 WAIT = 240   # guest work under Bochs
+PAUSE_S = 6  # how long the pause tests keep a VM paused
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +87,108 @@ def test_shutdown_presses_the_power_button(sh):
     sh.run("destroy tk")
 
 
+LONG_LINE = "".join("%02d-" % i for i in range(20))   # 60 bytes, nearly 4 FIFOs' worth
+TRIGGER = 14   # uartirq's FCR 7:6 = 11: the receiver FIFO's trigger level (PC16550D 8.5)
+
+
+def uart_answer(m, text):
+    """uartirq's answer to text: (answer without \r, dict of its counts)."""
+    g = m.expect(r"uartirq: got '%s' \((\d+) rx interrupts, (\d+) tx interrupts; (\d+) data, "
+                 r"(\d+) timeout, (\d+) bytes, least (\d+); waited (\d+) ms pm, (\d+) ms tsc\)\r\n"
+                 % re.escape(text), WAIT)
+    keys = ("rx", "tx", "data", "timeout", "bytes", "least", "pm_ms", "tsc_ms")
+    return g.group(0)[:-2] + "\n", dict(zip(keys, (int(x) for x in g.groups())))
+
+
+def check_rx(got, text):
+    # Every byte typed came in by interrupts (the Enter too), none twice or lost; a data
+    # interrupt is only raised at the trigger level, so each found at least 14 bytes
+    # and there can be no more of them than whole triggers' worth; what is left below
+    # the trigger only comes in by a character timeout.
+    n = len(text) + 1
+    assert got["bytes"] == n, got
+    assert got["rx"] == got["data"] + got["timeout"] and got["rx"] >= 1, got
+    assert got["data"] <= n // TRIGGER, got
+    assert got["data"] == 0 or got["least"] >= TRIGGER, got
+    if n < TRIGGER:
+        assert got["data"] == 0 and got["timeout"] >= 1, got
+
+
+def test_interrupt_driven_uart_through_the_console(sh):
+    # The guest's 16550 driver works by interrupts only (IRQ 4 through the 8259A):
+    # what is typed at the shell's console reaches it as receive interrupts, its
+    # answer goes out from THR-empty interrupts, one per byte.
+    assert re.fullmatch(r"created vm \d+ 'ui' \(2 MiB, 1 vCPU\)\nstarted vm \d+ 'ui'\n",
+                        sh.run("create uartirq --name ui --mem 2M --start"))
+    m = sh.m
+    sh.type("console ui --all")
+    m.send("\r")
+    m.expect(r"Connected to vm ui .*\r\n", CMD)
+    m.expect(r"uartirq: ready\r\n", WAIT)
+    sent = 0
+    for text in ("hello there", LONG_LINE):   # the second at full speed, in one write
+        m.send(text + "\r")
+        answer, got = uart_answer(m, text)
+        check_rx(got, text)
+        assert got["tx"] >= sent, got        # one THRE interrupt per byte sent before
+        sent += len(answer)
+        # Not paused: the PM timer and the TSC measured the same wait.
+        assert abs(got["pm_ms"] - got["tsc_ms"]) <= max(20, got["tsc_ms"] // 10), got
+    # Paused for a while before the third line: the guest's device clock stands, its
+    # TSC runs on; the wait it sees on the PM timer is the unpaused part only.
+    m.send("\x1d")
+    m.expect(r"Disconnected from vm ui\r\n" + re.escape(PROMPT), CMD)
+    assert re.fullmatch(r"paused vm \d+ 'ui'\n", sh.run("pause ui"))
+    time.sleep(PAUSE_S)   # what the pause is for: time going by
+    assert re.fullmatch(r"resumed vm \d+ 'ui'\n", sh.run("resume ui"))
+    sh.type("console ui")
+    m.send("\r")
+    m.expect(r"Connected to vm ui .*\r\n", CMD)
+    m.send("third\r")
+    answer, got = uart_answer(m, "third")
+    check_rx(got, "third")
+    assert got["tx"] >= sent, got
+    assert got["tsc_ms"] >= 1000 and got["pm_ms"] * 2 < got["tsc_ms"], got
+    m.expect(r"uartirq: done\r\n", WAIT)
+    m.send("\x1d")
+    m.expect(r"Disconnected from vm ui\r\n" + re.escape(PROMPT), CMD)
+    sh.run("destroy ui")
+    assert sh.free_bytes() == sh.start_free
+
+
+def test_pause_stops_device_time(sh):
+    # pitticker counts PIT interrupts (1 kHz, a line every 100). Paused, the PIT's time
+    # stands: after resume the count goes on from where it was, no catching up.
+    # (The PIT coalesces missed edges anyway; test_interrupt_driven_uart_through_the_console
+    # measures the stopped device clock itself, on the PM timer.)
+    m = sh.m
+    sh.run("create pitticker --name pz --mem 2M --start")
+    console_lines(sh, "pz", r"pitticker: pit tick (\d+)", 2)
+    assert re.fullmatch(r"paused vm \d+ 'pz'\n", sh.run("pause pz"))
+    before = sh.console_bytes("pz")
+    time.sleep(PAUSE_S)
+    assert sh.console_bytes("pz") == before
+    sh.type("console pz --all")   # what it printed up to the pause
+    m.send("\r")
+    m.expect(r"Connected to vm pz .*\r\n", CMD)
+    m.send("\x1d")
+    m.expect(r"Disconnected from vm pz\r\n" + re.escape(PROMPT), CMD)
+    paused_at = [int(t) for t in re.findall(r"pit tick (\d+)\r\n", m.before)][-1]
+    assert re.fullmatch(r"resumed vm \d+ 'pz'\n", sh.run("resume pz"))
+    sh.type("console pz --all")
+    m.send("\r")
+    m.expect(r"Connected to vm pz .*\r\n", CMD)
+    got = []
+    while not got or got[-1] < paused_at + 3:
+        got.append(int(m.expect(r"pitticker: pit tick (\d+)\r\n", WAIT).group(1)))
+    m.send("\x1d")
+    m.expect(r"Disconnected from vm pz\r\n" + re.escape(PROMPT), CMD)
+    assert paused_at in got, (paused_at, got)
+    assert got == list(range(got[0], got[0] + len(got))), got
+    sh.run("destroy pz")
+    assert sh.free_bytes() == sh.start_free
+
+
 def test_guest_reset_restarts_from_the_definition(sh):
     out = sh.run("create resetcf9 --name rc --mem 2M --start")
     first = int(re.search(r"started vm (\d+) 'rc'", out).group(1))
@@ -123,6 +227,35 @@ def test_clone_goes_on_from_where_the_original_was(sh):
              "be cloned")
     sh.run("destroy t1")
     sh.run("destroy t2")
+    assert sh.free_bytes() == sh.start_free
+
+
+def memory_map(sh, vm):
+    out = sh.run("info " + vm)
+    return re.findall(r"^(?:  memory map:|\s+) +(0x[0-9a-f]{10})-(0x[0-9a-f]{10}) (\w+)$", out, re.M)
+
+
+def test_ram_above_4g_and_its_clone(sh):
+    # 2 MiB of RAM below the hole, 4 MiB from 4 GiB on: info shows the map, config keeps
+    # the option, and a clone gets the same map (its memory copied region by region).
+    out = sh.run("create ticker --name s1 --mem 6M --ram-below-4g 2M --start")
+    assert re.fullmatch(r"created vm \d+ 's1' \(6 MiB, 1 vCPU\)\nstarted vm \d+ 's1'\n", out), out
+    want = [("0x0000000000", "0x00001fffff", "ram"), ("0x00fec00000", "0x00fec00fff", "mmio"),
+            ("0x00fee00000", "0x00fee00fff", "mmio"), ("0x0100000000", "0x01003fffff", "ram")]
+    assert memory_map(sh, "s1") == want
+    assert sh.run("config s1") == "define s1 ticker --mem 6M --ram-below-4g 2M --vcpus 1\n"
+    console_lines(sh, "s1", r"ticker: tick (\d+)", 2)
+    assert sh.run("clone s1 --name s2").startswith("cloned vm")
+    assert memory_map(sh, "s2") == want
+    got = [int(t) for t in console_lines(sh, "s2", r"ticker: tick (\d+)", 2)]
+    assert got[1] == got[0] + 1 and got[0] >= 2, got
+    sh.error("create ticker --name s3 --mem 6M --ram-below-4g 512K",
+             "bad size '512K': RAM below 4 GiB is 1M to 3G, a multiple of 4K, with a unit (the "
+             "rest of --mem goes above 4 GiB)",
+             "create IMAGE [--name N] [--mem SIZE] [--vcpus N] [--cpus LIST] "
+             "[--ram-below-4g SIZE] [--start]")
+    sh.run("destroy s1")
+    sh.run("destroy s2")
     assert sh.free_bytes() == sh.start_free
 
 

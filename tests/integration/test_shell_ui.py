@@ -320,8 +320,12 @@ def test_json_outputs(sh):
     assert "ept-2m" in host["features"]
     bw = doc("info bw --json")
     assert set(bw) == {"id", "name", "state", "management", "stop_reason", "mem_bytes",
-                       "vcpus", "run_us", "console_bytes", "refused_calls", "unhandled_io",
-                       "unhandled_msr", "first_output_us", "exits_total", "exits"}, bw
+                       "memory_map", "vcpus", "run_us", "console_bytes", "refused_calls",
+                       "unhandled_io", "unhandled_msr", "first_output_us", "exits_total",
+                       "exits"}, bw
+    assert bw["memory_map"] == [{"gpa": 0, "size": 2 << 20, "type": "ram"},
+                                {"gpa": 0xfec00000, "size": 4096, "type": "mmio"},
+                                {"gpa": 0xfee00000, "size": 4096, "type": "mmio"}], bw
     assert (bw["name"], bw["state"], bw["mem_bytes"]) == ("bw", "crashed", 2 << 20)
     assert bw["stop_reason"].startswith("EPT violation: instruction fetch at GPA 0xbeef0000")
     assert bw["exits_total"] >= sum(bw["exits"].values()) > 0

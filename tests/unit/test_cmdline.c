@@ -22,7 +22,7 @@
 #define MAXCPUS_HELP "(expected a number from 1 to 256)"
 #define APIC_HELP "(expected auto, xapic or x2apic)"
 #define KNOWN "(known: console loglevel after_boot panic crash maxcpus apic timeslice vm shuffle tpr_shadow feature_control mgmt reserve)"
-#define VM_HELP "(expected NAME[,image=MODULE][,mem=SIZE][,cpu=N][,vcpus=N])"
+#define VM_HELP "(expected NAME[,image=MODULE][,mem=SIZE][,cpu=N][,vcpus=N][,ram_below_4g=SIZE])"
 
 struct capture {
 	int count;
@@ -298,8 +298,17 @@ static void test_vm(void **state)
 	assert_int_equal(opts.vms[1].cpu, 1);
 	assert_int_equal(opts.vms[2].mem, 2u << 20);
 	assert_int_equal(opts.vms[0].vcpus, 1);
+	assert_int_equal(opts.vms[0].ram_below_4g, 0);
 	assert_int_equal(parse("vm=s,image=smp,vcpus=4"), 0);
 	assert_int_equal(opts.vms[0].vcpus, 4);
+	assert_int_equal(parse("vm=m,mem=8M,ram_below_4g=4M"), 0);
+	assert_int_equal(opts.vms[0].ram_below_4g, 4u << 20);
+	assert_int_equal(parse("vm=m,ram_below_4g=3G"), 0);
+	assert_int_equal(opts.vms[0].ram_below_4g, 3ull << 30);
+	expect_error("vm=m,ram_below_4g=512K", "cmdline: bad value 'm,ram_below_4g=512K' for vm= "
+		     "(expected ram_below_4g=SIZE with SIZE a multiple of 4K from 1M to 3G, e.g. ram_below_4g=4M)");
+	expect_error("vm=m,ram_below_4g=3145732K", "cmdline: bad value 'm,ram_below_4g=3145732K' for vm= "
+		     "(expected ram_below_4g=SIZE with SIZE a multiple of 4K from 1M to 3G, e.g. ram_below_4g=4M)");
 	expect_error("vm=s,vcpus=9", "cmdline: bad value 's,vcpus=9' for vm= (expected vcpus=N with N from 1 to 8)");
 	expect_error("vm=s,vcpus=0", "cmdline: bad value 's,vcpus=0' for vm= (expected vcpus=N with N from 1 to 8)");
 

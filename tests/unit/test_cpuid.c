@@ -169,6 +169,40 @@ static void test_xstate_and_leaf7(void **state)
 	assert_int_equal(cpuid_guest(&vm, 0xd, 0, intel).eax, 0);
 }
 
+/* The Intel host without leaf 7's EBX/EDX features (no speculation control, no TSC_ADJUST). */
+static struct cpuid_regs intel_no_spec(uint32_t leaf, uint32_t sub)
+{
+	struct cpuid_regs r = intel(leaf, sub);
+
+	if (leaf == 7)
+		r.ebx = r.edx = 0;
+	return r;
+}
+
+/*
+ * IA32_TSC_ADJUST (CPUID.7.0:EBX[1]) and the MTRRs (CPUID.1:EDX[12]) are
+ * emulated on every host; IA32_SPEC_CTRL/PRED_CMD (EDX[26]), STIBP (27),
+ * ARCH_CAPABILITIES (29) and SSBD (31) show where the host has them;
+ * IA32_FLUSH_CMD (28) and sub-leaf 2's SPEC_CTRL controls never.
+ */
+static void test_speculation_tsc_adjust_mtrr(void **state)
+{
+	struct cpuid_vm vm = vm_of(1, 0);
+	uint32_t spec = CPUID_7_EDX_IBRS_IBPB | CPUID_7_EDX_STIBP | CPUID_7_EDX_ARCH_CAPABILITIES |
+			CPUID_7_EDX_SSBD;
+	struct cpuid_regs r = cpuid_guest(&vm, 7, 0, intel);
+
+	assert_true(r.ebx & CPUID_7_EBX_TSC_ADJUST);
+	assert_int_equal(r.edx & spec, spec);
+	assert_false(r.edx & CPUID_7_EDX_L1D_FLUSH);
+	r = cpuid_guest(&vm, 7, 0, intel_no_spec);
+	assert_true(r.ebx & CPUID_7_EBX_TSC_ADJUST);
+	assert_int_equal(r.edx & spec, 0);
+	assert_int_equal(cpuid_guest(&vm, 7, 2, intel).edx & (CPUID_7_2_EDX_PSFD | CPUID_7_2_EDX_IPRED_CTRL |
+							      CPUID_7_2_EDX_RRSBA_CTRL | CPUID_7_2_EDX_BHI_CTRL), 0);
+	assert_true(cpuid_guest(&vm, 1, 0, intel).edx & CPUID_1_EDX_MTRR);
+}
+
 static void test_leaf_ranges(void **state)
 {
 	struct cpuid_vm vm = vm_of(1, 0);
@@ -203,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_topology),
 		cmocka_unit_test(test_timing_and_pmu),
 		cmocka_unit_test(test_xstate_and_leaf7),
+		cmocka_unit_test(test_speculation_tsc_adjust_mtrr),
 		cmocka_unit_test(test_leaf_ranges),
 	};
 

@@ -47,9 +47,10 @@ static void test_options_as_create_checks_them(void **state)
 	assert_int_equal(set(&d, "12x", NULL, NULL, err), -1);
 	assert_string_equal(err, "bad size '12x': use a number with K, M or G (e.g. 16M)");
 	assert_int_equal(set(&d, "1M", NULL, NULL, err), -1);
-	assert_string_equal(err, "bad size '1M': memory is 2M to 3G, a multiple of 4K");
+	assert_string_equal(err, "bad size '1M': memory is 2M to 1024G, a multiple of 4K");
 	assert_int_equal(set(&d, "4097K", NULL, NULL, err), -1);
-	assert_int_equal(set(&d, "4G", NULL, NULL, err), -1);
+	assert_int_equal(set(&d, "1025G", NULL, NULL, err), -1);
+	assert_int_equal(set(&d, "4G", NULL, NULL, err), 0); /* 3G below the hole, 1G above 4 GiB */
 	assert_int_equal(set(&d, NULL, "9", NULL, err), -1);
 	assert_string_equal(err, "bad vCPU count '9': use 1 to 8");
 	assert_int_equal(set(&d, NULL, "0", NULL, err), -1);

@@ -294,6 +294,46 @@ static void test_update_irq(void **state)
 	assert_int_equal(fk.log[1], 8 << 1 | 0);
 }
 
+/*
+ * The VM was paused 5.4 s at guest time 0.3 s: guest time stood, the chip's
+ * own clock ran on ("Power-Down Considerations"). On resume it reads the real
+ * time, 5.7 s after 16:59:58; the update flag is latched once (a flag, not a
+ * count: one IRQ 8 edge), and updates go on a real second apart, the next at
+ * real 6 s = guest 0.6 s.
+ */
+static void test_skip_keeps_real_time(void **state)
+{
+	wr(VRTC_REG_A, 0x20); /* no periodic */
+	wr(VRTC_REG_B, VRTC_B_UIE | VRTC_B_24H);
+	fk.now = 300 * MS;
+	assert_int_equal(rd(VRTC_REG_C), 0x00);
+	assert_int_equal(fk.nirq, 0);
+	vrtc_skip(&rtc, 300 * MS, 5400 * MS);
+	assert_int_equal(fk.nirq, 1);
+	assert_int_equal(fk.log[0], 8 << 1 | 1);
+	assert_int_equal(vrtc_ops.poll(&rtc, 300 * MS), 600 * MS);
+	expect_time(0x26, 0x12, 0x02, 0x17, 0x00, 0x03);
+	assert_int_equal(rd(VRTC_REG_C), 0x90);
+	assert_int_equal(rd(VRTC_REG_C), 0x00);
+	fk.now = 600 * MS - 1;
+	assert_int_equal(rd(VRTC_SEC), 0x03);
+	assert_int_equal(rd(VRTC_REG_C), 0x00);
+	fk.now = 600 * MS;
+	assert_int_equal(rd(VRTC_SEC), 0x04);
+	assert_int_equal(rd(VRTC_REG_C), 0x90);
+	/* No time skipped, nothing changes; SET holds the calendar through a pause. */
+	vrtc_skip(&rtc, 600 * MS, 0);
+	assert_int_equal(rd(VRTC_SEC), 0x04);
+	wr(VRTC_REG_B, VRTC_B_SET | VRTC_B_24H);
+	vrtc_skip(&rtc, 600 * MS, 10 * S);
+	assert_int_equal(rd(VRTC_SEC), 0x04);
+	wr(VRTC_REG_B, VRTC_B_24H);
+	fk.now = 1600 * MS - 1;
+	assert_int_equal(rd(VRTC_SEC), 0x04);
+	fk.now = 1600 * MS;
+	assert_int_equal(rd(VRTC_SEC), 0x05);
+}
+
 /* Alarm: fires when hh:mm:ss match, 11xxxxxx is don't care; UF rides along. */
 static void test_alarm(void **state)
 {
@@ -451,6 +491,7 @@ int main(void)
 		cmocka_unit_test_setup(test_periodic, setup),
 		cmocka_unit_test_setup(test_pf_without_pie, setup),
 		cmocka_unit_test_setup(test_update_irq, setup),
+		cmocka_unit_test_setup(test_skip_keeps_real_time, setup),
 		cmocka_unit_test_setup(test_alarm, setup),
 		cmocka_unit_test_setup(test_nvram, setup),
 		cmocka_unit_test_setup(test_save_restore, setup),

@@ -28,7 +28,7 @@ static int take_flag(int *argc, char **argv, const char *flag)
 int cmd_define(int argc, char **argv)
 {
 	struct parse_opt o[] = { { "mem", NULL }, { "vcpus", NULL }, { "cpus", NULL },
-				 { NULL, NULL } };
+				 { "ram-below-4g", NULL }, { NULL, NULL } };
 	static struct vm_def tmp;
 	static struct tern_vm_info info;
 	const struct tern_module *mod;
@@ -66,7 +66,8 @@ int cmd_define(int argc, char **argv)
 	memset(&tmp, 0, sizeof(tmp));
 	lim.nr_cpus = hi.nr_cpus;
 	lim.max_vcpus = hi.max_vcpus;
-	if (def_set_opts(&tmp, o[0].value, o[1].value, o[2].value, &lim, err, sizeof(err)))
+	if (def_set_opts(&tmp, o[0].value, o[1].value, o[2].value, &lim, err, sizeof(err)) ||
+	    def_set_below_4g(&tmp, o[3].value, err, sizeof(err)))
 		return usage_error("define", "%s", err);
 	if (!image_fits(mod, &tmp, &hi))
 		return -1;

@@ -5,7 +5,7 @@
 #include "kernel/fmt.h"
 #include "kernel/string.h"
 #include "tools/mgmt/defs.h"
-#include "tools/mgmt/imgcheck.h"
+#include "vmm/imgplan.h"
 #include "tools/mgmt/json.h"
 #include "tools/mgmt/parse.h"
 
@@ -253,6 +253,34 @@ static void info_exits(const struct tern_vm_info *in)
 				   (unsigned long long)in->exits[r]);
 }
 
+static struct tern_mem_region mem_map[TERN_MEM_REGIONS_MAX];
+
+static const char *region_type(uint32_t type)
+{
+	static const char *const names[] = { "?", "ram", "rom", "mmio", "reserved" };
+
+	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
+}
+
+/* The VM's regions into mem_map: how many (0 when it cannot be read). */
+static uint32_t read_map(uint32_t id)
+{
+	int64_t n = hc_vm_memmap(id, mem_map, TERN_MEM_REGIONS_MAX);
+
+	return n < 0 ? 0 : n > TERN_MEM_REGIONS_MAX ? TERN_MEM_REGIONS_MAX : (uint32_t)n;
+}
+
+static void info_map(const struct tern_vm_info *in)
+{
+	uint32_t n = read_map(in->id);
+
+	for (uint32_t i = 0; i < n; i++)
+		con_printf("%s0x%010llx-0x%010llx %s\n", i ? "                 " : "  memory map:    ",
+			   (unsigned long long)mem_map[i].gpa,
+			   (unsigned long long)(mem_map[i].gpa + mem_map[i].size - 1),
+			   region_type(mem_map[i].type));
+}
+
 static void info_vm(const struct tern_vm_info *in)
 {
 	char mib[24];
@@ -263,6 +291,7 @@ static void info_vm(const struct tern_vm_info *in)
 	if (in->stop_reason[0])
 		con_printf("  stop reason:   %.*s\n", (int)sizeof(in->stop_reason), in->stop_reason);
 	con_printf("  memory:        %s MiB\n", mib);
+	info_map(in);
 	con_printf("  vCPUs:         %u\n", in->nr_vcpus);
 	con_printf("  run time:      %llu.%06llu s\n", (unsigned long long)(in->run_us / 1000000),
 		   (unsigned long long)(in->run_us % 1000000));
@@ -295,6 +324,15 @@ static int info_vm_json(const struct tern_vm_info *in)
 	else
 		json_null(&j, "stop_reason");
 	json_u64(&j, "mem_bytes", in->mem_size);
+	json_arr_begin(&j, "memory_map");
+	for (uint32_t i = 0, n = read_map(in->id); i < n; i++) {
+		json_obj_begin(&j, NULL);
+		json_u64(&j, "gpa", mem_map[i].gpa);
+		json_u64(&j, "size", mem_map[i].size);
+		json_str(&j, "type", region_type(mem_map[i].type));
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
 	json_u64(&j, "vcpus", in->nr_vcpus);
 	json_u64(&j, "run_us", in->run_us);
 	json_u64(&j, "console_bytes", in->console_bytes);

@@ -40,20 +40,46 @@ static int64_t get_devs(uint32_t vm, uint32_t unused)
 	return hc_dev_get_state(vm, devs, sizeof(devs));
 }
 
-/* Memory, every vCPU and the devices of src into dst (CREATED, same size): 0 or -1. */
+static struct tern_mem_region map[TERN_MEM_REGIONS_MAX];
+static int64_t nr_regions;
+
+/* RAM below 4 GiB that makes a VM's map like src's (0: the default). */
+static uint64_t ram_below_4g(void)
+{
+	for (int64_t i = 1; i < nr_regions; i++)
+		if (map[i].type == TERN_MEM_RAM && map[0].type == TERN_MEM_RAM && !map[0].gpa)
+			return map[0].size; /* RAM above the hole too */
+	return 0;
+}
+
+/* Every RAM region of src (its map in map[]) into dst, a chunk at a time. */
+static int64_t copy_ram(const struct tern_vm_info *src, uint32_t dst)
+{
+	int64_t r;
+
+	for (int64_t i = 0; i < nr_regions; i++) {
+		const struct tern_mem_region *m = &map[i];
+
+		for (uint64_t off = 0; m->type == TERN_MEM_RAM && off < m->size; off += CLONE_CHUNK) {
+			uint64_t len = m->size - off < CLONE_CHUNK ? m->size - off : CLONE_CHUNK;
+
+			if ((r = hc_vm_read(src->id, m->gpa + off, chunk, len)) < 0 ||
+			    (r = hc_vm_write(dst, m->gpa + off, chunk, len)) < 0)
+				return r;
+			con_poll();
+		}
+	}
+	return 0;
+}
+
+/* Memory, every vCPU and the devices of src into dst (CREATED, same map): 0 or -1. */
 static int copy_vm(const struct tern_vm_info *src, uint32_t dst)
 {
 	int64_t r, n;
 	const char *what = "memory";
 
-	for (uint64_t off = 0; off < src->mem_size; off += CLONE_CHUNK) {
-		uint64_t len = src->mem_size - off < CLONE_CHUNK ? src->mem_size - off : CLONE_CHUNK;
-
-		if ((r = hc_vm_read(src->id, off, chunk, len)) < 0 ||
-		    (r = hc_vm_write(dst, off, chunk, len)) < 0)
-			goto fail;
-		con_poll();
-	}
+	if ((r = copy_ram(src, dst)) < 0)
+		goto fail;
 	what = "vCPU state";
 	for (uint32_t i = 0; i < src->nr_vcpus; i++)
 		if ((r = settled(get_regs, src->id, i)) < 0 || (r = hc_vcpu_set_regs(dst, i, &regs)) < 0)
@@ -124,7 +150,17 @@ int cmd_clone(int argc, char **argv)
 	strlcpy(d->name, o[0].value, sizeof(d->name));
 	memset(&args, 0, sizeof(args));
 	strlcpy(args.name, d->name, sizeof(args.name));
+	nr_regions = hc_vm_memmap(src.id, map, TERN_MEM_REGIONS_MAX);
+	if (nr_regions < 0 || nr_regions > TERN_MEM_REGIONS_MAX) {
+		err_printf("cannot read the memory map of vm '%s': %s", src.name,
+			   nr_regions < 0 ? hc_strerror(nr_regions) : "too many regions");
+		defs_remove(d);
+		return -1;
+	}
 	args.mem_size = src.mem_size;
+	args.ram_below_4g = ram_below_4g();
+	if (!sd)
+		d->ram_below_4g = args.ram_below_4g;
 	args.nr_vcpus = src.nr_vcpus;
 	for (uint32_t i = 0; i < TERN_MAX_VCPUS; i++)
 		args.cpus[i] = TERN_CPU_ANY;

@@ -8,7 +8,7 @@
 #include "kernel/fmt.h"
 #include "kernel/string.h"
 #include "tools/mgmt/defs.h"
-#include "tools/mgmt/imgcheck.h"
+#include "vmm/imgplan.h"
 #include "tools/mgmt/parse.h"
 
 #define MAX_NAME_SUFFIX  999u
@@ -106,9 +106,9 @@ bool image_fits(const struct tern_module *mod, const struct vm_def *d,
 	static struct img_plan plan;
 	const char *why;
 
-	if (img_plan((const uint8_t *)(uintptr_t)mod->gpa, mod->size, d->mem_size, &plan, &why)) {
+	if (img_plan((const uint8_t *)(uintptr_t)mod->gpa, mod->size, def_low_ram(d), &plan, &why)) {
 		err_printf("image '%s' cannot run in %llu KiB: %s", mod->name,
-			   (unsigned long long)(d->mem_size >> 10), why);
+			   (unsigned long long)(def_low_ram(d) >> 10), why);
 		return false;
 	}
 	if (plan.kind == IMG_FLAT && !(hi->features & TERN_FEAT_UNRESTRICTED)) {
@@ -145,6 +145,7 @@ static void create_failed(int64_t r, const struct tern_vm_create *args)
 /* Makes the VM and loads the image (destroyed again if that fails): its id, or -1. */
 static int64_t create_vm(const struct tern_module *mod, struct tern_vm_create *args, bool say)
 {
+	uint64_t below = args->ram_below_4g ? args->ram_below_4g : DEF_BELOW_4G_MAX;
 	char why[WHY_MAX], mib[24];
 	int64_t id = vm_create_shown(args), r;
 
@@ -152,7 +153,9 @@ static int64_t create_vm(const struct tern_module *mod, struct tern_vm_create *a
 		create_failed(id, args);
 		return -1;
 	}
-	if (image_load((uint32_t)id, mod, args->mem_size, args->nr_vcpus, why, sizeof(why))) {
+	/* The image goes into the RAM from 0 on; RAM above 4 GiB is the guest's to find (VM_MEMMAP). */
+	if (image_load((uint32_t)id, mod, args->mem_size < below ? args->mem_size : below,
+		       args->nr_vcpus, why, sizeof(why))) {
 		r = hc_vm_op(TERN_HC_VM_DESTROY, (uint32_t)id);
 		err_printf("cannot load image '%s' into vm '%s': %s; %s", mod->name, args->name, why,
 			   r < 0 ? "and it could not be destroyed" : "vm destroyed");
@@ -189,7 +192,7 @@ int vm_build(struct vm_def *d, bool say)
 int cmd_create(int argc, char **argv)
 {
 	struct parse_opt o[] = { { "name", NULL }, { "mem", NULL }, { "vcpus", NULL },
-				 { "cpus", NULL }, { NULL, NULL } };
+				 { "cpus", NULL }, { "ram-below-4g", NULL }, { NULL, NULL } };
 	static struct vm_def tmp;
 	const struct tern_module *mod;
 	struct tern_host_info hi;
@@ -220,7 +223,8 @@ int cmd_create(int argc, char **argv)
 	memset(&tmp, 0, sizeof(tmp));
 	lim.nr_cpus = hi.nr_cpus;
 	lim.max_vcpus = hi.max_vcpus;
-	if (def_set_opts(&tmp, o[1].value, o[2].value, o[3].value, &lim, err, sizeof(err)))
+	if (def_set_opts(&tmp, o[1].value, o[2].value, o[3].value, &lim, err, sizeof(err)) ||
+	    def_set_below_4g(&tmp, o[4].value, err, sizeof(err)))
 		return usage_error("create", "%s", err);
 	if (o[0].value && !name_valid(o[0].value))
 		return usage_error("create", "bad name '%s': " NAME_RULE, o[0].value);

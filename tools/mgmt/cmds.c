@@ -13,11 +13,13 @@ static const struct verb verbs[] = {
 	{ "help", cmd_help, "help [VERB]", "list the commands, or explain one", NULL },
 	{ "version", cmd_version, "version [--json]", "shell and hypervisor ABI versions", NULL },
 	{ "images", cmd_images, "images [--json]", "boot images VMs can be created from", NULL },
-	{ "create", cmd_create, "create IMAGE [--name N] [--mem SIZE] [--vcpus N] [--cpus LIST] [--start]",
+	{ "create", cmd_create, "create IMAGE [--name N] [--mem SIZE] [--vcpus N] [--cpus LIST] [--ram-below-4g SIZE] [--start]",
 	  "create a VM from a boot image (it waits for start)",
 	  "--name defaults to the image's name, made unique with -2, -3...; names are\n"
 	  "  letters, digits, '.', '_' and '-', not starting with '-' and not all digits\n"
-	  "--mem is 2M to 3G in multiples of 4K, with a unit K, M or G (default 16M)\n"
+	  "--mem is 2M to 1024G in multiples of 4K, with a unit K, M or G (default 16M);\n"
+	  "  RAM is below the device hole at 3 GiB, and what does not fit from 4 GiB on\n"
+	  "--ram-below-4g caps the RAM below the hole (1M to 3G, as QEMU's max-ram-below-4g)\n"
 	  "--vcpus is 1 to 8 (default 1)\n"
 	  "--cpus 0,1 pins vCPU i to the i-th CPU of the list (cycling); default: any\n"
 	  "An ELF64 image runs in 64-bit mode, anything else in real mode from 0000:7c00.\n"
@@ -46,7 +48,7 @@ static const struct verb verbs[] = {
 	  "  the original resumes. The clone is transient, with the original's definition." },
 	{ "stop", cmd_stop, "stop VM", "old name of destroy (says so, then destroys)", NULL },
 	{ "define", cmd_define,
-	  "define NAME IMAGE [--mem SIZE] [--vcpus N] [--cpus LIST] [--autostart]",
+	  "define NAME IMAGE [--mem SIZE] [--vcpus N] [--cpus LIST] [--ram-below-4g SIZE] [--autostart]",
 	  "save a VM definition (shut off until start)",
 	  "Options as create's. Definitions live in this shell's memory: they outlast the\n"
 	  "  VM's runs, not a host reboot (there is no disk). Lines as config prints them in a\n"

@@ -31,9 +31,10 @@ int def_set_opts(struct vm_def *d, const char *mem, const char *vcpus, const cha
 	}
 	if (d->mem_size < TERN_VM_MEM_MIN || d->mem_size > TERN_VM_MEM_MAX ||
 	    d->mem_size % PAGE_4K) {
-		fmt_snprintf(err, errlen, "bad size '%s': memory is 2M to 3G, a multiple of 4K", mem);
+		fmt_snprintf(err, errlen, "bad size '%s': memory is 2M to 1024G, a multiple of 4K", mem);
 		return -1;
 	}
+	d->ram_below_4g = 0;
 	d->nr_vcpus = 1;
 	if (vcpus) {
 		if (!parse_u64(vcpus, &v) || v < 1 || v > max) {
@@ -59,6 +60,28 @@ int def_set_opts(struct vm_def *d, const char *mem, const char *vcpus, const cha
 	return 0;
 }
 
+int def_set_below_4g(struct vm_def *d, const char *val, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (!val)
+		return 0;
+	if (!parse_size(val, &v) || v < (1ull << 20) || v > DEF_BELOW_4G_MAX || v % PAGE_4K) {
+		fmt_snprintf(err, errlen, "bad size '%s': RAM below 4 GiB is 1M to 3G, a multiple "
+			     "of 4K, with a unit (the rest of --mem goes above 4 GiB)", val);
+		return -1;
+	}
+	d->ram_below_4g = v;
+	return 0;
+}
+
+uint64_t def_low_ram(const struct vm_def *d)
+{
+	uint64_t below = d->ram_below_4g ? d->ram_below_4g : DEF_BELOW_4G_MAX;
+
+	return d->mem_size < below ? d->mem_size : below;
+}
+
 void def_create_args(const struct vm_def *d, const struct def_limits *lim,
 		     struct tern_vm_create *args)
 {
@@ -69,6 +92,7 @@ void def_create_args(const struct vm_def *d, const struct def_limits *lim,
 	memset(args, 0, sizeof(*args));
 	fmt_snprintf(args->name, sizeof(args->name), "%s", d->name);
 	args->mem_size = d->mem_size;
+	args->ram_below_4g = d->ram_below_4g;
 	args->nr_vcpus = d->nr_vcpus;
 	for (uint32_t i = 0; i < TERN_MAX_VCPUS; i++)
 		args->cpus[i] = n > 0 && i < d->nr_vcpus ? list[i % (uint32_t)n] : TERN_CPU_ANY;
@@ -86,11 +110,17 @@ void def_format_size(uint64_t bytes, char *buf, size_t size)
 
 void def_format(const struct vm_def *d, char *buf, size_t size)
 {
-	char mem[24];
+	char mem[24], below[48] = "";
 
 	def_format_size(d->mem_size, mem, sizeof(mem));
-	fmt_snprintf(buf, size, "define %s %s --mem %s --vcpus %u%s%s%s", d->name, d->image, mem,
-		     d->nr_vcpus, d->cpus[0] ? " --cpus " : "", d->cpus,
+	if (d->ram_below_4g) {
+		char size_str[24];
+
+		def_format_size(d->ram_below_4g, size_str, sizeof(size_str));
+		fmt_snprintf(below, sizeof(below), " --ram-below-4g %s", size_str);
+	}
+	fmt_snprintf(buf, size, "define %s %s --mem %s%s --vcpus %u%s%s%s", d->name, d->image, mem,
+		     below, d->nr_vcpus, d->cpus[0] ? " --cpus " : "", d->cpus,
 		     d->autostart ? " --autostart" : "");
 }
 

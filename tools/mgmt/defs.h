@@ -23,6 +23,7 @@
 #define DEF_REASON_MAX   (TERN_STOP_REASON_MAX + 16u) /* "crashed: " and the reason */
 #define DEF_LINE_MAX     192u /* what def_format writes, at most */
 #define DEF_DEFAULT_MEM  (16ull << 20)
+#define DEF_BELOW_4G_MAX (3ull << 30) /* the hole for devices starts there (docs/devices.md) */
 #define DEF_MODULE       "defs" /* the boot module of define lines the shell runs at start */
 
 struct vm_def {
@@ -34,6 +35,7 @@ struct vm_def {
 	char name[TERN_NAME_MAX];
 	char image[DEF_IMAGE_MAX];
 	uint64_t mem_size;
+	uint64_t ram_below_4g; /* --ram-below-4g: 0 for as much as fits below the hole */
 	uint32_t nr_vcpus;
 	char cpus[DEF_CPUS_MAX]; /* "" for any CPU */
 	char reason[DEF_REASON_MAX]; /* why its last VM ended; "" if it never had one */
@@ -52,11 +54,22 @@ struct def_limits {
 int def_set_opts(struct vm_def *d, const char *mem, const char *vcpus, const char *cpus,
 		 const struct def_limits *lim, char *err, size_t errlen);
 
+/*
+ * --ram-below-4g (NULL: not given): at most that much RAM below the hole at
+ * 3 GiB, the rest from 4 GiB on. Call after def_set_opts. 0 or -1 with err.
+ */
+int def_set_below_4g(struct vm_def *d, const char *val, char *err, size_t errlen);
+/* Bytes of RAM from GPA 0 on: what an image is loaded into. */
+uint64_t def_low_ram(const struct vm_def *d);
+
 /* The VM_CREATE arguments of d (vCPU i pinned to the i-th CPU of its list, cycling). */
 void def_create_args(const struct vm_def *d, const struct def_limits *lim,
 		     struct tern_vm_create *args);
 
-/* "define NAME IMAGE --mem SIZE --vcpus N[ --cpus LIST][ --autostart]": define takes it back. */
+/*
+ * "define NAME IMAGE --mem SIZE[ --ram-below-4g SIZE] --vcpus N[ --cpus LIST][ --autostart]":
+ * define takes it back.
+ */
 void def_format(const struct vm_def *d, char *buf, size_t size);
 
 /* Bytes with the largest unit that divides them exactly: "8M", "1G", "4100K". */

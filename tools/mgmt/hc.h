@@ -65,6 +65,12 @@ static inline int64_t hc_vm_read(uint32_t vm, uint64_t src, void *dst, uint64_t 
 	return vmcall4(TERN_HC_VM_READ, vm, src, hc_ptr(dst), len);
 }
 
+/* A VM's memory map (TERN_VM_SELF: this shell's): how many regions; as many as fit written. */
+static inline int64_t hc_vm_memmap(uint32_t vm, struct tern_mem_region *r, uint32_t max)
+{
+	return vmcall4(TERN_HC_VM_MEMMAP, vm, hc_ptr(r), (uint64_t)max * sizeof(*r), 0);
+}
+
 static inline int64_t hc_dev_get_state(uint32_t vm, void *buf, uint64_t size)
 {
 	return vmcall4(TERN_HC_DEV_GET_STATE, vm, hc_ptr(buf), size, 0);

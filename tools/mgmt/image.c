@@ -9,7 +9,7 @@
 #include "tools/mgmt/mgmt.h"
 
 #include "kernel/fmt.h"
-#include "tools/mgmt/imgcheck.h"
+#include "vmm/imgplan.h"
 
 #define PROGRESS_AFTER_US 300000u /* a create taking longer shows how far it is */
 #define PROGRESS_EVERY_US 100000u

@@ -7,9 +7,17 @@ MGMT_SRC  := tools/mgmt
 MGMT_OBJ  := $(BUILD)/mgmt
 MGMT_ELF  := $(BUILD)/mgmt.elf
 MGMT_SRCS := $(wildcard $(MGMT_SRC)/*.c)
-MGMT_OBJS := $(patsubst $(MGMT_SRC)/%.c,$(MGMT_OBJ)/%.o,$(MGMT_SRCS))
+# Pure code shared with the hypervisor: the one image planner (docs/design.md, "Layers").
+MGMT_SHARED := vmm/imgplan.c
+MGMT_OBJS := $(patsubst $(MGMT_SRC)/%.c,$(MGMT_OBJ)/%.o,$(MGMT_SRCS)) \
+	$(patsubst vmm/%.c,$(MGMT_OBJ)/shared/%.o,$(MGMT_SHARED))
 
 $(MGMT_OBJ)/%.o: $(MGMT_SRC)/%.c
+	@mkdir -p $(dir $@)
+	$(call SAY,MGMT    $@)
+	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(MGMT_OBJ)/shared/%.o: vmm/%.c
 	@mkdir -p $(dir $@)
 	$(call SAY,MGMT    $@)
 	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@

@@ -23,7 +23,7 @@
 /* What the VM gives a model. Every callback may be NULL in unit tests that do not need it. */
 struct emul_env {
 	void *ctx;
-	/* Guest time in nanoseconds since the VM was created: monotonic; it runs on while paused. */
+	/* Guest time in nanoseconds since the VM was created: monotonic; it stands while the VM is paused. */
 	uint64_t (*now_ns)(void *ctx);
 	/* Wall-clock seconds since 1970-01-01 00:00 UTC at guest time 0 (the RTC's base). */
 	uint64_t epoch_s;

@@ -455,6 +455,29 @@ static uint64_t vrtc_poll(void *dev, uint64_t now_ns)
 	return min_u64(next_periodic(r, now_ns), next_update(r, now_ns));
 }
 
+/*
+ * The VM's guest time stood still for skipped_ns (paused) at guest time now,
+ * but the MC146818 keeps time from its own crystal and battery ("Power-Down
+ * Considerations"): what the chip did meanwhile is latched as it would have
+ * been (at most one PF, UF, AF each: flags, not a count), then the calendar
+ * and divider phase are moved so guest time now reads the real time.
+ */
+void vrtc_skip(struct vrtc *r, uint64_t now, uint64_t skipped_ns)
+{
+	uint64_t t;
+
+	if (!skipped_ns)
+		return;
+	advance(r, now + skipped_ns);
+	t = rtc_time(r, now + skipped_ns);
+	r->phase_ns = (r->phase_ns + NS_PER_S - skipped_ns % NS_PER_S) % NS_PER_S;
+	if (!halted(r)) {
+		r->base_s = t;
+		r->base_idx = sec_idx(r, now);
+	}
+	r->eval_ns = now;
+}
+
 /* The saved record: little-endian (the host and the target are x86). */
 struct vrtc_record {
 	struct dev_record_hdr hdr;

@@ -79,6 +79,8 @@ struct vrtc {
 };
 
 void vrtc_init(struct vrtc *r, const struct emul_env *env);
+/* Guest time stopped for skipped_ns at guest ns now (VM paused); the clock ran on. */
+void vrtc_skip(struct vrtc *r, uint64_t now, uint64_t skipped_ns);
 /* Port 0x70 bit 7 as last written. */
 bool vrtc_nmi_masked(const struct vrtc *r);
 extern const struct dev_ops vrtc_ops;

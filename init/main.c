@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* kernel_main: take over the machine from the boot front end. */
+/*
+ * kernel_main: take over the machine from the boot front end. The init layer:
+ * the one place that starts every other (arch, kernel, drivers, vmm); no
+ * layer below includes it (tools/layers.sh).
+ */
 #include "kernel/kernel.h"
 #include "kernel/console.h"
 #include "kernel/log.h"

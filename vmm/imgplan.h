@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Guest images as Tern's own loader (vmm/loader.c) takes them, checked before
- * anything is copied: an ELF64 x86_64 executable runs in 64-bit mode on
+ * Guest images as Tern loads them, the one planner of both loaders: the
+ * management guest's (tools/mgmt/image.c, through VM_WRITE) and the
+ * hypervisor's for vm= (vmm/loader.c). Checked before anything is copied: an ELF64 x86_64 executable runs in 64-bit mode on
  * identity page tables at GPA 0x1000-0x6fff with a GDT at 0x7000; anything
  * else is a flat real-mode image loaded at 0000:7c00. Images are untrusted:
  * every header field is checked. Pure logic, unit-tested on the host.
  */
-#ifndef TERN_MGMT_IMGCHECK_H
-#define TERN_MGMT_IMGCHECK_H
+#ifndef TERN_VMM_IMGPLAN_H
+#define TERN_VMM_IMGPLAN_H
 
 #include <stdint.h>
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Guest image checks and start-up tables (see imgcheck.h): pure logic. */
-#include "tools/mgmt/imgcheck.h"
+/* Guest image checks and start-up tables (see imgplan.h): pure logic. */
+#include "vmm/imgplan.h"
 
 #include "kernel/string.h"
 #include "vmm/elf.h"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Host unit tests for tools/mgmt/imgcheck.c: image checks as vmm/loader.c makes them, start-up tables. */
+/* Host unit tests for vmm/imgplan.c: the image checks both loaders make, start-up tables. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "tools/mgmt/imgcheck.h"
+#include "vmm/imgplan.h"
 #include "vmm/elf.h"
 
 #define MiB (1ull << 20)
