@@ -60,7 +60,7 @@ IMAGE_CMDLINE ?= mgmt=mgmt
 IMAGE_MODULES ?= $(BUILD)/mgmt.elf:mgmt $(foreach g,hello ticker echo counter spinner,$(BUILD)/guests/$(g).elf)
 IMAGE_MODULE_FILES := $(foreach m,$(IMAGE_MODULES),$(firstword $(subst :, ,$(m))))
 
-.PHONY: all deps run test unit integration bench usb lint clean help
+.PHONY: all deps run test unit integration bench usb lint clean help linux
 all: $(KERNEL) $(LOADER) $(ESP) $(ISO) $(BUILD)/tern-usb.img
 
 help:
@@ -152,8 +152,9 @@ run: deps all
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. -DTERN_HOST_TEST \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS := fmt cmdline memmap pmm acpi bootcfg ept vmx_ctls placement vmcs_check \
-	mgmt_parse mgmt_lineedit mgmt_json imgplan mgmt_defs extent xstate \
-	bus walk insn vpic vioapic vpit vrtc v16550 dirty vpm vpci vkbc cpuid gmap vmsr
+	mgmt_parse mgmt_lineedit mgmt_json imgplan mgmt_defs mgmt_kload extent xstate \
+	bus walk insn vpic vioapic vpit vrtc v16550 dirty vpm vpci vkbc cpuid gmap vmsr mgmt_acpi
+unit_srcs_mgmt_acpi := tools/mgmt/acpitab.c drivers/acpi.c kernel/fmt.c
 unit_srcs_cpuid := vmm/cpuid.c
 unit_srcs_vmsr := vmm/vmsr.c
 unit_srcs_gmap := vmm/gmap.c
@@ -174,6 +175,7 @@ unit_srcs_mgmt_parse := tools/mgmt/parse.c kernel/fmt.c
 unit_srcs_mgmt_lineedit := tools/mgmt/lineedit.c
 unit_srcs_mgmt_json := tools/mgmt/json.c
 unit_srcs_imgplan := vmm/imgplan.c
+unit_srcs_mgmt_kload := tools/mgmt/kload.c kernel/fmt.c
 unit_srcs_mgmt_defs := tools/mgmt/defs.c tools/mgmt/parse.c kernel/fmt.c
 unit_srcs_bootcfg := boot/bootcfg.c
 unit_srcs_vmcs_check := vmm/vmcs_check.c kernel/fmt.c
@@ -187,6 +189,9 @@ unit_srcs_dirty := vmm/dirty.c
 unit_srcs_vmx_ctls := arch/vmx_ctls.c
 unit_srcs_placement := vmm/placement.c
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
+LINUX_FILES := $(BUILD)/linux/vmlinuz $(BUILD)/linux/vmlinux $(BUILD)/linux/initramfs.cpio.gz
+# The kload test plans Debian's own kernel too: fetched first (or TERN_LINUX_DIR names it).
+$(BUILD)/unit/test_mgmt_kload: HOST_CFLAGS += -DKLOAD_LINUX_DIR='"$(abspath $(BUILD))/linux"'
 
 .SECONDEXPANSION:
 $(BUILD)/unit/test_%: tests/unit/test_%.c $$(unit_srcs_$$*) $$(wildcard tests/unit/*.h)
@@ -194,7 +199,19 @@ $(BUILD)/unit/test_%: tests/unit/test_%.c $$(unit_srcs_$$*) $$(wildcard tests/un
 	$(call SAY,CC[host] $@)
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $< $(unit_srcs_$*) -lcmocka
 
-unit: $(UNIT_BINS)
+# The ACPI tables of tools/mgmt/acpitab.c checked by acpica-tools (iasl -d,
+# an iasl round trip, acpiexec): tests/unit/acpidump_main.c.
+$(BUILD)/unit/acpidump: tests/unit/acpidump_main.c tools/mgmt/acpitab.c tools/mgmt/acpitab.h
+	@mkdir -p $(dir $@)
+	$(call SAY,CC[host] $@)
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ tests/unit/acpidump_main.c tools/mgmt/acpitab.c
+
+$(BUILD)/unit/acpi-iasl.ok: $(BUILD)/unit/acpidump
+	rm -rf $(BUILD)/unit/acpi-iasl
+	$< $(BUILD)/unit/acpi-iasl
+	touch $@
+
+unit: $(UNIT_BINS) $(BUILD)/unit/acpi-iasl.ok $(LINUX_FILES)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; \
 	if [ $$fail -ne 0 ]; then echo "unit tests FAILED"; exit 1; fi
 
@@ -209,6 +226,11 @@ test: deps
 
 bench: deps all
 	$(PYTHON) tools/bench.py
+
+# Debian's kernel and a busybox initramfs for the Linux guests, cached in $(BUILD)/linux.
+linux: $(LINUX_FILES)
+$(LINUX_FILES) &: tools/fetch-linux.sh
+	tools/fetch-linux.sh $(BUILD)/linux
 
 lint:
 	tools/layers.sh

@@ -4,7 +4,8 @@
 set -eu
 PKGS="gcc make binutils nasm gnu-efi mtools dosfstools fdisk xorriso grub-pc-bin grub-common
 bochs bochsbios vgabios bximage bochs-term ovmf qemu-system-x86 socat
-libcmocka-dev python3 python3-pytest python3-pexpect cppcheck"
+libcmocka-dev python3 python3-pytest python3-pexpect cppcheck acpica-tools
+cpio lz4 xz-utils zstd"
 
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,125 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Fetch Debian 12's stock kernel and busybox-static with apt-get download and
+# make the guest files for the Linux tests in DIR (issue 13): vmlinuz (the
+# bzImage as shipped), vmlinux (its ELF, decompressed on the host), config,
+# initramfs.cpio.gz (busybox, /init prints TERN-LINUX-UP and starts a shell on
+# the console) and version. Cached: nothing is fetched or unpacked again once
+# all of them are there. Never needs root.
+#   tools/fetch-linux.sh DIR        TERN_LINUX_FLAVOUR=cloud-amd64 (default) | amd64
+set -eu
+[ $# -eq 1 ] || { echo "usage: $0 DIR" >&2; exit 2; }
+OUT=$1
+FLAVOUR=${TERN_LINUX_FLAVOUR:-cloud-amd64}
+OUTPUTS="vmlinuz vmlinux config initramfs.cpio.gz version"
+
+done_already() {
+	for f in $OUTPUTS; do [ -s "$OUT/$f" ] || return 1; done
+}
+if done_already; then
+	echo "linux: $(cat "$OUT/version") (cached in $OUT)"
+	exit 0
+fi
+
+die() { echo "linux: $*" >&2; exit 1; }
+for t in apt-get apt-cache dpkg-deb od cpio gzip; do
+	command -v "$t" >/dev/null 2>&1 || die "$t missing (tools/deps.sh installs it)"
+done
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+WORK=$OUT/work
+rm -rf "$WORK"
+mkdir -p "$WORK/deb"
+trap 'rm -rf "$WORK"' EXIT
+
+# The metapackage depends on the versioned image package (linux-image-6.1.0-N-FLAVOUR).
+META=linux-image-$FLAVOUR
+PKG=$(apt-cache depends "$META" 2>/dev/null |
+	sed -n "s/^ *Depends: \(linux-image-[0-9][^ ]*-$FLAVOUR\)\$/\1/p" | head -n 1)
+[ -n "$PKG" ] || die "cannot resolve $META (apt-get update? Debian 12 sources?)"
+echo "linux: fetching $PKG and busybox-static"
+(cd "$WORK/deb" && apt-get download -q "$PKG" busybox-static 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2) || true
+set -- "$WORK"/deb/linux-image-*.deb
+[ -f "$1" ] || die "apt-get download $PKG failed"
+dpkg-deb -x "$1" "$WORK/k"
+set -- "$WORK"/deb/busybox-static_*.deb
+[ -f "$1" ] || die "apt-get download busybox-static failed"
+dpkg-deb -x "$1" "$WORK/bb"
+
+set -- "$WORK"/k/boot/vmlinuz-*
+[ -f "$1" ] || die "$PKG has no /boot/vmlinuz"
+VMLINUZ=$1
+KVER=${VMLINUZ##*/vmlinuz-}
+cp "$VMLINUZ" "$WORK/vmlinuz"
+cp "$WORK/k/boot/config-$KVER" "$WORK/config"
+
+# Little-endian unsigned integer of N bytes at offset OFF of FILE.
+le() { od -An -tu"$3" -j "$2" -N "$3" "$1" | tr -d ' '; }
+hex() { od -An -tx1 -j "$2" -N "$3" "$1" | tr -d ' \n'; }
+
+# vmlinux from the bzImage's payload (boot.rst: payload_offset and
+# payload_length, protocol 2.08, relative to the protected-mode code), as
+# scripts/extract-vmlinux does. Every compressor but gzip has the 4-byte
+# decompressed size appended (scripts/Makefile.lib size_append); strip it.
+Z=$WORK/vmlinuz
+[ "$(hex "$Z" 0x202 4)" = 48647253 ] || die "$VMLINUZ: no HdrS boot header"
+PROTO=$(le "$Z" 0x206 2)
+[ "$PROTO" -ge $((0x208)) ] || die "$VMLINUZ: boot protocol too old for payload_offset"
+SECTS=$(le "$Z" 0x1f1 1)
+[ "$SECTS" -ne 0 ] || SECTS=4
+POFF=$(( (SECTS + 1) * 512 + $(le "$Z" 0x248 4) ))
+PLEN=$(le "$Z" 0x24c 4)
+MAGIC=$(hex "$Z" "$POFF" 6)
+case "$MAGIC" in
+1f8b*) COMP=gzip; DEC="gzip -dc"; TRIM=0 ;;
+fd377a585a00) COMP=xz; DEC="xz -dc"; TRIM=4 ;;
+28b52ffd*) COMP=zstd; DEC="zstd -dcq"; TRIM=4 ;;
+02214c18*) COMP=lz4; DEC="lz4 -dc"; TRIM=4 ;;
+425a68*) COMP=bzip2; DEC="bzip2 -dc"; TRIM=4 ;;
+5d0000*) COMP=lzma; DEC="xz -dc --format=lzma"; TRIM=4 ;;
+*) die "$VMLINUZ: unknown payload compression (magic $MAGIC)" ;;
+esac
+command -v "${DEC%% *}" >/dev/null 2>&1 || die "${DEC%% *} missing to decompress the $COMP payload"
+tail -c +$((POFF + 1)) "$Z" | head -c $((PLEN - TRIM)) | $DEC >"$WORK/vmlinux" ||
+	die "$COMP payload did not decompress"
+V=$WORK/vmlinux
+# ELF64 (class 2), little-endian, ET_EXEC (2), EM_X86_64 (0x3e).
+[ "$(hex "$V" 0 6)" = 7f454c460201 ] && [ "$(le "$V" 16 2)" -eq 2 ] &&
+	[ "$(le "$V" 18 2)" -eq 62 ] || die "decompressed payload is not an x86_64 ELF64 ET_EXEC"
+
+# The initramfs: busybox-static, an /init, and the ACPI button module (=m in
+# Debian's config) so the power button reaches busybox acpid.
+R=$WORK/root
+mkdir -p "$R/bin" "$R/sbin" "$R/usr/bin" "$R/usr/sbin" "$R/proc" "$R/sys" "$R/dev" "$R/tmp" "$R/root" \
+	"$R/etc/acpi/PWRF" "$R/lib/modules"
+cp "$WORK/bb/bin/busybox" "$R/bin/busybox"
+ln -s busybox "$R/bin/sh"
+BUTTON=$WORK/k/lib/modules/$KVER/kernel/drivers/acpi/button.ko
+[ -f "$BUTTON" ] && cp "$BUTTON" "$R/lib/modules/button.ko"
+cat >"$R/init" <<'EOF'
+#!/bin/sh
+# Tern's test initramfs: busybox, a marker line, a shell on the console.
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+exec 0</dev/console 1>/dev/console 2>&1
+[ -f /lib/modules/button.ko ] && insmod /lib/modules/button.ko 2>/dev/null
+acpid -c /etc/acpi 2>/dev/null
+# busybox halt/poweroff/reboot signal PID 1 (USR1/USR2/TERM); a waiting sh runs the trap.
+trap 'sync; halt -f' USR1
+trap 'sync; poweroff -f' USR2
+trap 'sync; reboot -f' TERM
+echo TERN-LINUX-UP
+while :; do
+	setsid cttyhack sh &
+	wait $!
+done
+EOF
+printf '#!/bin/sh\nkill -USR2 1\n' >"$R/etc/acpi/PWRF/00000080"
+chmod 755 "$R/init" "$R/etc/acpi/PWRF/00000080"
+(cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -9n >"$WORK/initramfs.cpio.gz"
+
+echo "$KVER ($PKG $(dpkg-deb -f "$WORK"/deb/linux-image-*.deb Version), $COMP payload)" >"$WORK/version"
+for f in $OUTPUTS; do mv "$WORK/$f" "$OUT/$f"; done
+echo "linux: $(cat "$OUT/version") in $OUT"
