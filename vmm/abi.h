@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define TERN_ABI_MAJOR   1u
-#define TERN_ABI_MINOR   3u /* 1.1: VM_POPULATE, TERN_CREATE_INCREMENTAL; 1.2: whole-VM state calls, VM_READ, power button; 1.3: memory map */
+#define TERN_ABI_MINOR   4u /* 1.1: VM_POPULATE, TERN_CREATE_INCREMENTAL; 1.2: whole-VM state calls, VM_READ, power button; 1.3: memory map; 1.4: 32-bit starts, start selectors, RAX/RBX */
 #define TERN_ABI_VERSION ((TERN_ABI_MAJOR << 16) | TERN_ABI_MINOR)
 
 /*
@@ -135,15 +135,22 @@ struct tern_vm_create {
 #define TERN_CREATE_INCREMENTAL 0x1u
 
 /* TERN_HC_VCPU_SET_STATE: where a vCPU starts. */
-#define TERN_MODE_REAL 0u /* 16-bit real mode at cs:rip (needs TERN_FEAT_UNRESTRICTED) */
-#define TERN_MODE_LONG 1u /* 64-bit: CR0.PE|PG, CR4.PAE, EFER.LME|LMA, CS 0x08, data 0x10 */
+#define TERN_MODE_REAL   0u /* 16-bit real mode at cs:rip (needs TERN_FEAT_UNRESTRICTED) */
+#define TERN_MODE_LONG   1u /* 64-bit: CR0.PE|PG, CR4.PAE, EFER.LME|LMA */
+#define TERN_MODE_PROT32 2u /* 1.4: 32-bit protected mode, paging off (needs TERN_FEAT_UNRESTRICTED) */
 struct tern_vcpu_state {
 	uint32_t mode;       /* TERN_MODE_* */
-	uint16_t cs;         /* real mode: the code segment */
-	uint16_t gdt_limit;  /* long mode: GDT with a 64-bit code descriptor at 0x08, data at 0x10 */
+	/*
+	 * Real mode: the code segment. Long and 32-bit mode: the code selector
+	 * (0: 0x08), flat; DS, ES, SS (and FS, GS in 32-bit mode) get cs + 8,
+	 * flat read/write. Both descriptors must lie inside the GDT's limit.
+	 */
+	uint16_t cs;
+	uint16_t gdt_limit;
 	uint64_t rip, rsp, rdi, rsi, rdx, rcx;
-	uint64_t cr3;        /* long mode: page-table root, inside the VM's memory */
+	uint64_t cr3;        /* long mode: page-table root, inside the VM's memory; else 0 */
 	uint64_t gdt_base;
+	uint64_t rax, rbx;   /* 1.4 (a Multiboot entry's magic and information pointer) */
 };
 
 /*
@@ -316,7 +323,7 @@ struct tern_module_dir {
 _Static_assert(sizeof(struct tern_host_info) == 80, "tern_host_info");
 _Static_assert(sizeof(struct tern_vm_create) == 88, "tern_vm_create");
 _Static_assert(sizeof(struct tern_mem_region) == 24, "tern_mem_region");
-_Static_assert(sizeof(struct tern_vcpu_state) == 72, "tern_vcpu_state");
+_Static_assert(sizeof(struct tern_vcpu_state) == 88, "tern_vcpu_state");
 _Static_assert(sizeof(struct tern_vcpu_info) == 56, "tern_vcpu_info");
 _Static_assert(sizeof(struct tern_stream) == 32, "tern_stream");
 _Static_assert(sizeof(struct tern_module) == 64, "tern_module");

@@ -301,6 +301,8 @@ static bool ram(const struct vm *vm, uint64_t gpa, uint64_t len)
 
 static int64_t decode_state(struct vm *vm, const struct tern_vcpu_state *s)
 {
+	uint16_t sel = s->cs ? s->cs : GUEST_SEL_CODE64;
+
 	if (s->mode == TERN_MODE_REAL) {
 		uint64_t entry = ((uint64_t)s->cs << 4) + s->rip;
 
@@ -310,9 +312,18 @@ static int64_t decode_state(struct vm *vm, const struct tern_vcpu_state *s)
 			return -(int64_t)TERN_ERANGE;
 		return 0;
 	}
-	if (s->mode != TERN_MODE_LONG || (s->cr3 & (PAGE_SIZE - 1)) || s->gdt_limit < 0x17)
+	/* The code descriptor and the data one after it inside the GDT, from index 1 (SDM vol. 3A 3.4.2). */
+	if ((s->mode != TERN_MODE_LONG && s->mode != TERN_MODE_PROT32) || (sel & 7) ||
+	    (uint32_t)sel + 15 > s->gdt_limit)
 		return -(int64_t)TERN_EINVAL;
-	if (!ram(vm, s->rip, 1) || !ram(vm, s->cr3, PAGE_SIZE) ||
+	if (s->mode == TERN_MODE_PROT32) {
+		/* Paging off: VMX allows it only with unrestricted guest (SDM vol. 3C 26.3.1.1). */
+		if (!vmx_config.unrestricted || s->cr3 || (s->rip >> 32) || (s->rsp >> 32))
+			return -(int64_t)TERN_EINVAL;
+	} else if (s->cr3 & (PAGE_SIZE - 1)) {
+		return -(int64_t)TERN_EINVAL;
+	}
+	if (!ram(vm, s->rip, 1) || (s->mode == TERN_MODE_LONG && !ram(vm, s->cr3, PAGE_SIZE)) ||
 	    !ram(vm, s->gdt_base, (uint64_t)s->gdt_limit + 1))
 		return -(int64_t)TERN_ERANGE;
 	return 0;
@@ -337,9 +348,11 @@ static int64_t hc_vcpu_set_state(struct vm *caller, const uint64_t *a)
 		return -(int64_t)TERN_ESTATE;
 	v = vm->vcpus[a[1]];
 	v->init = (struct vcpu_init){
-		.mode = s.mode == TERN_MODE_LONG ? GUEST_LONG : GUEST_REAL,
+		.mode = s.mode == TERN_MODE_LONG ? GUEST_LONG :
+			s.mode == TERN_MODE_PROT32 ? GUEST_PROT32 : GUEST_REAL,
 		.rip = s.rip, .rsp = s.rsp, .rdi = s.rdi, .rsi = s.rsi, .rdx = s.rdx, .rcx = s.rcx,
-		.cs = s.cs, .cr3 = s.cr3, .gdt_base = s.gdt_base, .gdt_limit = s.gdt_limit,
+		.rax = s.rax, .rbx = s.rbx, .cs = s.cs,
+		.cr3 = s.cr3, .gdt_base = s.gdt_base, .gdt_limit = s.gdt_limit,
 	};
 	v->has_state = true;
 	return 0;

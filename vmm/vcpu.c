@@ -22,6 +22,7 @@
 #define AR_UNUSABLE   BIT(16)
 #define AR_CODE64     0xa09bu /* G, L, P, S, execute/read accessed */
 #define AR_DATA32     0xc093u /* G, D/B, P, S, read/write accessed */
+#define AR_CODE32     0xc09bu /* G, D/B, P, S, execute/read accessed */
 #define AR_CODE16     0x009bu
 #define AR_DATA16     0x0093u
 #define AR_TSS_BUSY   0x008bu
@@ -73,7 +74,8 @@ struct vcpu *vcpu_create(struct vm *vm, uint32_t index)
 	v->vmcs = vmcs_alloc();
 	if (vmx_config.vpid)
 		v->vpid = vpid_alloc();
-	if (!v->vmcs || (vmx_config.vpid && !v->vpid) || vlapic_init(v) || vcpu_xregs_init(v)) {
+	if (!v->vmcs || (vmx_config.vpid && !v->vpid) || vlapic_init(v) || vcpu_xregs_init(v) ||
+	    vcpu_cpuid_init(v)) {
 		vcpu_destroy(v);
 		return NULL;
 	}
@@ -200,27 +202,50 @@ static void write_guest_real(const struct vcpu_init *in)
 	vmcs_write(VMCS_GUEST_IDTR_LIMIT, 0x3ff);
 }
 
-static void write_guest_long(const struct vcpu_init *in)
+/* Long and 32-bit starts: flat CS at in->cs (0: GUEST_SEL_CODE64), data at the next descriptor. */
+static void write_flat_segments(const struct vcpu_init *in, uint32_t code_ar, bool fs_gs)
 {
 	static const uint32_t data[] = { VMCS_GUEST_ES_SELECTOR, VMCS_GUEST_SS_SELECTOR,
-					 VMCS_GUEST_DS_SELECTOR };
+					 VMCS_GUEST_DS_SELECTOR, VMCS_GUEST_FS_SELECTOR,
+					 VMCS_GUEST_GS_SELECTOR };
+	uint16_t cs = in->cs ? in->cs : GUEST_SEL_CODE64;
+
+	write_segment(VMCS_GUEST_CS_SELECTOR, cs, 0, 0xffffffff, code_ar);
+	for (unsigned int i = 0; i < sizeof(data) / sizeof(data[0]); i++) {
+		if (i < 3 || fs_gs)
+			write_segment(data[i], cs + 8, 0, 0xffffffff, AR_DATA32);
+		else
+			write_segment(data[i], 0, 0, 0, AR_UNUSABLE);
+	}
+	vmcs_write(VMCS_GUEST_GDTR_BASE, in->gdt_base);
+	vmcs_write(VMCS_GUEST_GDTR_LIMIT, in->gdt_limit);
+	vmcs_write(VMCS_GUEST_IDTR_BASE, 0);
+	vmcs_write(VMCS_GUEST_IDTR_LIMIT, 0);
+}
+
+static void write_guest_long(const struct vcpu_init *in)
+{
 	uint64_t cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
 
-	write_segment(VMCS_GUEST_CS_SELECTOR, GUEST_SEL_CODE64, 0, 0xffffffff, AR_CODE64);
-	for (unsigned int i = 0; i < sizeof(data) / sizeof(data[0]); i++)
-		write_segment(data[i], GUEST_SEL_DATA, 0, 0xffffffff, AR_DATA32);
-	write_segment(VMCS_GUEST_FS_SELECTOR, 0, 0, 0, AR_UNUSABLE);
-	write_segment(VMCS_GUEST_GS_SELECTOR, 0, 0, 0, AR_UNUSABLE);
+	write_flat_segments(in, AR_CODE64, false);
 	vmcs_write(VMCS_GUEST_CR0, guest_cr0_hw(cr0));
 	vmcs_write(VMCS_CR0_READ_SHADOW, cr0);
 	vmcs_write(VMCS_GUEST_CR3, in->cr3);
 	vmcs_write(VMCS_GUEST_CR4, guest_cr4_hw(CR4_PAE));
 	vmcs_write(VMCS_CR4_READ_SHADOW, CR4_PAE);
 	vmcs_write(VMCS_GUEST_IA32_EFER, IA32_EFER_LME | IA32_EFER_LMA);
-	vmcs_write(VMCS_GUEST_GDTR_BASE, in->gdt_base);
-	vmcs_write(VMCS_GUEST_GDTR_LIMIT, in->gdt_limit);
-	vmcs_write(VMCS_GUEST_IDTR_BASE, 0);
-	vmcs_write(VMCS_GUEST_IDTR_LIMIT, 0);
+}
+
+/* 32-bit protected mode, paging off, as Multiboot's entry wants (Multiboot 0.6.96, 3.2). */
+static void write_guest_prot32(const struct vcpu_init *in)
+{
+	write_flat_segments(in, AR_CODE32, true);
+	vmcs_write(VMCS_GUEST_CR0, guest_cr0_hw(CR0_PE | CR0_ET));
+	vmcs_write(VMCS_CR0_READ_SHADOW, CR0_PE | CR0_ET);
+	vmcs_write(VMCS_GUEST_CR3, 0);
+	vmcs_write(VMCS_GUEST_CR4, guest_cr4_hw(0));
+	vmcs_write(VMCS_CR4_READ_SHADOW, 0);
+	vmcs_write(VMCS_GUEST_IA32_EFER, 0);
 }
 
 void vcpu_setup_vmcs(struct vcpu *v)
@@ -230,6 +255,8 @@ void vcpu_setup_vmcs(struct vcpu *v)
 	write_controls(v);
 	if (in->mode == GUEST_LONG)
 		write_guest_long(in);
+	else if (in->mode == GUEST_PROT32)
+		write_guest_prot32(in);
 	else
 		write_guest_real(in);
 	write_segment(VMCS_GUEST_LDTR_SELECTOR, 0, 0, 0, AR_UNUSABLE);
@@ -253,6 +280,8 @@ void vcpu_setup_vmcs(struct vcpu *v)
 	v->regs.rsi = in->rsi;
 	v->regs.rdx = in->rdx;
 	v->regs.rcx = in->rcx;
+	v->regs.rax = in->rax;
+	v->regs.rbx = in->rbx;
 	v->launched = 0;
 	v->needs_setup = false;
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "arch/vmx.h"
+#include "vmm/cpuid.h"
 #include "vmm/vlapic.h"
 #include "vmm/abi.h"
 #include "vmm/platform.h"
@@ -23,13 +24,13 @@ enum vcpu_state {
 	VCPU_WAIT_SIPI, /* an AP before INIT-SIPI-SIPI */
 };
 
-enum guest_mode { GUEST_REAL = 0, GUEST_LONG };
+enum guest_mode { GUEST_REAL = 0, GUEST_LONG, GUEST_PROT32 };
 
 /* Initial register state, prepared by the image loader. */
 struct vcpu_init {
 	int mode; /* enum guest_mode */
-	uint64_t rip, rsp, rdi, rsi, rdx, rcx;
-	uint16_t cs; /* real mode */
+	uint64_t rip, rsp, rdi, rsi, rdx, rcx, rax, rbx;
+	uint16_t cs; /* real mode: the segment; else the code selector (data: cs + 8) */
 	uint64_t cr3, gdt_base;
 	uint16_t gdt_limit;
 };
@@ -71,6 +72,7 @@ struct vcpu {
 	struct vcpu_msrs msrs;
 	struct vmsr_state msr;  /* emulated MSRs: MTRRs, MISC_ENABLE, TSC offset/ADJUST, SPEC_CTRL (vmm/msr.c) */
 	struct vcpu_xregs xregs; /* FPU/SSE/AVX, DR0-3/DR6, CR2, TSC_AUX */
+	struct cpuid_table cpuid; /* its CPUID answers, computed at creation (vmm/cpuid.c) */
 	struct vcpu_init init;
 	struct tern_vcpu_regs arch; /* the whole state while parked (vcpu_state.c) */
 	/* accounting */

@@ -182,7 +182,7 @@ def boot_shell(machine, model, cpus=1, guests=("hello",)):
     m = machine(emu="bochs", boot="mb2", cpus=cpus, model=model, cmdline="mgmt=mgmt",
                 modules=[(os.path.join(emu.BUILD, "mgmt.elf"), "mgmt")] + mods(*guests),
                 console="pty")
-    m.expect(r"Tern management shell, ABI 1\.3: %d CPUs?, \d+ MiB free\. Type 'help'\.\r\n"
+    m.expect(r"Tern management shell, ABI 1\.4: %d CPUs?, \d+ MiB free\. Type 'help'\.\r\n"
              % cpus, BOOT)
     m.expect(re.escape(PROMPT), 30)
     return m, Shell(m)

@@ -137,7 +137,7 @@ def boot_shell(workdir):
                              (guest("flood"), "flood")],
                     workdir=workdir, console="pty")
     m.start()
-    m.expect(r"Tern management shell, ABI 1\.3: 2 CPUs, \d+ MiB free\. Type 'help'\.\r\n", BOOT)
+    m.expect(r"Tern management shell, ABI 1\.4: 2 CPUs, \d+ MiB free\. Type 'help'\.\r\n", BOOT)
     m.expect(re.escape(PROMPT), 30)
     return m
 
