@@ -49,9 +49,8 @@ tramp_code16:
 	movzx ebx, ax
 	shl ebx, 4                     ; ebx = physical base of the trampoline
 	o32 lgdt [TD(TD_GDT_LIMIT)]
-	mov eax, cr0
-	or eax, 1                      ; PE
-	mov cr0, eax
+	mov eax, 0x00000031            ; PE, ET, NE; CD and NW clear: INIT left them set
+	mov cr0, eax                   ; (SDM vol. 3A 10.1.1), which runs the AP uncached
 	jmp far dword [TD(TD_FAR32_OFF)]
 
 bits 32

@@ -150,7 +150,8 @@ int vmx_cpu_on(void)
 	if (!region)
 		return -ENOMEM;
 	*(uint32_t *)phys_to_virt(region) = c->vmx.vmcs_revision;
-	write_cr0(vmx_cr_fixed(read_cr0(), rdmsr(MSR_IA32_VMX_CR0_FIXED0),
+	/* Caches on: an AP comes out of INIT with CD and NW set (SDM vol. 3A 10.1.1, Table 10-1). */
+	write_cr0(vmx_cr_fixed(read_cr0() & ~(CR0_CD | CR0_NW), rdmsr(MSR_IA32_VMX_CR0_FIXED0),
 			       rdmsr(MSR_IA32_VMX_CR0_FIXED1)));
 	write_cr4(vmx_cr_fixed(read_cr4() | CR4_VMXE, rdmsr(MSR_IA32_VMX_CR4_FIXED0),
 			       rdmsr(MSR_IA32_VMX_CR4_FIXED1)));

@@ -108,9 +108,17 @@ static uint64_t cr0_fixed0(void)
 	return f;
 }
 
+/*
+ * CD and NW are Tern's: a VM exit leaves them as the guest had them (SDM
+ * vol. 3C 28.5.1), so a guest's CD (Linux sets it around every MTRR update)
+ * would run the host uncached. The guest reads and writes its own values
+ * through the shadow; the hardware keeps caching on (Jailhouse does the same).
+ */
+#define CR0_CACHE_BITS (CR0_CD | CR0_NW)
+
 uint64_t guest_cr0_host_mask(void)
 {
-	return (cr0_fixed0() | ~vmx_config.cr0_fixed1) & 0xffffffffull;
+	return (cr0_fixed0() | ~vmx_config.cr0_fixed1 | CR0_CACHE_BITS) & 0xffffffffull;
 }
 
 uint64_t guest_cr4_host_mask(void)
@@ -120,7 +128,7 @@ uint64_t guest_cr4_host_mask(void)
 
 uint64_t guest_cr0_hw(uint64_t v)
 {
-	return vmx_cr_fixed(v, cr0_fixed0(), vmx_config.cr0_fixed1);
+	return vmx_cr_fixed(v & ~CR0_CACHE_BITS, cr0_fixed0(), vmx_config.cr0_fixed1);
 }
 
 uint64_t guest_cr4_hw(uint64_t v)
