@@ -8,11 +8,12 @@
 #   arch/ kernel/ drivers/ boot/
 #                         the base: never vmm/ or init/ (arch/asm_offsets.c is
 #                         the generator of the offsets asm uses, and may)
-#   vmm/imgplan.c         the image planner both loaders share: pure, built
-#                         into the management guest too
+#   vmm/imgplan.c         the image planner both loaders share, and the
+#   vmm/gmap.c            memory-map layout: pure, built into the management
+#                         guest too
 #   tools/mgmt/ tests/guests/
 #                         guests: the ABI (vmm/abi.h, vmm/elf.h, the image
-#                         planner vmm/imgplan.h), the guest
+#                         planner vmm/imgplan.h, the layout vmm/gmap.h), the guest
 #                         runtime (tests/guests/guest.h, apic.h) and pure
 #                         kernel/ helpers only (string, fmt, errno)
 # Prints each violation; exit status 1 if any.
@@ -39,8 +40,8 @@ out=$(
 	check "arch/*.[ch] kernel/*.[ch] drivers/*.[ch] boot/*.[ch] boot/*/*.[ch]" '^(arch|kernel|drivers|boot)/'
 	check "vmm/*.[ch]" '^(vmm|arch|kernel|drivers|boot)/'
 	check "vmm/emul/*.[ch]" "^vmm/emul/|$PURE|^arch/(x86|msr|paging)\\.h\$"
-	check "tools/mgmt/*.[ch]" "^tools/mgmt/|^vmm/(abi|elf|imgplan)\\.h\$|^tests/guests/(guest|apic)\\.h\$|$PURE"
-	check "vmm/imgplan.[ch]" "^vmm/(abi|elf|imgplan)\\.h\$|$PURE"
+	check "tools/mgmt/*.[ch]" "^tools/mgmt/|^vmm/(abi|elf|imgplan|gmap)\\.h\$|^tests/guests/(guest|apic)\\.h\$|$PURE"
+	check "vmm/imgplan.[ch] vmm/gmap.[ch]" "^vmm/(abi|elf|imgplan|gmap)\\.h\$|$PURE"
 	check "tests/guests/*.[ch]" "^tests/guests/|^vmm/(abi|elf)\\.h\$|$PURE"
 )
 # The one exception: the generator of asm offsets knows struct vcpu.

@@ -12,9 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "arch/msr.h"
 #include "vmm/abi.h"
-#include "vmm/emul/vioapic.h"
 
 enum gmap_type {
 	GMAP_RAM = TERN_MEM_RAM,
@@ -27,8 +25,8 @@ enum gmap_type {
 /* Where the PC platform puts things (docs/devices.md, "Memory map"). */
 #define GMAP_HOLE_DEFAULT 0xc0000000ull  /* RAM below 4 GiB ends here at most */
 #define GMAP_4G           0x100000000ull
-#define GMAP_IOAPIC_BASE  VIOAPIC_BASE_DEFAULT   /* the 82093AA's default */
-#define GMAP_LAPIC_BASE   IA32_APIC_BASE_DEFAULT /* every vCPU's APIC page */
+#define GMAP_IOAPIC_BASE  0xfec00000ull /* the 82093AA's default (VIOAPIC_BASE_DEFAULT) */
+#define GMAP_LAPIC_BASE   0xfee00000ull /* every vCPU's APIC page (IA32_APIC_BASE_DEFAULT) */
 #define GMAP_MMIO_PAGE    0x1000ull
 
 struct gmap {

@@ -17,6 +17,12 @@
 #include "kernel/panic.h"
 #include "kernel/string.h"
 #include "kernel/watchdog.h"
+#include "arch/msr.h"
+#include "vmm/emul/vioapic.h"
+
+/* vmm/gmap.h spells them out so the management guest can include it without arch/. */
+_Static_assert(GMAP_IOAPIC_BASE == VIOAPIC_BASE_DEFAULT, "I/O APIC base");
+_Static_assert(GMAP_LAPIC_BASE == IA32_APIC_BASE_DEFAULT, "local APIC base");
 
 #define PAGES_2M 512u
 #define EXTENTS_INITIAL ((uint32_t)(PAGE_SIZE / sizeof(struct mem_extent)))

@@ -15,6 +15,12 @@ import emu
 BOOT = 120      # Bochs + GRUB: the shell's prompt comes after about 6 s
 CMD = 60        # one command, typed and answered
 PROMPT = "tern> "
+CREATE_USAGE = ("create IMAGE [--name N] [--mem SIZE] [--vcpus N] [--cpus LIST] "
+                "[--ram-below-4g SIZE] [--start]\n"
+                "       create NAME --kernel IMAGE [--initrd IMAGE] [--cmdline \"WORDS\"] [options as above]")
+DEFINE_USAGE = ("define NAME IMAGE [--mem SIZE] [--vcpus N] [--cpus LIST] [--ram-below-4g SIZE] "
+                "[--autostart]\n"
+                "       define NAME --kernel IMAGE [--initrd IMAGE] [--cmdline \"WORDS\"] [options as above]")
 NONASCII = ("the line had non-ASCII characters, which the shell does not take; nothing was "
             "run (names are letters, digits, '.', '_' and '-')")
 GUESTS = ("hello", "echo", "ticker", "counter", "spinner", "bad_wild", "bad_triple")
@@ -131,7 +137,7 @@ def boot_shell(workdir, cpus=2, mem=256, extra_images=False, more_modules=(), bo
                     workdir=workdir, console="pty")
     m.start()
     try:
-        m.expect(r"Tern management shell, ABI 1\.3: %d CPUs, \d+ MiB free\. Type 'help'\.\r\n"
+        m.expect(r"Tern management shell, ABI 1\.4: %d CPUs, \d+ MiB free\. Type 'help'\.\r\n"
                  % cpus, BOOT)
         m.expect(re.escape(PROMPT), 30)
     except BaseException:
@@ -170,7 +176,7 @@ def test_help_version_images(sh):
     assert sh.run("help create").startswith(
         "usage: create IMAGE [--name N] [--mem SIZE] [--vcpus N] [--cpus LIST] "
         "[--ram-below-4g SIZE] [--start]\n")
-    assert re.fullmatch(r"tern shell \S+ \(built for ABI 1\.3\); hypervisor ABI 1\.3\n",
+    assert re.fullmatch(r"tern shell \S+ \(built for ABI 1\.4\); hypervisor ABI 1\.4\n",
                         sh.run("version"))
     head, rows = sh.table("images")
     assert head == ["NAME", "BYTES", "TYPE"]
@@ -406,12 +412,11 @@ def test_migrate_vcpu_list_and_top(sh):
 
 
 def test_bad_input(sh):
-    create = ("create IMAGE [--name N] [--mem SIZE] [--vcpus N] [--cpus LIST] "
-              "[--ram-below-4g SIZE] [--start]")
+    create = CREATE_USAGE
     sh.error("foo", "unknown command 'foo'; type 'help' for the list")
     sh.error("foo bar baz", "unknown command 'foo'; type 'help' for the list")
     sh.error("help nosuch", "unknown command 'nosuch'", "help [VERB]")
-    sh.error("create", "missing IMAGE (see images)", create)
+    sh.error("create", "missing IMAGE or --kernel IMAGE (see images)", create)
     sh.error("create nosuch", "no boot image named 'nosuch' (see images)", create)
     sh.error("create hello --mem 12x",
              "bad size '12x': use a number with K, M or G (e.g. 16M)", create)

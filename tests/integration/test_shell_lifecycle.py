@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from test_shell import finish_shell, CMD, PROMPT, Shell, boot_shell
+from test_shell import finish_shell, CMD, PROMPT, Shell, boot_shell, CREATE_USAGE, DEFINE_USAGE
 
 DEFS = """# definitions the shell takes at boot
 define auto1 ticker --mem 4M --autostart
@@ -82,8 +82,7 @@ def test_boot_definitions_and_autostart(sh):
             "defs: define bad/name hello\n"
             "error: bad name 'bad/name': use 1 to 31 letters, digits, '.', '_' or '-', not "
             "starting with '-' and not all digits\n"
-            "usage: define NAME IMAGE [--mem SIZE] [--vcpus N] [--cpus LIST] "
-            "[--ram-below-4g SIZE] [--autostart]\n")
+            "usage: " + DEFINE_USAGE + "\n")
     assert want in boot, boot
     assert re.search(r"autostart: start auto1\nstarted vm 2 'auto1' from its definition\n",
                      boot), boot
@@ -91,8 +90,7 @@ def test_boot_definitions_and_autostart(sh):
     assert "defs" not in sh.run("images")
     sh.error("create defs", "image 'defs' holds the shell's boot definitions; it is not a "
              "guest image (see images)",
-             "create IMAGE [--name N] [--mem SIZE] [--vcpus N] [--cpus LIST] "
-             "[--ram-below-4g SIZE] [--start]")
+             CREATE_USAGE)
     # list shows active VMs only, list --all the shut-off definition too (id '-').
     assert set(list_all(sh)) == {"mgmt", "auto1"}
     rows = list_all(sh, "--all")
@@ -171,8 +169,7 @@ def test_reset_shutdown_reboot(sh):
 
 
 def test_define_config_undefine_autostart(sh):
-    define = ("define NAME IMAGE [--mem SIZE] [--vcpus N] [--cpus LIST] [--ram-below-4g SIZE] "
-              "[--autostart]")
+    define = DEFINE_USAGE
     out = sh.run("define tk ticker --mem 8M --vcpus 2 --cpus 1")
     assert out == "defined vm 'tk' (image ticker, 8 MiB, 2 vCPUs): start tk runs it\n"
     line = "define tk ticker --mem 8M --vcpus 2 --cpus 1"
@@ -223,7 +220,7 @@ def test_define_config_undefine_autostart(sh):
     rule = ("use 1 to 31 letters, digits, '.', '_' or '-', not starting with '-' and not all "
             "digits")
     sh.error("define", "missing NAME", define)
-    sh.error("define x", "missing IMAGE (see images)", define)
+    sh.error("define x", "missing IMAGE or --kernel IMAGE (see images)", define)
     sh.error("define 5 hello", "bad name '5': " + rule, define)
     sh.error("define x/y hello", "bad name 'x/y': " + rule, define)
     sh.error("define x nosuch", "no boot image named 'nosuch' (see images)", define)

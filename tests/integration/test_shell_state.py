@@ -12,7 +12,7 @@ import time
 import pytest
 
 import emu
-from test_shell import finish_shell, CMD, PROMPT, Shell, boot_shell
+from test_shell import finish_shell, CMD, PROMPT, Shell, boot_shell, CREATE_USAGE
 
 IMAGES = ("platform", "acpibtn", "resetcf9", "pitticker", "fpuiso", "uartirq")
 WAIT = 240   # guest work under Bochs
@@ -252,8 +252,7 @@ def test_ram_above_4g_and_its_clone(sh):
     sh.error("create ticker --name s3 --mem 6M --ram-below-4g 512K",
              "bad size '512K': RAM below 4 GiB is 1M to 3G, a multiple of 4K, with a unit (the "
              "rest of --mem goes above 4 GiB)",
-             "create IMAGE [--name N] [--mem SIZE] [--vcpus N] [--cpus LIST] "
-             "[--ram-below-4g SIZE] [--start]")
+             CREATE_USAGE)
     sh.run("destroy s1")
     sh.run("destroy s2")
     assert sh.free_bytes() == sh.start_free

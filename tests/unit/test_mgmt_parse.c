@@ -32,6 +32,28 @@ static void test_words_empty_and_too_many(void **state)
 	assert_int_equal(parse_words(two, argv, 2), 2);
 }
 
+/* Quoting as sh (POSIX XCU 2.2.1-2.2.3): the words a shell user expects. */
+static void test_words_quoted(void **state)
+{
+	char line[] = "create l --cmdline \"console=ttyS0 quiet\" x'a b'y \"\" 'it\"s' a\\ b \"q\\\"\\\\\" '\\n'";
+	char open1[] = "a \"b c", open2[] = "a 'b", trail[] = "a b\\";
+	char *argv[12];
+
+	assert_int_equal(parse_words(line, argv, 12), 10);
+	assert_string_equal(argv[2], "--cmdline");
+	assert_string_equal(argv[3], "console=ttyS0 quiet");
+	assert_string_equal(argv[4], "xa by");
+	assert_string_equal(argv[5], "");
+	assert_string_equal(argv[6], "it\"s");
+	assert_string_equal(argv[7], "a b");
+	assert_string_equal(argv[8], "q\"\\");
+	assert_string_equal(argv[9], "\\n");
+	assert_int_equal(parse_words(open1, argv, 12), PARSE_OPEN_QUOTE);
+	assert_int_equal(parse_words(open2, argv, 12), PARSE_OPEN_QUOTE);
+	assert_int_equal(parse_words(trail, argv, 12), 2);
+	assert_string_equal(argv[1], "b\\");
+}
+
 static void test_u64(void **state)
 {
 	uint64_t v;
@@ -289,6 +311,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_words_empty_and_too_many),
+		cmocka_unit_test(test_words_quoted),
 		cmocka_unit_test(test_u64),
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_size_bad),

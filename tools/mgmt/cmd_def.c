@@ -28,10 +28,10 @@ static int take_flag(int *argc, char **argv, const char *flag)
 int cmd_define(int argc, char **argv)
 {
 	struct parse_opt o[] = { { "mem", NULL }, { "vcpus", NULL }, { "cpus", NULL },
-				 { "ram-below-4g", NULL }, { NULL, NULL } };
+				 { "ram-below-4g", NULL }, { "kernel", NULL }, { "initrd", NULL },
+				 { "cmdline", NULL }, { NULL, NULL } };
 	static struct vm_def tmp;
 	static struct tern_vm_info info;
-	const struct tern_module *mod;
 	struct tern_host_info hi;
 	struct def_limits lim;
 	struct vm_def *d;
@@ -45,8 +45,6 @@ int cmd_define(int argc, char **argv)
 		return usage_error("define", "%s", err);
 	if (npos == 0)
 		return usage_error("define", "missing NAME");
-	if (npos == 1)
-		return usage_error("define", "missing IMAGE (see images)");
 	if (!name_valid(pos[0]))
 		return usage_error("define", "bad name '%s': " NAME_RULE, pos[0]);
 	defs_sync();
@@ -60,8 +58,7 @@ int cmd_define(int argc, char **argv)
 		err_printf("a vm named '%s' exists already (see list)", pos[0]);
 		return -1;
 	}
-	mod = image_check("define", pos[1], true);
-	if (!mod || !host_info(&hi))
+	if (!host_info(&hi))
 		return -1;
 	memset(&tmp, 0, sizeof(tmp));
 	lim.nr_cpus = hi.nr_cpus;
@@ -69,7 +66,8 @@ int cmd_define(int argc, char **argv)
 	if (def_set_opts(&tmp, o[0].value, o[1].value, o[2].value, &lim, err, sizeof(err)) ||
 	    def_set_below_4g(&tmp, o[3].value, err, sizeof(err)))
 		return usage_error("define", "%s", err);
-	if (!image_fits(mod, &tmp, &hi))
+	if (def_take_image("define", &tmp, npos > 1 ? pos[1] : NULL, o[4].value, o[5].value,
+			   o[6].value, &hi))
 		return -1;
 	d = defs_add(pos[0]);
 	if (!d) {
@@ -78,7 +76,6 @@ int cmd_define(int argc, char **argv)
 		return -1;
 	}
 	strlcpy(tmp.name, pos[0], sizeof(tmp.name));
-	strlcpy(tmp.image, mod->name, sizeof(tmp.image));
 	tmp.used = tmp.persistent = true;
 	tmp.autostart = autostart;
 	*d = tmp;
@@ -130,7 +127,7 @@ int cmd_undefine(int argc, char **argv)
 int cmd_config(int argc, char **argv)
 {
 	static struct tern_vm_info info;
-	char line[DEF_LINE_MAX];
+	static char line[DEF_LINE_MAX];
 	struct vm_def *d;
 	int k;
 
@@ -179,7 +176,9 @@ static void defs_line(char *line, unsigned int nr)
 
 	con_printf("%s: %s\n", DEF_MODULE, line);
 	argc = parse_words(line, argv, DEFS_WORDS);
-	if (argc < 0)
+	if (argc == PARSE_OPEN_QUOTE)
+		err_printf("%s line %u: a quote is not closed", DEF_MODULE, nr);
+	else if (argc < 0)
 		err_printf("%s line %u: too many words (at most %d)", DEF_MODULE, nr, DEFS_WORDS);
 	else if (argc > 0 && strcmp(argv[0], "define"))
 		err_printf("%s line %u: only define lines are taken, not '%s'", DEF_MODULE, nr,

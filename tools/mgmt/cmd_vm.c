@@ -142,46 +142,68 @@ static void create_failed(int64_t r, const struct tern_vm_create *args)
 	}
 }
 
-/* Makes the VM and loads the image (destroyed again if that fails): its id, or -1. */
-static int64_t create_vm(const struct tern_module *mod, struct tern_vm_create *args, bool say)
+/* Makes the VM and loads d's image or kernel (destroyed again if that fails): its id, or -1. */
+static int64_t create_vm(const struct vm_def *d, const struct tern_module *mod,
+			 struct tern_vm_create *args, bool say)
 {
 	uint64_t below = args->ram_below_4g ? args->ram_below_4g : DEF_BELOW_4G_MAX;
 	char why[WHY_MAX], mib[24];
 	int64_t id = vm_create_shown(args), r;
+	int bad;
 
 	if (id < 0) {
 		create_failed(id, args);
 		return -1;
 	}
 	/* The image goes into the RAM from 0 on; RAM above 4 GiB is the guest's to find (VM_MEMMAP). */
-	if (image_load((uint32_t)id, mod, args->mem_size < below ? args->mem_size : below,
-		       args->nr_vcpus, why, sizeof(why))) {
+	if (d->kernel)
+		bad = kernel_load((uint32_t)id, why, sizeof(why));
+	else
+		bad = image_load((uint32_t)id, mod, args->mem_size < below ? args->mem_size : below,
+				 args->nr_vcpus, why, sizeof(why));
+	if (bad) {
 		r = hc_vm_op(TERN_HC_VM_DESTROY, (uint32_t)id);
-		err_printf("cannot load image '%s' into vm '%s': %s; %s", mod->name, args->name, why,
+		err_printf("cannot load %s '%s' into vm '%s': %s; %s", d->kernel ? "kernel" : "image",
+			   mod->name, args->name, why,
 			   r < 0 ? "and it could not be destroyed" : "vm destroyed");
 		return -1;
 	}
 	format_mib(args->mem_size, mib, sizeof(mib));
-	if (say)
+	if (say && d->kernel)
+		con_printf("created vm %lld '%s' (%s MiB, %u vCPU%s, %s kernel '%s'%s%s%s)\n",
+			   (long long)id, args->name, mib, args->nr_vcpus,
+			   args->nr_vcpus == 1 ? "" : "s", kernel_kind(), mod->name,
+			   d->initrd[0] ? ", initrd '" : "", d->initrd, d->initrd[0] ? "'" : "");
+	else if (say)
 		con_printf("created vm %lld '%s' (%s MiB, %u vCPU%s)\n", (long long)id, args->name,
 			   mib, args->nr_vcpus, args->nr_vcpus == 1 ? "" : "s");
 	return id;
 }
 
+/* Whether d's image (or kernel, initrd and command line) can run as d says; false after why. */
+static bool def_loadable(const struct vm_def *d, const struct tern_host_info *hi)
+{
+	const struct tern_module *mod;
+
+	if (d->kernel)
+		return kernel_fits(d);
+	mod = image_check("start", d->image, false);
+	return mod && image_fits(mod, d, hi);
+}
+
 int vm_build(struct vm_def *d, bool say)
 {
 	static struct tern_vm_create args;
-	const struct tern_module *mod = image_check("start", d->image, false);
 	struct tern_host_info hi;
 	struct def_limits lim;
 	int64_t id;
 
-	if (!mod || !host_info(&hi) || !image_fits(mod, d, &hi))
+	if (!host_info(&hi) || !def_loadable(d, &hi))
 		return -1;
 	lim.nr_cpus = hi.nr_cpus;
 	lim.max_vcpus = hi.max_vcpus;
 	def_create_args(d, &lim, &args);
-	id = create_vm(mod, &args, say);
+	id = create_vm(d, module_find(d->image), &args, say);
 	if (id < 0)
 		return -1;
 	d->has_vm = true;
@@ -189,16 +211,45 @@ int vm_build(struct vm_def *d, bool say)
 	return 0;
 }
 
+/*
+ * The image options of create and define into d: IMAGE, or --kernel with
+ * --initrd and --cmdline (then no IMAGE is given). 0, or -1 after why.
+ */
+int def_take_image(const char *verb, struct vm_def *d, const char *image, const char *kernel,
+		   const char *initrd, const char *cmdline, const struct tern_host_info *hi)
+{
+	const struct tern_module *mod;
+
+	if (!kernel && (initrd || cmdline))
+		return usage_error(verb, "--%s goes with --kernel IMAGE", initrd ? "initrd" : "cmdline");
+	if (kernel && image)
+		return usage_error(verb, "give the kernel with --kernel or as IMAGE, not both ('%s')",
+				   image);
+	if (!kernel && !image)
+		return usage_error(verb, "missing IMAGE or --kernel IMAGE (see images)");
+	if (cmdline && strlen(cmdline) >= sizeof(d->cmdline))
+		return usage_error(verb, "--cmdline is longer than %u bytes", DEF_CMDLINE_MAX - 1);
+	mod = image_check(verb, kernel ? kernel : image, true);
+	if (!mod || (initrd && !image_check(verb, initrd, true)))
+		return -1;
+	strlcpy(d->image, mod->name, sizeof(d->image));
+	d->kernel = kernel != NULL;
+	strlcpy(d->initrd, initrd ? initrd : "", sizeof(d->initrd));
+	strlcpy(d->cmdline, cmdline ? cmdline : "", sizeof(d->cmdline));
+	return def_loadable(d, hi) ? 0 : -1;
+}
+
 int cmd_create(int argc, char **argv)
 {
 	struct parse_opt o[] = { { "name", NULL }, { "mem", NULL }, { "vcpus", NULL },
-				 { "cpus", NULL }, { "ram-below-4g", NULL }, { NULL, NULL } };
+				 { "cpus", NULL }, { "ram-below-4g", NULL }, { "kernel", NULL },
+				 { "initrd", NULL }, { "cmdline", NULL }, { NULL, NULL } };
 	static struct vm_def tmp;
-	const struct tern_module *mod;
 	struct tern_host_info hi;
 	struct def_limits lim;
 	struct vm_def *d;
 	char err[PARSE_ERR_MAX * 2], *pos[1];
+	const char *image, *name;
 	bool start = false;
 	int npos, kept = 1;
 
@@ -215,10 +266,15 @@ int cmd_create(int argc, char **argv)
 	npos = parse_opts(argc, argv, 1, o, pos, 1, err, sizeof(err));
 	if (npos < 0)
 		return usage_error("create", "%s", err);
-	if (npos == 0)
-		return usage_error("create", "missing IMAGE (see images)");
-	mod = image_check("create", pos[0], true);
-	if (!mod || !host_info(&hi))
+	/* create IMAGE [--name NAME], or create NAME --kernel IMAGE (as virt-install --boot kernel=). */
+	image = o[5].value ? NULL : npos ? pos[0] : NULL;
+	name = o[5].value ? (npos ? pos[0] : o[0].value) : o[0].value;
+	if (o[5].value && npos && o[0].value)
+		return usage_error("create", "the name is given twice ('%s' and --name %s)", pos[0],
+				   o[0].value);
+	if (o[5].value && !name)
+		return usage_error("create", "missing NAME (create NAME --kernel IMAGE)");
+	if (!host_info(&hi))
 		return -1;
 	memset(&tmp, 0, sizeof(tmp));
 	lim.nr_cpus = hi.nr_cpus;
@@ -226,14 +282,14 @@ int cmd_create(int argc, char **argv)
 	if (def_set_opts(&tmp, o[1].value, o[2].value, o[3].value, &lim, err, sizeof(err)) ||
 	    def_set_below_4g(&tmp, o[4].value, err, sizeof(err)))
 		return usage_error("create", "%s", err);
-	if (o[0].value && !name_valid(o[0].value))
-		return usage_error("create", "bad name '%s': " NAME_RULE, o[0].value);
-	if (!image_fits(mod, &tmp, &hi))
+	if (name && !name_valid(name))
+		return usage_error("create", "bad name '%s': " NAME_RULE, name);
+	if (def_take_image("create", &tmp, image, o[5].value, o[6].value, o[7].value, &hi))
 		return -1;
 	defs_sync();
-	if (o[0].value)
-		strlcpy(tmp.name, o[0].value, sizeof(tmp.name));
-	else if (!unique_name(mod->name, tmp.name, sizeof(tmp.name)))
+	if (name)
+		strlcpy(tmp.name, name, sizeof(tmp.name));
+	else if (!unique_name(tmp.image, tmp.name, sizeof(tmp.name)))
 		return -1;
 	d = defs_find(tmp.name);
 	if (d && !d->has_vm) {
@@ -251,7 +307,6 @@ int cmd_create(int argc, char **argv)
 			   "(destroy or undefine one)", tmp.name, DEFS_MAX);
 		return -1;
 	}
-	strlcpy(tmp.image, mod->name, sizeof(tmp.image));
 	tmp.used = true; /* transient: forgotten when destroyed */
 	*d = tmp;
 	if (vm_build(d, true)) {

@@ -13,7 +13,8 @@ static const struct verb verbs[] = {
 	{ "help", cmd_help, "help [VERB]", "list the commands, or explain one", NULL },
 	{ "version", cmd_version, "version [--json]", "shell and hypervisor ABI versions", NULL },
 	{ "images", cmd_images, "images [--json]", "boot images VMs can be created from", NULL },
-	{ "create", cmd_create, "create IMAGE [--name N] [--mem SIZE] [--vcpus N] [--cpus LIST] [--ram-below-4g SIZE] [--start]",
+	{ "create", cmd_create, "create IMAGE [--name N] [--mem SIZE] [--vcpus N] [--cpus LIST] [--ram-below-4g SIZE] [--start]\n"
+	  "       create NAME --kernel IMAGE [--initrd IMAGE] [--cmdline \"WORDS\"] [options as above]",
 	  "create a VM from a boot image (it waits for start)",
 	  "--name defaults to the image's name, made unique with -2, -3...; names are\n"
 	  "  letters, digits, '.', '_' and '-', not starting with '-' and not all digits\n"
@@ -23,6 +24,10 @@ static const struct verb verbs[] = {
 	  "--vcpus is 1 to 8 (default 1)\n"
 	  "--cpus 0,1 pins vCPU i to the i-th CPU of the list (cycling); default: any\n"
 	  "An ELF64 image runs in 64-bit mode, anything else in real mode from 0000:7c00.\n"
+	  "--kernel loads an unmodified kernel, its format found from the image: a Linux\n"
+	  "  bzImage or vmlinux (64-bit boot protocol, --initrd as its initramfs) or a\n"
+	  "  Multiboot v1 kernel (--initrd as its module); --cmdline is its command line,\n"
+	  "  quoted as in sh. The VM gets ACPI and MP tables describing its vCPUs and devices.\n"
 	  "The VM is transient (as virsh create): destroy forgets it; define keeps one." },
 	{ "start", cmd_start, "start VM", "start a created or shut-off VM",
 	  "A created VM starts as it was loaded. A shut-off one (see list --all), or one that\n"
@@ -48,7 +53,8 @@ static const struct verb verbs[] = {
 	  "  the original resumes. The clone is transient, with the original's definition." },
 	{ "stop", cmd_stop, "stop VM", "old name of destroy (says so, then destroys)", NULL },
 	{ "define", cmd_define,
-	  "define NAME IMAGE [--mem SIZE] [--vcpus N] [--cpus LIST] [--ram-below-4g SIZE] [--autostart]",
+	  "define NAME IMAGE [--mem SIZE] [--vcpus N] [--cpus LIST] [--ram-below-4g SIZE] [--autostart]\n"
+	  "       define NAME --kernel IMAGE [--initrd IMAGE] [--cmdline \"WORDS\"] [options as above]",
 	  "save a VM definition (shut off until start)",
 	  "Options as create's. Definitions live in this shell's memory: they outlast the\n"
 	  "  VM's runs, not a host reboot (there is no disk). Lines as config prints them in a\n"
@@ -105,6 +111,11 @@ void shell_exec(char *line)
 	const struct verb *v;
 	int argc = parse_words(line, argv, MAX_WORDS);
 
+	if (argc == PARSE_OPEN_QUOTE) {
+		err_printf("a quote is not closed: end the quoted words with the same quote "
+			   "(--cmdline \"console=ttyS0 quiet\")");
+		return;
+	}
 	if (argc < 0) {
 		err_printf("too many words (at most %d)", MAX_WORDS);
 		return;

@@ -108,8 +108,50 @@ void def_format_size(uint64_t bytes, char *buf, size_t size)
 		fmt_snprintf(buf, size, "%lluK", (unsigned long long)(bytes >> 10));
 }
 
+/* s in single quotes, each ' in it as '\'' (POSIX XCU 2.2.2): sh reads back s. */
+static void quote_sh(const char *s, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (const char *p = "'"; *p && n + 1 < size; p++)
+		out[n++] = *p;
+	for (; *s && n + 5 < size; s++) {
+		const char *piece = *s == '\'' ? "'\\''" : NULL;
+
+		if (!piece) {
+			out[n++] = *s;
+			continue;
+		}
+		for (; *piece; piece++)
+			out[n++] = *piece;
+	}
+	if (n + 1 < size)
+		out[n++] = '\'';
+	out[n] = '\0';
+}
+
+/* " --kernel K --initrd I --cmdline '...'" for a kernel VM: what stands for IMAGE. */
+static void format_kernel(const struct vm_def *d, char *buf, size_t size)
+{
+	static char quoted[2 * DEF_CMDLINE_MAX + 8];
+	size_t n;
+
+	if (!d->kernel) {
+		fmt_snprintf(buf, size, " %s", d->image);
+		return;
+	}
+	n = (size_t)fmt_snprintf(buf, size, " --kernel %s", d->image);
+	if (d->initrd[0] && n < size)
+		n += (size_t)fmt_snprintf(buf + n, size - n, " --initrd %s", d->initrd);
+	if (d->cmdline[0] && n < size) {
+		quote_sh(d->cmdline, quoted, sizeof(quoted));
+		fmt_snprintf(buf + n, size - n, " --cmdline %s", quoted);
+	}
+}
+
 void def_format(const struct vm_def *d, char *buf, size_t size)
 {
+	static char image[2 * DEF_CMDLINE_MAX + 160];
 	char mem[24], below[48] = "";
 
 	def_format_size(d->mem_size, mem, sizeof(mem));
@@ -119,7 +161,8 @@ void def_format(const struct vm_def *d, char *buf, size_t size)
 		def_format_size(d->ram_below_4g, size_str, sizeof(size_str));
 		fmt_snprintf(below, sizeof(below), " --ram-below-4g %s", size_str);
 	}
-	fmt_snprintf(buf, size, "define %s %s --mem %s%s --vcpus %u%s%s%s", d->name, d->image, mem,
+	format_kernel(d, image, sizeof(image));
+	fmt_snprintf(buf, size, "define %s%s --mem %s%s --vcpus %u%s%s%s", d->name, image, mem,
 		     below, d->nr_vcpus, d->cpus[0] ? " --cpus " : "", d->cpus,
 		     d->autostart ? " --autostart" : "");
 }

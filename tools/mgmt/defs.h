@@ -21,7 +21,8 @@
 #define DEF_IMAGE_MAX    48u  /* a boot module's name, with the NUL (struct tern_module) */
 #define DEF_CPUS_MAX     48u  /* a --cpus list as typed, with the NUL */
 #define DEF_REASON_MAX   (TERN_STOP_REASON_MAX + 16u) /* "crashed: " and the reason */
-#define DEF_LINE_MAX     192u /* what def_format writes, at most */
+#define DEF_CMDLINE_MAX  4096u /* --cmdline with the NUL: a typed line at most (LE_LINE_MAX) */
+#define DEF_LINE_MAX     (2 * DEF_CMDLINE_MAX + 256u) /* what def_format writes, at most */
 #define DEF_DEFAULT_MEM  (16ull << 20)
 #define DEF_BELOW_4G_MAX (3ull << 30) /* the hole for devices starts there (docs/devices.md) */
 #define DEF_MODULE       "defs" /* the boot module of define lines the shell runs at start */
@@ -34,6 +35,9 @@ struct vm_def {
 	uint32_t vm_id;
 	char name[TERN_NAME_MAX];
 	char image[DEF_IMAGE_MAX];
+	bool kernel;             /* image is a kernel (--kernel), loaded with initrd and cmdline */
+	char initrd[DEF_IMAGE_MAX];  /* --initrd: "" for none */
+	char cmdline[DEF_CMDLINE_MAX]; /* --cmdline */
 	uint64_t mem_size;
 	uint64_t ram_below_4g; /* --ram-below-4g: 0 for as much as fits below the hole */
 	uint32_t nr_vcpus;
@@ -67,8 +71,9 @@ void def_create_args(const struct vm_def *d, const struct def_limits *lim,
 		     struct tern_vm_create *args);
 
 /*
- * "define NAME IMAGE --mem SIZE[ --ram-below-4g SIZE] --vcpus N[ --cpus LIST][ --autostart]":
- * define takes it back.
+ * "define NAME IMAGE --mem SIZE[ --ram-below-4g SIZE] --vcpus N[ --cpus LIST][ --autostart]",
+ * with "--kernel IMAGE[ --initrd IMAGE][ --cmdline 'WORDS']" for IMAGE if a kernel
+ * (the command line quoted as sh reads it back): define takes it back.
  */
 void def_format(const struct vm_def *d, char *buf, size_t size);
 

@@ -55,7 +55,7 @@ int64_t vm_create_shown(const struct tern_vm_create *args)
 }
 
 /* Copies len bytes from src (in this guest) to dst in the VM, TERN_IO_MAX at a time. */
-static int64_t copy_to_vm(uint32_t vm, uint64_t dst, const uint8_t *src, uint64_t len)
+int64_t copy_to_vm(uint32_t vm, uint64_t dst, const uint8_t *src, uint64_t len)
 {
 	while (len) {
 		uint64_t n = len < TERN_IO_MAX ? len : TERN_IO_MAX;

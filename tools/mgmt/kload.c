@@ -188,7 +188,8 @@ static int detect_bz(const uint8_t *img, uint64_t len, struct kload_plan *p)
 	rest = len - h->setup_off;
 	pm = (uint64_t)h->syssize * 16;
 	if (!pm || pm > align_up(rest, 16))
-		return fail(p, "syssize 0x%x (%llu bytes) inconsistent with the image's %llu",
+		return fail(p, pm ? "bzImage truncated: syssize 0x%x says %llu bytes of kernel, the "
+				    "image has %llu" : "bzImage syssize 0x%x (%llu bytes) with %llu bytes",
 			    h->syssize, (unsigned long long)pm, (unsigned long long)rest);
 	h->pm_len = pm;
 	h->loadflags = img[BZ_LOADFLAGS];

@@ -82,6 +82,17 @@ const struct tern_module *module_find(const char *name);
 int64_t vm_create_shown(const struct tern_vm_create *args);
 int image_load(uint32_t vm, const struct tern_module *mod, uint64_t mem_size,
 	       uint32_t nr_vcpus, char *why, size_t whylen);
+/* VM_WRITE of len bytes, TERN_IO_MAX at a time, taking typed input between: 0 or the error. */
+int64_t copy_to_vm(uint32_t vm, uint64_t dst, const uint8_t *src, uint64_t len);
+
+/* --- kimage.c: unmodified kernels (--kernel, --initrd, --cmdline) ---------- */
+struct vm_def;
+/* Plans d's kernel on d's memory map and platform; false after why. Keeps the plan. */
+bool kernel_fits(const struct vm_def *d);
+/* Applies the kept plan to the CREATED VM and sets vCPU 0's entry. 0, or -1 with why. */
+int kernel_load(uint32_t vm, char *why, size_t whylen);
+/* The kept plan's kernel format ("bzImage", "vmlinux", "Multiboot"). */
+const char *kernel_kind(void);
 
 /* --- cmd_vm.c: VMs from definitions (defs.h) ------------------------------ */
 struct vm_def;
@@ -91,6 +102,13 @@ const struct tern_module *image_check(const char *verb, const char *image, bool 
 /* Whether mod runs in d's memory on this host; false after why. */
 bool image_fits(const struct tern_module *mod, const struct vm_def *d,
 		const struct tern_host_info *hi);
+/*
+ * The image options of create and define into d: IMAGE, or --kernel IMAGE with
+ * --initrd and --cmdline (NULL: not given), checked against d's memory and vCPUs. 0, or -1
+ * after why.
+ */
+int def_take_image(const char *verb, struct vm_def *d, const char *image, const char *kernel,
+		   const char *initrd, const char *cmdline, const struct tern_host_info *hi);
 /* Makes d's VM (created, loaded, not started) and records its id in d; 0, or -1 after why. */
 int vm_build(struct vm_def *d, bool say);
 /* Stops the VM if it runs and destroys it; d (NULL: none) records why it ended and is

@@ -7,8 +7,9 @@ MGMT_SRC  := tools/mgmt
 MGMT_OBJ  := $(BUILD)/mgmt
 MGMT_ELF  := $(BUILD)/mgmt.elf
 MGMT_SRCS := $(wildcard $(MGMT_SRC)/*.c)
-# Pure code shared with the hypervisor: the one image planner (docs/design.md, "Layers").
-MGMT_SHARED := vmm/imgplan.c
+# Pure code shared with the hypervisor: the one image planner and the one memory-map layout
+# (docs/design.md, "Layers").
+MGMT_SHARED := vmm/imgplan.c vmm/gmap.c
 MGMT_OBJS := $(patsubst $(MGMT_SRC)/%.c,$(MGMT_OBJ)/%.o,$(MGMT_SRCS)) \
 	$(patsubst vmm/%.c,$(MGMT_OBJ)/shared/%.o,$(MGMT_SHARED))
 

@@ -12,6 +12,35 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t';
 }
 
+/*
+ * One word from p, unquoted in place into out (out <= p) as sh does it
+ * (POSIX XCU 2.2): '...' keeps everything, "..." and bare words take \ before
+ * the next character. The end of the word's source, or NULL on an open quote.
+ */
+static char *take_word(char *p, char *out)
+{
+	char quote = 0;
+
+	for (; *p && (quote || !is_space(*p)); p++) {
+		if (quote == '\'' ? *p == '\'' : quote == '"' ? *p == '"' : false) {
+			quote = 0;
+		} else if (!quote && (*p == '\'' || *p == '"')) {
+			quote = *p;
+		} else if (*p == '\\' && quote != '\'' && p[1] &&
+			   (!quote || p[1] == '"' || p[1] == '\\')) {
+			*out++ = *++p;
+		} else {
+			*out++ = *p;
+		}
+	}
+	if (quote)
+		return NULL;
+	if (*p)
+		p++; /* the space after the word: overwritten by its NUL below at most */
+	*out = '\0';
+	return p;
+}
+
 int parse_words(char *line, char **argv, int max)
 {
 	int argc = 0;
@@ -25,8 +54,9 @@ int parse_words(char *line, char **argv, int max)
 		if (argc == max)
 			return -1;
 		argv[argc++] = p;
-		while (*p && !is_space(*p))
-			p++;
+		p = take_word(p, p);
+		if (!p)
+			return PARSE_OPEN_QUOTE;
 	}
 }
 

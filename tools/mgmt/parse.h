@@ -12,7 +12,12 @@
 
 #define PARSE_ERR_MAX 96u
 
-/* Splits line in place at spaces and tabs; the number of words, or -1 if more than max. */
+/*
+ * Splits line in place at spaces and tabs, taking quotes as sh does ('one
+ * word', "one word", \ before a character): the number of words, -1 if more
+ * than max, PARSE_OPEN_QUOTE if a quote is not closed.
+ */
+#define PARSE_OPEN_QUOTE (-2)
 int parse_words(char *line, char **argv, int max);
 
 /* A decimal number, or hex with 0x; no sign, no overflow. */

@@ -97,7 +97,7 @@ static void write_reg(struct vpm *pm, uint64_t port, unsigned int size, uint64_t
 		pm->sts &= (uint16_t)~(v16 & mask);
 		break;
 	case VPM_PM1_EN:
-		pm->en = (uint16_t)((pm->en & ~mask) | (v16 & mask & (PM1_TMR | PM1_GBL | PM1_PWRBTN)));
+		pm->en = (uint16_t)((pm->en & ~mask) | (v16 & mask & PM1_EN_BITS));
 		break;
 	case VPM_PM1_CNT:
 		pm->cnt = (uint16_t)((pm->cnt & ~mask) | (v16 & mask & ~PM1_CNT_SLP_EN));
@@ -173,7 +173,7 @@ static int vpm_restore(void *dev, const void *buf, size_t len)
 		return -EINVAL;
 	memcpy(&r, buf, sizeof(r));
 	if (r.hdr.magic != VPM_MAGIC || r.hdr.version != 1 || r.hdr.size != sizeof(r) ||
-	    (r.en & ~(PM1_TMR | PM1_GBL | PM1_PWRBTN)) || (r.cnt & PM1_CNT_SLP_EN))
+	    (r.en & ~PM1_EN_BITS) || (r.cnt & PM1_CNT_SLP_EN))
 		return -EINVAL;
 	pm->sts = r.sts;
 	pm->en = r.en;

@@ -26,6 +26,8 @@
 #define PM1_TMR         0x0001u
 #define PM1_GBL         0x0020u
 #define PM1_PWRBTN      0x0100u
+#define PM1_RTC         0x0400u /* RTC_EN: kept; RTC_STS never set (no wake from S5; FADT FIX_RTC) */
+#define PM1_EN_BITS     (PM1_TMR | PM1_GBL | PM1_PWRBTN | PM1_RTC)
 #define PM1_WAK_STS     0x8000u
 #define PM1_CNT_SCI_EN  0x0001u
 #define PM1_CNT_SLP_TYP(v) (((v) >> 10) & 7u)

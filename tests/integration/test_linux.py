@@ -1,0 +1,240 @@
+# SPDX-License-Identifier: MIT
+"""Issue 13: Debian's own, unmodified Linux kernel in Tern VMs, created and driven from
+the shell on one Bochs boot (2 CPUs). The kernel and a busybox initramfs come from
+Debian's packages (tools/fetch-linux.sh, cached in build/linux). The uncompressed
+vmlinux boots with 2 vCPUs to the busybox shell, which is driven through `console`;
+its dmesg is held to what the same kernel prints on bare Bochs; the bzImage (which
+decompresses itself) boots beside it and a ticker; guest poweroff, destroy and bad
+kernel inputs leave memory exactly as it was."""
+import os
+import re
+
+import pytest
+
+import emu
+from test_shell import finish_shell, CMD, PROMPT, Shell, boot_shell, CREATE_USAGE
+
+LINUX = os.path.join(emu.BUILD, "linux")
+BOOT_LINUX = 900   # kernel entry to the busybox shell under Bochs: about 1-3 min wall
+GUEST_CMD = 120    # one command in the guest's shell
+GUEST_PROMPT = "/ # "
+CMDLINE = "console=ttyS0"
+
+# What the same kernel also prints booted bare in Bochs corei7_skylake_x (through GRUB,
+# tools/bench.py linux_bare): not Tern's doing, each with its reason.
+BARE_ALSO = [
+    (r"RETBleed: WARNING: Spectre v2 mitigation leaves CPU vulnerable to RETBleed attacks",
+     "the CPU model's own speculation report: Skylake-X is RETBleed-affected, bare or not"),
+    # Bochs's CPUID.(0xD,1).EBX is the standard-format size (2688), not the compacted
+    # one the SDM says (2432 for XCR0 0xe7); Linux uses XSAVEC and warns, with a trace.
+    # Tern passes the host's figure through today (README, Known gaps).
+    (r"XSAVE consistency problem: size 2432 != kernel_size 2688", "Bochs's leaf 0xD"),
+    (r"WARNING: CPU: 0 PID: 0 at arch/x86/kernel/fpu/xstate\.c:\d+ fpu__init_system_xstate",
+     "the same warning"),
+]
+# A Call Trace this close after an excepted warning is that warning's own.
+TRACE_OF_EXCEPTED = 20
+# dmesg lines that fail the test (issue 13): a guest's platform must be as clean as a PC's.
+BAD = re.compile(r"unchecked MSR access|spurious|clocksource.*unstable|TSC.*unreliable|"
+                 r"MP-BIOS bug|APIC calibration|Call Trace|WARNING:|BUG:|"
+                 r"XSAVE consistency|ACPI Error|ACPI Warning|ACPI BIOS Error|"
+                 r"i8042: (Warning|Failed)|Keylock", re.I)
+
+
+def kernel_version():
+    with open(os.path.join(LINUX, "version")) as f:
+        return f.read().split()[0]
+
+
+@pytest.fixture(scope="module")
+def sh(tmp_path_factory):
+    work = str(tmp_path_factory.mktemp("linux"))
+    vmlinuz = os.path.join(LINUX, "vmlinuz")
+    with open(os.path.join(work, "noise"), "wb") as f:
+        f.write(os.urandom(64 << 10))       # not a kernel
+    with open(vmlinuz, "rb") as f, open(os.path.join(work, "half"), "wb") as out:
+        out.write(f.read(os.path.getsize(vmlinuz) // 2))   # a truncated bzImage
+    more = [(os.path.join(LINUX, "vmlinux"), "vmlinux"), (vmlinuz, "bzimage"),
+            (os.path.join(LINUX, "initramfs.cpio.gz"), "initrd"),
+            (os.path.join(work, "noise"), "noise"), (os.path.join(work, "half"), "half")]
+    m = boot_shell(work, mem=768, more_modules=more)
+    shell = Shell(m)
+    shell.start_free = shell.free_bytes()
+    yield shell
+    # Linux itself says "NMI watchdog: ... disabled": Tern's own words are looked for.
+    finish_shell(m, "ERROR: watchdog", "*** PANIC")
+
+
+def run_long(sh, line, timeout=CMD):
+    """A line longer than the editor's 80 columns, sent at once (a paste): the editor
+    scrolls it, so the echo checked is its tail; returns the output up to the prompt."""
+    m = sh.m
+    m.send(line + "\r")
+    m.expect(re.escape(line[-24:]) + r"\r\n", timeout)
+    m.expect(re.escape(PROMPT), timeout)
+    # A create of this size shows its progress in place: "creating vm 'x': 64/128 MiB".
+    return re.sub(r"creating vm '[^']*': \d+/\d+ MiB\x1b\[K|\x1b\[K", "",
+                  m.before.replace("\r", ""))
+
+
+def refused(sh, line, message):
+    out = run_long(sh, line)
+    assert re.fullmatch(r"error: " + message + r"\n", out), (line, out)
+    assert list(sh.vms()) == ["mgmt"], line
+    assert sh.free_bytes() == sh.start_free, line
+
+
+def test_bad_kernel_inputs_are_refused_with_nothing_made(sh):
+    refused(sh, "create x --kernel noise --mem 64M",
+            r"cannot load kernel 'noise' into 64 MiB: not a kernel: no bzImage header, no "
+            r"Multiboot header in the first 8 KiB, not an ELF64")
+    refused(sh, "create x --kernel half --mem 64M",
+            r"cannot load kernel 'half' into 64 MiB: bzImage truncated: syssize 0x[0-9a-f]+ says "
+            r"\d+ bytes of kernel, the image has \d+")
+    refused(sh, "create x --kernel vmlinux --initrd vmlinux --mem 64M",
+            r"cannot load kernel 'vmlinux' into 64 MiB: .*initrd.*")
+    refused(sh, "create x --kernel vmlinux --initrd bzimage --mem 128M",
+            r"image 'bzimage' is a kernel, not an initrd: give it as --kernel")
+    refused(sh, "create x --kernel vmlinux --mem 32M",
+            r"cannot load kernel 'vmlinux' into 32 MiB: .*")
+    refused(sh, "create x --kernel vmlinux --mem 128M --cmdline " + "a" * 2100,
+            r"cannot load kernel 'vmlinux' into 128 MiB: .*command line.*")
+    refused(sh, "create x --kernel initrd --mem 64M",
+            r"cannot load kernel 'initrd' into 64 MiB: not a kernel: .*")
+    refused(sh, "create x --initrd initrd --mem 64M",
+            r"--initrd goes with --kernel IMAGE\nusage: " + re.escape(CREATE_USAGE))
+    out = sh.run('create x --kernel vmlinux --cmdline "console=ttyS0')
+    assert out.startswith("error: a quote is not closed"), out
+
+
+def attach(sh, vm, everything=True):
+    m = sh.m
+    m.send("console %s%s\r" % (vm, " --all" if everything else ""))
+    m.expect(r"Connected to vm %s .*\r\n" % vm, CMD)
+
+
+def detach(sh, vm):
+    sh.m.send("\x1d")
+    sh.m.expect(r"Disconnected from vm %s\r\n" % vm + re.escape(PROMPT), CMD)
+
+
+def guest(sh, command, timeout=GUEST_CMD):
+    """Runs command in the attached guest's busybox shell; its output without \\r."""
+    m = sh.m
+    m.send(command + "\r")
+    m.expect(re.escape(command) + r"\r\n", timeout)
+    m.expect(re.escape(GUEST_PROMPT), timeout)
+    return m.before.replace("\r", "")
+
+
+def interrupts(sh):
+    """/proc/interrupts as {name: total count}, name being the last column."""
+    rows = {}
+    for line in guest(sh, "cat /proc/interrupts").splitlines()[1:]:
+        f = line.split()
+        if not f:
+            continue
+        counts = [int(x) for x in f[1:] if x.isdigit()]
+        rows[f[-1] if not f[0].rstrip(":").isalpha() else f[0].rstrip(":")] = sum(counts)
+    return rows
+
+
+def test_vmlinux_boots_to_the_busybox_shell_with_2_vcpus(sh):
+    out = run_long(sh, "create l1 --kernel vmlinux --initrd initrd --cmdline %s --mem 128M "
+                   "--vcpus 2 --start" % CMDLINE)
+    assert re.fullmatch(r"created vm \d+ 'l1' \(128 MiB, 2 vCPUs, vmlinux kernel 'vmlinux', "
+                        r"initrd 'initrd'\)\nstarted vm \d+ 'l1'\n", out), out
+    attach(sh, "l1")
+    sh.m.expect(r"TERN-LINUX-UP\r\n", BOOT_LINUX)
+    sh.m.send("\r")
+    sh.m.expect(re.escape(GUEST_PROMPT), GUEST_CMD)
+    assert kernel_version() in guest(sh, "uname -a")
+    cpuinfo = guest(sh, "cat /proc/cpuinfo")
+    assert len(re.findall(r"^processor\s+: \d+$", cpuinfo, re.M)) == 2, cpuinfo
+    assert len(re.findall(r"^flags\s+:.* hypervisor( |$)", cpuinfo, re.M)) == 2, cpuinfo
+    assert guest(sh, "nproc").strip() == "2"
+    first = interrupts(sh)
+    meminfo = guest(sh, "cat /proc/meminfo")
+    total_kib = int(re.search(r"MemTotal:\s+(\d+) kB", meminfo).group(1))
+    # The kernel's own image and reservations are not in MemTotal; its boot line counts
+    # all the RAM it was given: 128 MiB less the 384 KiB legacy hole and page 0.
+    ram_kib = int(re.search(r"Memory: \d+K/(\d+)K available",
+                            guest(sh, "dmesg | grep Memory:")).group(1))
+    assert (127 << 10) < ram_kib <= (128 << 10) - 384, ram_kib
+    assert 64 << 10 < total_kib < ram_kib, meminfo
+    free = re.search(r"^Mem:\s+(\d+)", guest(sh, "free"), re.M)
+    assert free and int(free.group(1)) == total_kib
+    later = interrupts(sh)
+    assert later["LOC"] > first["LOC"] > 0, (first, later)   # local APIC timers
+    serial = [k for k in later if k == "ttyS0"]
+    assert serial and later["ttyS0"] > first["ttyS0"], (first, later)
+    detach(sh, "l1")
+    assert sh.vms()["l1"]["state"] == "running"
+    # Both vCPUs ran, on two physical CPUs.
+    vcpus = sh.vcpus("l1")
+    assert len(vcpus) == 2 and all(v["state"] != "offline" for v in vcpus), vcpus
+    cpus = set()
+    for v in vcpus:
+        cpus |= set(v["seen"].split(","))
+    assert len(cpus) >= 2, vcpus
+
+
+def test_dmesg_is_as_clean_as_on_bare_hardware(sh):
+    attach(sh, "l1", everything=False)
+    sh.m.send("\r")
+    sh.m.expect(re.escape(GUEST_PROMPT), GUEST_CMD)
+    log = guest(sh, "dmesg")
+    detach(sh, "l1")
+    bad, excepted_at = [], None
+    for i, l in enumerate(log.splitlines()):
+        if any(re.search(ok, l) for ok, _ in BARE_ALSO):
+            excepted_at = i
+        elif BAD.search(l) and not (excepted_at is not None and "Call Trace:" in l and
+                                    i - excepted_at <= TRACE_OF_EXCEPTED):
+            bad.append(l)
+    assert not bad, "\n".join(bad)
+    assert "smp: Brought up 1 node, 2 CPUs" in log, log[-3000:]
+
+
+def test_bzimage_beside_a_linux_and_a_ticker(sh):
+    assert re.fullmatch(r"created vm \d+ 'tk' \(4 MiB, 1 vCPU\)\nstarted vm \d+ 'tk'\n",
+                        sh.run("create ticker --name tk --mem 4M --start"))
+    before = sh.free_bytes()
+    out = run_long(sh, "create l2 --kernel bzimage --initrd initrd --cmdline %s --mem 128M "
+                   "--start" % CMDLINE)
+    assert re.fullmatch(r"created vm \d+ 'l2' \(128 MiB, 1 vCPU, bzImage kernel 'bzimage', "
+                        r"initrd 'initrd'\)\nstarted vm \d+ 'l2'\n", out), out
+    attach(sh, "l2")
+    sh.m.expect(r"TERN-LINUX-UP\r\n", BOOT_LINUX)
+    sh.m.send("\r")
+    sh.m.expect(re.escape(GUEST_PROMPT), GUEST_CMD)
+    assert guest(sh, "echo l2 here $((6*7))") == "l2 here 42\n"
+    detach(sh, "l2")
+    # Each console its own: l1's shell answers on l1's, the ticker ticks on.
+    attach(sh, "l1", everything=False)
+    assert guest(sh, "echo l1 here") == "l1 here\n"
+    detach(sh, "l1")
+    attach(sh, "tk", everything=False)
+    ticks = [int(sh.m.expect(r"ticker: tick (\d+)\r\n", 60).group(1)) for _ in range(2)]
+    detach(sh, "tk")
+    assert ticks[1] == ticks[0] + 1
+    # The guest powers itself off: the VM shuts off and its memory comes back exactly.
+    attach(sh, "l2", everything=False)
+    sh.m.send("poweroff\r")
+    sh.m.expect(r"reboot: Power down\r\n", GUEST_CMD)
+    detach(sh, "l2")
+    for _ in range(200):
+        if "l2" not in sh.vms():
+            break
+    else:
+        raise AssertionError("l2 still listed after its poweroff")
+    assert sh.free_bytes() == before
+    assert "vm l2: powered off by the guest (ACPI S5)" in sh.run("log 40")
+
+
+def test_destroy_a_running_linux_returns_its_memory(sh):
+    assert sh.vms()["l1"]["state"] == "running"
+    assert re.fullmatch(r"destroyed vm \d+ 'l1'\n", sh.run("destroy l1"))
+    assert sh.run("destroy tk").startswith("destroyed vm")
+    assert list(sh.vms()) == ["mgmt"]
+    assert sh.free_bytes() == sh.start_free
