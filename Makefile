@@ -231,6 +231,9 @@ bench: deps all
 linux: $(LINUX_FILES)
 $(LINUX_FILES) &: tools/fetch-linux.sh
 	tools/fetch-linux.sh $(BUILD)/linux
+# The same kernel booted bare by GRUB, for the bare-Bochs side of the Linux boot figure.
+$(BUILD)/linux/bare.iso: $(LINUX_FILES) tools/linux-iso.sh
+	tools/linux-iso.sh $@ $(BUILD)/linux
 
 lint:
 	tools/layers.sh

@@ -9,6 +9,7 @@ times vary with the host (about 2x).
 """
 import os
 import re
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -180,6 +181,130 @@ def create_to_output():
     for mem, create, start in rows:
         print("  %4s: create (zeroed RAM, EPT) + load + start to first output %s ticks; "
               "start to first output %s ticks" % (mem, create, start))
+
+
+LINUX_STAMP = r"^\[ *(\d+)\.(\d+)\] "
+LINUX_INIT = "Run /init as init process"
+LINUX_MARKER = "TERN-LINUX-UP"
+GUEST_PROMPT = r"[/~] # "     # busybox ash as root, in / or in $HOME
+
+
+def linux_ticks(dmesg_text):
+    """Emulated TSC ticks from the start of Linux's TSC sched_clock to `Run /init as
+    init process`, from a dmesg (or a serial transcript with printk times; \\r allowed).
+    Returns (ticks, khz, seconds): khz is the TSC rate sched_clock used at that line,
+    seconds sched_clock's own time there (so ticks = seconds * khz * 1000).
+
+    The printk time is not sched_clock. sched_clock() (arch/x86/kernel/tsc.c) is
+    (TSC - TSC at tsc_early_init()) * 10^6 / tsc_khz, 0 before. But printk stamps
+    with local_clock() (kernel/sched/clock.c), which until sched_clock_init_late()
+    clamps sched_clock to the timekeeping clock (jiffies, HPET, then tsc-early) and
+    then, marking it stable, adds a constant to stay continuous: it prints `sched_clock:
+    Marking stable (gtod, gtod_offset)->(raw, offset)`, and every later printk time is
+    sched_clock() + offset ns. Bare Bochs shows why that matters: its TSC counts at ips
+    (50 MHz) while the kernel believes 3500 MHz (CPUID 0x15/0x16), but jiffies tick at
+    the PIT's emulated rate, so before the switch printk time runs up to 70x fast: in
+    one boot `Run /init` was stamped 6.985 s with an offset of 6.246 s, i.e. 0.739 s of
+    sched_clock (debugfs sched/debug agreed: cpu_clk - sched_clk = the offset).
+    So: seconds = the /init line's stamp - offset, ticks = seconds * tsc_khz * 1000.
+
+    tsc_khz is the last `tsc: Detected X MHz TSC`, else `tsc: Detected X MHz processor`
+    (determine_cpu_tsc_frequencies prints the TSC line only when it differs). If
+    tsc_refine_calibration_work() took a new rate (`tsc: Refined TSC clocksource
+    calibration: X MHz`; only results within 1% are taken), sched_clock was rescaled
+    continuously at that moment: a refinement after the stable mark is placed exactly
+    and the span summed in two pieces; one before it cannot be placed (printk time was
+    not sched_clock then), and the whole span is taken at the refined rate: at most 1%
+    off. A dmesg without the stable mark (e.g. the TSC was marked unstable) raises
+    ValueError: its printk times are not the TSC's.
+
+    Not in the figure, on either side: the ticks before tsc_early_init() (firmware,
+    GRUB or Tern's loader, decompression, early setup_arch), and /init's work up to
+    its marker (printed to the console, not to dmesg).
+
+    >>> linux_ticks("[    0.000000] tsc: Detected 3500.000 MHz processor\\n"
+    ...             "[    2.000000] sched_clock: Marking stable (2000000000, 0)->(500000000, 1500000000)\\n"
+    ...             "[    3.000000] Run /init as init process\\n")
+    (5250000000, 3500000, 1.5)
+    >>> linux_ticks("[    0.000000] tsc: Detected 2000.000 MHz processor\\n"
+    ...             "[    0.500000] sched_clock: Marking stable (500000000, 0)->(500000000, 0)\\n"
+    ...             "[    1.000000] tsc: Refined TSC clocksource calibration: 2010.000 MHz\\n"
+    ...             "[    2.000000] Run /init as init process\\n")
+    (4010000000, 2010000, 2.0)
+    """
+    khz = None
+    offset = None                # ns, local_clock() - sched_clock() once stable
+    ticks = 0                    # up to the last rate change placed
+    since = 0                    # sched_clock ns at it
+    for line in dmesg_text.replace("\r", "").splitlines():
+        m = re.match(LINUX_STAMP, line)
+        if not m:
+            continue
+        ns = int(m.group(1)) * 10**9 + int(m.group(2).ljust(9, "0")[:9])
+        rest = line[m.end():]
+        d = re.match(r"tsc: Detected (\d+)\.(\d{3}) MHz (processor|TSC)", rest)
+        r = re.match(r"tsc: Refined TSC clocksource calibration: (\d+)\.(\d{3}) MHz", rest)
+        st = re.match(r"sched_clock: Marking stable \(-?\d+, -?\d+\)->\(-?\d+, (-?\d+)\)", rest)
+        if d and ticks == 0:
+            khz = int(d.group(1)) * 1000 + int(d.group(2))
+        elif st:
+            offset = int(st.group(1))
+        elif r and khz is not None:
+            if offset is not None:
+                raw = ns - offset
+                ticks += (raw - since) * khz // 10**6
+                since = raw
+            khz = int(r.group(1)) * 1000 + int(r.group(2))
+        elif rest.startswith(LINUX_INIT):
+            if khz is None:
+                raise ValueError("no `tsc: Detected` line before %r" % LINUX_INIT)
+            if offset is None:
+                raise ValueError("no `sched_clock: Marking stable` before %r: its printk "
+                                 "time is not the TSC's" % LINUX_INIT)
+            raw = ns - offset
+            return ticks + (raw - since) * khz // 10**6, khz, raw / 1e9
+    raise ValueError("no %r line in the dmesg" % LINUX_INIT)
+
+
+def linux_dmesg(m, timeout=120):
+    """The guest's `dmesg`, run in the busybox shell on a console="pty" Machine that has
+    printed the marker (the shell may not have printed its prompt yet)."""
+    m.sendline("")
+    m.expect(GUEST_PROMPT, timeout)
+    m.sendline("dmesg")
+    m.expect(r"dmesg\r\n", timeout)
+    m.expect(GUEST_PROMPT, timeout)
+    return m.before.replace("\r", "")
+
+
+def linux_bare(timeout=900, save_dmesg=None):
+    """Debian's kernel booted bare in Bochs (corei7_skylake_x, 1 CPU, 512 MiB) by GRUB
+    from tools/linux-iso.sh's ISO: wall seconds to the /init marker and linux_ticks()
+    of its dmesg. Returns (ticks, khz, seconds, wall, dmesg)."""
+    linux = os.path.join(emu.BUILD, "linux")
+    iso = os.path.join(linux, "bare.iso")
+    subprocess.run([os.path.join(emu.ROOT, "tools", "linux-iso.sh"), iso, linux], check=True)
+    with emu.Machine(emu="bochs", boot="mb2", iso=iso, cpus=1, mem=512,
+                     model="corei7_skylake_x", console="pty") as m:
+        m.expect(re.escape(LINUX_MARKER) + r"\r\n", timeout)
+        wall = m.elapsed()
+        log = linux_dmesg(m)
+    if save_dmesg:
+        with open(save_dmesg, "w") as f:
+            f.write(log)
+    ticks, khz, secs = linux_report("bare Bochs (corei7_skylake_x, 1 CPU, GRUB)", log, wall)
+    return ticks, khz, secs, wall, log
+
+
+def linux_report(label, dmesg, wall):
+    """Prints one Linux boot figure (bare or under Tern) from its dmesg and the wall
+    seconds to the marker; returns linux_ticks(dmesg)."""
+    ticks, khz, secs = linux_ticks(dmesg)
+    print("Linux boot, %s: %d ticks from sched_clock's start to `%s` (%.6f s of "
+          "sched_clock at the %d.%03d MHz the kernel believes); %s after %.1f s wall"
+          % (label, ticks, LINUX_INIT, secs, khz // 1000, khz % 1000, LINUX_MARKER, wall),
+          flush=True)
+    return ticks, khz, secs
 
 
 def main():

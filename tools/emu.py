@@ -90,7 +90,7 @@ class Machine:
     def __init__(self, emu="qemu", cpus=2, mem=256, model="corei7_skylake_x",
                  cmdline="", modules=(), workdir=None, cfg_text=None, boot="uefi",
                  drop_kernel=False, accel="tcg", interactive=False, console="file",
-                 com=1, qemu_args=(), host_mem=None):
+                 com=1, qemu_args=(), host_mem=None, iso=None):
         if console not in ("file", "pty"):
             raise ValueError("unknown console " + console)
         self.emu, self.cpus, self.mem, self.model = emu, cpus, mem, model
@@ -102,6 +102,8 @@ class Machine:
         self.host_mem = host_mem
         if com not in (1, 2) or (com == 2 and emu != "qemu"):
             raise ValueError("com=%r: COM2 is offered under QEMU only" % com)
+        if iso and boot != "mb2":
+            raise ValueError("iso= is booted from CD by the BIOS: give boot='mb2'")
         self.master = self.slave = None
         self.reader = None
         self.raw = bytearray()        # everything read from the pty
@@ -123,6 +125,9 @@ class Machine:
             self.boot = boot
         elif boot == "uefi":
             self.image = make_esp(self.dir, cmdline, modules, cfg_text, drop_kernel)
+        elif boot == "mb2" and iso:
+            # A BIOS-bootable CD image used as it is (e.g. tools/linux-iso.sh's bare Linux).
+            self.image = os.path.abspath(iso)
         elif boot == "mb2":
             self.image = make_iso(self.dir, cmdline, modules)
         else:
