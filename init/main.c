@@ -27,6 +27,7 @@
 #include "drivers/tsc.h"
 #include "arch/vmx.h"
 #include "vmm/bootvm.h"
+#include "vmm/cpuid.h"
 #include "vmm/msr.h"
 #include "vmm/apicv.h"
 #include "vmm/sched.h"
@@ -236,7 +237,8 @@ __attribute__((noreturn)) static void vmm_start(void)
 	uint32_t online = pcpu_online_count();
 	uint64_t deadline;
 
-	if (vmx_config_init() || xstate_config_init() || msr_bitmap_init() || apicv_init())
+	if (vmx_config_init() || xstate_config_init() || cpuid_host_init() || msr_bitmap_init() ||
+	    apicv_init())
 		panic("vmx: cannot configure VMX on this CPU");
 	vmm_cpu_start();
 	console_set_async(true);

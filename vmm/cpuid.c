@@ -14,6 +14,7 @@
 #include "vmm/abi.h"
 #include "arch/cpuid.h"
 #include "arch/xstate.h"
+#include "kernel/errno.h"
 
 #define ANY_SUB 0xffffffffu
 
@@ -177,8 +178,9 @@ static void fix_topology(const struct cpuid_vm *vm, uint32_t sub, struct cpuid_r
 /*
  * Leaf 0xD (SDM vol. 1 13.2) as Tern offers it: only the components it
  * switches (xcr0_mask), no supervisor state (XSAVES, IA32_XSS and IA32_XFD
- * are not virtualized). EBX of sub-leaves 0 and 1 is the CPU's own figure
- * for the current XCR0, which is the guest's while it runs.
+ * are not virtualized). EBX of sub-leaves 0 and 1, the sizes for the
+ * guest's XCR0, is computed from the components (xsave_area_size), not the
+ * CPU's: emulators get sub-leaf 1 wrong.
  */
 static void fix_xstate(const struct cpuid_vm *vm, uint32_t sub, struct cpuid_regs *r)
 {
@@ -342,16 +344,68 @@ static const struct cpuid_rule rules[] = {
 	  fix_addr_sizes },
 };
 
-/* The host's leaf, or 0s above its own maximum (its "highest basic leaf" echo is no data). */
-static struct cpuid_regs host_leaf(uint32_t leaf, uint32_t sub, cpuid_host_fn host)
+/* Does the host have this leaf? Not above its own maximum, nor a hypervisor's. */
+static bool host_has(uint32_t leaf, cpuid_host_fn host)
 {
 	uint32_t max = host(leaf & CPUID_LEAF_EXT_MAX, 0).eax;
 
 	if (leaf >= CPUID_LEAF_HV_BASE && leaf <= CPUID_LEAF_HV_LAST)
-		return NONE;
-	if (leaf > max || ((leaf & CPUID_LEAF_EXT_MAX) && max < CPUID_LEAF_EXT_MAX))
-		return NONE;
-	return host(leaf, sub);
+		return false;
+	return leaf <= max && (!(leaf & CPUID_LEAF_EXT_MAX) || max >= CPUID_LEAF_EXT_MAX);
+}
+
+/* The host's leaf, or 0s above its own maximum (its "highest basic leaf" echo is no data). */
+static struct cpuid_regs host_leaf(uint32_t leaf, uint32_t sub, cpuid_host_fn host)
+{
+	return host_has(leaf, host) ? host(leaf, sub) : NONE;
+}
+
+/*
+ * The bytes of an XSAVE area for the components in xcr0 (SDM vol. 1 13.4.3,
+ * 13.2): the standard form ends where the highest enabled component ends
+ * (EBX of sub-leaf 0); the compacted form, XSAVEC's, puts each enabled
+ * component i >= 2 right after the one before, 64-byte aligned where ECX[1]
+ * of sub-leaf i says (EBX of sub-leaf 1, XCR0 | IA32_XSS with IA32_XSS 0).
+ * comp(ctx, i) is sub-leaf i as the guest reads it.
+ */
+#define CPUID_XSTATE_SUBS 64u
+
+typedef struct cpuid_regs (*xcomp_fn)(const void *ctx, uint32_t i);
+
+static uint32_t xsave_area_size(uint64_t xcr0, bool compacted, xcomp_fn comp, const void *ctx)
+{
+	uint32_t size = XSTATE_LEGACY_SIZE + XSTATE_HEADER_SIZE;
+
+	for (uint32_t i = 2; i < CPUID_XSTATE_SUBS; i++) {
+		struct cpuid_regs c;
+
+		if (!(xcr0 & BIT(i)))
+			continue;
+		c = comp(ctx, i);
+		if (compacted) {
+			if (c.ecx & CPUID_D_N_ECX_ALIGN64)
+				size = (size + 63u) & ~63u;
+			size += c.eax;
+		} else if (c.ebx + c.eax > size) {
+			size = c.ebx + c.eax;
+		}
+	}
+	return size;
+}
+
+static struct cpuid_regs apply(const struct cpuid_vm *vm, uint32_t leaf, uint32_t sub,
+			       cpuid_host_fn host);
+
+struct guest_comp_ctx {
+	const struct cpuid_vm *vm;
+	cpuid_host_fn host;
+};
+
+static struct cpuid_regs guest_comp(const void *ctx, uint32_t i)
+{
+	const struct guest_comp_ctx *c = ctx;
+
+	return apply(c->vm, CPUID_LEAF_XSTATE, i, c->host);
 }
 
 static struct cpuid_regs apply(const struct cpuid_vm *vm, uint32_t leaf, uint32_t sub,
@@ -370,6 +424,11 @@ static struct cpuid_regs apply(const struct cpuid_vm *vm, uint32_t leaf, uint32_
 		r.edx &= rl->keep.edx;
 		if (rl->fix)
 			rl->fix(vm, sub, &r);
+		if (leaf == CPUID_LEAF_XSTATE && sub <= 1 && vm->xcr0_mask) {
+			const struct guest_comp_ctx c = { vm, host };
+
+			r.ebx = xsave_area_size(vm->guest_xcr0 & vm->xcr0_mask, sub == 1, guest_comp, &c);
+		}
 		return r;
 	}
 	return NONE;
@@ -403,3 +462,231 @@ struct cpuid_regs cpuid_guest(const struct cpuid_vm *vm, uint32_t leaf, uint32_t
 	}
 	return apply(vm, leaf, sub, host);
 }
+
+/*
+ * The sub-leaves a rule answers one by one (SDM vol. 2A CPUID): leaf 4 a
+ * cache each (CPUID_CACHE_SUBS at most, 0s after), leaf 0xD a state
+ * component each (0s from 64 on), 0xB and 0x1F a level each, the third
+ * standing for every higher one. Other leaves ignore ECX: one answer, at 0.
+ */
+#define CPUID_CACHE_SUBS 8u
+#define CPUID_TOPO_SUBS 3u
+
+static uint32_t rule_subs(const struct cpuid_rule *rl)
+{
+	if (rl->sub != ANY_SUB)
+		return 1;
+	switch (rl->leaf) {
+	case CPUID_LEAF_CACHE_PARAMS: return CPUID_CACHE_SUBS;
+	case CPUID_LEAF_XSTATE: return CPUID_XSTATE_SUBS;
+	case CPUID_LEAF_TOPOLOGY: case CPUID_LEAF_TOPOLOGY_V2: return CPUID_TOPO_SUBS;
+	default: return 1;
+	}
+}
+
+static uint32_t rule_sub(const struct cpuid_rule *rl, uint32_t i)
+{
+	return rl->sub != ANY_SUB ? rl->sub : i;
+}
+
+static bool regs_zero(struct cpuid_regs r)
+{
+	return !(r.eax | r.ebx | r.ecx | r.edx);
+}
+
+static bool rule_reads_host(const struct cpuid_rule *rl)
+{
+	return !regs_zero(rl->keep);
+}
+
+static bool snap_has(const struct cpuid_snap *s, uint32_t leaf, uint32_t sub)
+{
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->e[i].leaf == leaf && s->e[i].sub == sub)
+			return true;
+	return false;
+}
+
+static int snap_add(struct cpuid_snap *s, uint32_t leaf, uint32_t sub, cpuid_host_fn host)
+{
+	if (snap_has(s, leaf, sub))
+		return 0;
+	if (s->n == CPUID_SNAP_MAX)
+		return -ENOSPC;
+	s->e[s->n++] = (struct cpuid_snap_entry){ leaf, sub, host(leaf, sub) };
+	return 0;
+}
+
+/*
+ * What host_leaf can ask: the two maxima, and each rule's sub-leaves where
+ * the host has the leaf and the rule keeps any of its bits. Of leaf 0xD only
+ * the components the host's XCR0 can hold: fix_xstate offers no others.
+ */
+int cpuid_snap_take(struct cpuid_snap *s, cpuid_host_fn host)
+{
+	uint64_t xcr0 = 0;
+
+	s->n = 0;
+	if (snap_add(s, CPUID_LEAF_VENDOR, 0, host) || snap_add(s, CPUID_LEAF_EXT_MAX, 0, host))
+		return -ENOSPC;
+	if (host_has(CPUID_LEAF_XSTATE, host)) {
+		struct cpuid_regs d = host(CPUID_LEAF_XSTATE, 0);
+
+		xcr0 = ((uint64_t)d.edx << 32) | d.eax;
+	}
+	for (unsigned int i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		const struct cpuid_rule *rl = &rules[i];
+
+		if (!rule_reads_host(rl) || !host_has(rl->leaf, host))
+			continue;
+		for (uint32_t j = 0; j < rule_subs(rl); j++) {
+			uint32_t sub = rule_sub(rl, j);
+
+			if (rl->leaf == CPUID_LEAF_XSTATE && sub >= 2 && !(xcr0 & BIT(sub)))
+				continue;
+			if (snap_add(s, rl->leaf, sub, host))
+				return -ENOSPC;
+		}
+	}
+	return 0;
+}
+
+struct cpuid_regs cpuid_snap_read(const struct cpuid_snap *s, uint32_t leaf, uint32_t sub)
+{
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->e[i].leaf == leaf && s->e[i].sub == sub)
+			return s->e[i].r;
+	return NONE;
+}
+
+/* A leaf's slot in cpuid_table.start, or -1 for a leaf no rule can answer. */
+static int leaf_slot(uint32_t leaf)
+{
+	if (leaf <= CPUID_GUEST_MAX_BASIC)
+		return (int)leaf;
+	if (leaf >= CPUID_LEAF_HV_BASE && leaf <= CPUID_HV_LEAF_MAX)
+		return (int)(CPUID_GUEST_MAX_BASIC + 1 + leaf - CPUID_LEAF_HV_BASE);
+	if (leaf >= CPUID_LEAF_EXT_MAX && leaf <= CPUID_GUEST_MAX_EXT)
+		return (int)(CPUID_GUEST_MAX_BASIC + 2 + CPUID_HV_LEAF_MAX - CPUID_LEAF_HV_BASE +
+			     leaf - CPUID_LEAF_EXT_MAX);
+	return -1;
+}
+
+/* What of the answer a CPUID exit fills in from the running guest. */
+static uint16_t entry_flags(const struct cpuid_vm *vm, const struct cpuid_rule *rl, uint32_t j,
+			    struct cpuid_regs *r, cpuid_host_fn host)
+{
+	uint16_t f = rule_subs(rl) == 1 && rl->sub == ANY_SUB ? CPUID_ENT_FROM : 0;
+	uint32_t sub = rule_sub(rl, j);
+
+	if (rl->fix == fix_topology && j == CPUID_TOPO_SUBS - 1) {
+		r->ecx &= ~0xffu;
+		f |= CPUID_ENT_FROM | CPUID_ENT_SUB_ECX;
+	}
+	if (rl->leaf == CPUID_LEAF_FEATURES && (r->ecx & CPUID_1_ECX_XSAVE))
+		f |= CPUID_ENT_OSXSAVE;
+	if (rl->fix == fix_leaf7)
+		f |= CPUID_ENT_LEAF7;
+	if (rl->leaf == CPUID_LEAF_XSTATE && sub <= 1 && vm->xcr0_mask)
+		f |= CPUID_ENT_XSAVE_EBX;
+	return f;
+}
+
+static int table_add(struct cpuid_table *t, uint32_t *n, const struct cpuid_vm *vm,
+		     const struct cpuid_rule *rl, cpuid_host_fn host)
+{
+	for (uint32_t j = 0; j < rule_subs(rl); j++) {
+		uint32_t sub = rule_sub(rl, j);
+		struct cpuid_regs r = cpuid_guest(vm, rl->leaf, sub, host);
+		uint16_t f = entry_flags(vm, rl, j, &r, host);
+
+		if (regs_zero(r) && !(f & ~CPUID_ENT_FROM))
+			continue; /* no entry reads 0 */
+		if (*n == CPUID_TABLE_MAX)
+			return -ENOSPC;
+		t->e[(*n)++] = (struct cpuid_entry){ rl->leaf, (uint16_t)sub, f, r };
+	}
+	return 0;
+}
+
+int cpuid_table_fill(struct cpuid_table *t, const struct cpuid_vm *vm, cpuid_host_fn host)
+{
+	struct cpuid_vm v = *vm;
+	uint32_t n = 0, slot = 0;
+
+	v.guest_osxsave = false;
+	v.leaf7_filter = NULL;
+	for (unsigned int i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		int s = leaf_slot(rules[i].leaf);
+
+		if (s < 0 || (uint32_t)s + 1 < slot)
+			return -EINVAL; /* the rules are in slot order */
+		while (slot <= (uint32_t)s)
+			t->start[slot++] = (uint8_t)n;
+		if (table_add(t, &n, &v, &rules[i], host))
+			return -ENOSPC;
+	}
+	while (slot <= CPUID_TABLE_SLOTS)
+		t->start[slot++] = (uint8_t)n;
+	t->intel = host_is_intel(host);
+	t->xcr0_mask = vm->xcr0_mask;
+	t->ext_max = cpuid_guest(&v, CPUID_LEAF_EXT_MAX, 0, host).eax;
+	return 0;
+}
+
+/* Out of line: most answers need nothing of the running guest. */
+/* Sub-leaf i of leaf 0xD from the table. */
+static struct cpuid_regs table_comp(const void *ctx, uint32_t i)
+{
+	const struct cpuid_table *t = ctx;
+	int s = leaf_slot(CPUID_LEAF_XSTATE);
+
+	for (uint32_t j = t->start[s]; j < t->start[s + 1]; j++)
+		if (t->e[j].sub == i)
+			return t->e[j].r;
+	return NONE;
+}
+
+__attribute__((noinline)) static struct cpuid_regs entry_live(const struct cpuid_table *t,
+							    const struct cpuid_entry *e, uint32_t sub,
+							    const struct cpuid_live *live)
+{
+	struct cpuid_regs r = e->r;
+
+	if (e->flags & CPUID_ENT_SUB_ECX)
+		r.ecx |= sub & 0xffu;
+	if ((e->flags & CPUID_ENT_OSXSAVE) && live->osxsave && live->osxsave())
+		r.ecx |= CPUID_1_ECX_OSXSAVE;
+	if ((e->flags & CPUID_ENT_LEAF7) && live->leaf7_filter)
+		live->leaf7_filter(sub, &r);
+	if (e->flags & CPUID_ENT_XSAVE_EBX)
+		r.ebx = xsave_area_size(live->xcr0 & t->xcr0_mask, sub == 1, table_comp, t);
+	return r;
+}
+
+/* cpuid_guest's leaf ranges, with the guest's highest extended leaf from the table. */
+struct cpuid_regs cpuid_table_lookup(const struct cpuid_table *t, uint32_t leaf, uint32_t sub,
+				     const struct cpuid_live *live)
+{
+	int s;
+
+	if (leaf > CPUID_GUEST_MAX_BASIC && !(leaf >= CPUID_LEAF_HV_BASE && leaf <= CPUID_LEAF_HV_LAST) &&
+	    (leaf < CPUID_LEAF_EXT_MAX || (leaf > CPUID_LEAF_EXT_MAX && leaf > t->ext_max))) {
+		if (!t->intel)
+			return NONE;
+		leaf = CPUID_GUEST_MAX_BASIC;
+	}
+	s = leaf_slot(leaf);
+	if (s < 0)
+		return NONE;
+	for (uint32_t i = t->start[s]; i < t->start[s + 1]; i++) {
+		const struct cpuid_entry *e = &t->e[i];
+
+		if (e->sub == sub || ((e->flags & CPUID_ENT_FROM) && sub >= e->sub))
+			return e->flags & ~CPUID_ENT_FROM ? entry_live(t, e, sub, live) : e->r;
+	}
+	return NONE;
+}
+
+_Static_assert(sizeof(struct cpuid_entry) == 24, "cpuid_entry: key and four registers");
+_Static_assert(CPUID_TABLE_MAX <= 255, "cpuid_table.start holds entry indices in a byte");

@@ -52,24 +52,10 @@ static enum exit_action handle_exception_nmi(struct vcpu *v, const struct exit_i
 	return EXIT_STOP;
 }
 
-static struct cpuid_regs host_cpuid(uint32_t leaf, uint32_t sub)
-{
-	return cpuid(leaf, sub);
-}
-
-/* Every leaf from one table of rules (vmm/cpuid.c), from this vCPU's view of its VM. */
+/* Every leaf from the vCPU's table, computed at its creation from the rules (vmm/cpuid.c). */
 static enum exit_action handle_cpuid(struct vcpu *v, const struct exit_info *e)
 {
-	const struct cpuid_vm cv = {
-		.nr_vcpus = v->vm->nr_vcpus, .vcpu_index = v->index, .tsc_khz = (uint32_t)tsc_khz,
-		.xcr0_mask = xstate_config.xsave ? xstate_config.mask : 0,
-		.xsave_size = xstate_config.size,
-		.guest_osxsave = vmcs_read(VMCS_GUEST_CR4) & CR4_OSXSAVE,
-		.rdtscp = vmx_config.proc2 & SECONDARY_ENABLE_RDTSCP,
-		.invpcid = vmx_config.proc2 & SECONDARY_ENABLE_INVPCID,
-		.leaf7_filter = cr_cpuid_leaf7,
-	};
-	struct cpuid_regs r = cpuid_guest(&cv, (uint32_t)v->regs.rax, (uint32_t)v->regs.rcx, host_cpuid);
+	struct cpuid_regs r = vcpu_cpuid(v, (uint32_t)v->regs.rax, (uint32_t)v->regs.rcx);
 
 	v->regs.rax = r.eax;
 	v->regs.rbx = r.ebx;
