@@ -42,6 +42,7 @@ static void test_status_idle(void **state)
 	(void)state;
 	assert_int_equal(in(0x64) & ST_OBF, 0);
 	assert_int_equal(in(0x64) & 0x02, 0); /* IBF: the controller takes bytes at once */
+	assert_int_equal(in(0x64) & 0x10, 0x10); /* keylock: not inhibited (Linux warns otherwise) */
 	assert_int_equal(fk.nreq, 0);
 }
 
@@ -84,6 +85,25 @@ static void test_command_byte(void **state)
 	out(0x60, 0xff);
 	out(0x64, 0x20);
 	assert_int_equal(in(0x60), 0x41);
+	assert_int_equal(fk.nreq, 0);
+}
+
+/* 0xAD/0xAE and 0xA7/0xA8 set and clear command-byte bits 4 and 5, as Linux's toggle checks. */
+static void test_port_disable(void **state)
+{
+	(void)state;
+	out(0x64, 0xa7);
+	out(0x64, 0x20);
+	assert_int_equal(in(0x60) & 0x30, 0x20);
+	out(0x64, 0xad);
+	out(0x64, 0x20);
+	assert_int_equal(in(0x60) & 0x30, 0x30);
+	out(0x64, 0xa8);
+	out(0x64, 0x20);
+	assert_int_equal(in(0x60) & 0x30, 0x10);
+	out(0x64, 0xae);
+	out(0x64, 0x20);
+	assert_int_equal(in(0x60) & 0x30, 0x00);
 	assert_int_equal(fk.nreq, 0);
 }
 
@@ -160,6 +180,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_status_idle, setup),
+		cmocka_unit_test_setup(test_port_disable, setup),
 		cmocka_unit_test_setup(test_self_test, setup),
 		cmocka_unit_test_setup(test_command_byte, setup),
 		cmocka_unit_test_setup(test_output_port, setup),

@@ -7,7 +7,10 @@
 #define ST_OBF     0x01u
 #define ST_SYS     0x04u
 #define ST_CMD     0x08u
+#define ST_UNLOCKED 0x10u /* bit 4: the keylock switch does not inhibit the keyboard */
 #define CCB_XLATE  0x40u
+#define CCB_AUXDIS 0x20u
+#define CCB_KBDDIS 0x10u
 #define CCB_SYS    0x04u
 #define OUTPORT_RESET 0x01u /* low: the CPU is held in reset */
 
@@ -15,7 +18,7 @@ static void vkbc_reset(void *dev)
 {
 	struct vkbc *k = dev;
 
-	k->status = ST_SYS;
+	k->status = ST_SYS | ST_UNLOCKED;
 	k->out = 0;
 	k->ccb = CCB_XLATE | CCB_SYS;
 	k->outport = OUTPORT_RESET | 0x02; /* A20 enabled */
@@ -49,7 +52,11 @@ static void command(struct vkbc *k, uint8_t cmd)
 	case 0xaa: reply(k, 0x55); k->status |= ST_SYS; break; /* controller self-test: passed */
 	case 0xab: case 0xa9: reply(k, 0x00); break;        /* interface tests: no error */
 	case 0xd0: reply(k, k->outport); break;             /* read output port */
-	case 0xad: case 0xae: case 0xa7: case 0xa8: break;  /* disable/enable kbd/aux: nothing attached */
+	/* Disable/enable the keyboard (0xAD/0xAE) and aux (0xA7/0xA8) clocks: command-byte bits 4, 5. */
+	case 0xad: k->ccb |= CCB_KBDDIS; break;
+	case 0xae: k->ccb &= (uint8_t)~CCB_KBDDIS; break;
+	case 0xa7: k->ccb |= CCB_AUXDIS; break;
+	case 0xa8: k->ccb &= (uint8_t)~CCB_AUXDIS; break;
 	default:
 		/* 0xF0-0xFF pulse output-port bits 0-3 low for 6 us; bit 0 is the reset line. */
 		if (cmd >= 0xf0 && !(cmd & OUTPORT_RESET))

@@ -17,7 +17,7 @@
 
 struct vkbc {
 	const struct emul_env *env;
-	uint8_t status;   /* bit 0 OBF, bit 2 system flag, bit 3 command/data */
+	uint8_t status;   /* bit 0 OBF, bit 2 system flag, bit 3 command/data, bit 4 not inhibited */
 	uint8_t out;      /* the output buffer when OBF */
 	uint8_t ccb;      /* controller command byte */
 	uint8_t outport;
