@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define TERN_ABI_MAJOR   1u
-#define TERN_ABI_MINOR   4u /* 1.1: VM_POPULATE, TERN_CREATE_INCREMENTAL; 1.2: whole-VM state calls, VM_READ, power button; 1.3: memory map; 1.4: 32-bit starts, start selectors, RAX/RBX */
+#define TERN_ABI_MINOR   4u /* 1.1: VM_POPULATE, TERN_CREATE_INCREMENTAL; 1.2: whole-VM state calls, VM_READ, power button; 1.3: memory map; 1.4: 32-bit starts, start selectors, RAX/RBX, TERN_VMF_CRASHED */
 #define TERN_ABI_VERSION ((TERN_ABI_MAJOR << 16) | TERN_ABI_MINOR)
 
 /*
@@ -292,6 +292,7 @@ struct tern_vm_info {
 #define TERN_VMF_RESET      0x8u /* FINISHED: the guest reset its platform (0xCF9, i8042) */
 #define TERN_VMF_DIRTY_SHIFT 4   /* bits 5:4: the dirty-log mechanism (TERN_DIRTY_*), 0: off */
 #define TERN_VMF_DIRTY_MASK 0x30u
+#define TERN_VMF_CRASHED    0x40u /* STOPPED for what the guest did (a fault, a pvpanic report), not by a caller */
 
 /* TERN_HC_CONSOLE_READ and TERN_HC_LOG_READ: read a byte stream from pos on. */
 struct tern_stream {

@@ -452,15 +452,18 @@ static void management_gone(struct vm *vm)
  * Move to STOPPED from RUNNING or PAUSED (a fault may also stop a VM still
  * CREATED: a vCPU set up then); true when this call did it.
  */
-static bool stop_state(struct vm *vm, bool from_created, const char *fmt, va_list ap)
+/* fault: a stop for what the guest did (TERN_VMF_CRASHED), also of a created VM. */
+static bool stop_state(struct vm *vm, bool fault, const char *fmt, va_list ap)
 {
 	bool did = false;
 
 	spin_lock(&vm->lock);
 	if (vm->state == VM_RUNNING || vm->state == VM_PAUSED ||
-	    (from_created && vm->state == VM_CREATED)) {
+	    (fault && vm->state == VM_CREATED)) {
 		fmt_vsnprintf(vm->stop_reason, sizeof(vm->stop_reason), fmt, ap);
 		vm->state = VM_STOPPED;
+		if (fault)
+			vm->end_flags = TERN_VMF_CRASHED;
 		did = true;
 	}
 	spin_unlock(&vm->lock);
@@ -486,8 +489,10 @@ void vm_stop(struct vm *vm, const char *fmt, ...)
 /*
  * The guest asked its platform to power off or reset (vmm/platform.c): the
  * VM ends as FINISHED, its vCPUs leave their CPUs, and VM_INFO says how
- * (TERN_VMF_POWERED_OFF / TERN_VMF_RESET). Restarting a VM that reset is
- * the management guest's policy, not the hypervisor's.
+ * (TERN_VMF_POWERED_OFF / TERN_VMF_RESET). One that reported a crash
+ * (EMUL_CRASH, pvpanic) is stopped as for a fault: crashed, memory kept.
+ * What follows (restart, destroy, preserve) is the management guest's
+ * policy, not the hypervisor's.
  */
 void vm_guest_end(struct vm *vm, int what)
 {
@@ -495,6 +500,10 @@ void vm_guest_end(struct vm *vm, int what)
 	const char *why = what == EMUL_POWER_OFF ? "powered off by the guest (ACPI S5)" :
 			  "reset by the guest";
 
+	if (what == EMUL_CRASH) {
+		vm_stop(vm, "the guest reported a crash (pvpanic)");
+		return;
+	}
 	spin_lock(&vm->lock);
 	if (vm->state == VM_RUNNING || vm->state == VM_PAUSED) {
 		strlcpy(vm->stop_reason, why, sizeof(vm->stop_reason));

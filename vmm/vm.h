@@ -60,7 +60,7 @@ struct vm {
 	struct vplatform plat;  /* every other device */
 	struct dirty_log dirty; /* mech DIRTY_NONE: not logging (vm_dirty.c) */
 	uint64_t dirty_pml_entries; /* taken from the vCPUs' page-modification logs */
-	uint32_t end_flags;     /* TERN_VMF_POWERED_OFF / TERN_VMF_RESET: how the guest ended it */
+	uint32_t end_flags;     /* TERN_VMF_POWERED_OFF / _RESET / _CRASHED: how the guest ended it */
 	uint64_t unhandled_msr; /* (unhandled I/O is counted as open bus: plat.pio) */
 	char stop_reason[VM_STOP_REASON_MAX];
 	struct vm *next;

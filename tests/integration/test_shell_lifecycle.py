@@ -143,8 +143,8 @@ def test_reset_shutdown_reboot(sh):
     # The ticker never enables ACPI power-button events (test_shell_state.py has one that does).
     sh.error("shutdown auto1", "vm 'auto1' has not enabled ACPI power-button events: the press "
              "is latched but the guest is not told; 'destroy auto1' stops it at once, without asking")
-    sh.error("reboot auto1", "vm 'auto1' cannot be asked to reboot: Tern gives guests no device "
-             "to ask a reboot through; 'reset auto1' restarts it at once, without asking the guest")
+    sh.error("reboot auto1", "vm 'auto1' has not enabled ACPI power-button events: the press "
+             "is latched but the guest is not told; 'reset auto1' restarts it at once, without asking")
     assert list_all(sh)["auto1"]["state"] == "running"   # neither touched it
     out = sh.run("reset auto1")
     m = re.fullmatch(r"reset vm 'auto1': vm %d destroyed, vm (\d+) made from its definition "

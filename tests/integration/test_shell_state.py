@@ -82,9 +82,72 @@ def test_shutdown_presses_the_power_button(sh):
     sh.error("shutdown tk", "vm 'tk' has not enabled ACPI power-button events: the press is "
              "latched but the guest is not told; 'destroy tk' stops it at once, without asking")
     assert sh.vms()["tk"]["state"] == "running"
-    sh.error("reboot tk", "vm 'tk' cannot be asked to reboot: Tern gives guests no device to "
-             "ask a reboot through; 'reset tk' restarts it at once, without asking the guest")
+    sh.error("reboot tk", "vm 'tk' has not enabled ACPI power-button events: the press is "
+             "latched but the guest is not told; 'reset tk' restarts it at once, without asking")
     sh.run("destroy tk")
+
+
+def test_reboot_and_the_on_actions(sh):
+    """reboot: the power button, then the VM made anew; on_poweroff=preserve keeps a VM
+    that powered off, memory and all; on_crash=destroy forgets a transient one that
+    crashed, on_crash=restart makes it anew (xl's on_* actions)."""
+    m = sh.m
+    assert sh.run("define rb acpibtn --mem 2M").startswith("defined vm 'rb' ")
+    first = int(re.fullmatch(r"started vm (\d+) 'rb' from its definition\n",
+                             sh.run("start rb")).group(1))
+    console_lines(sh, "rb", r"acpibtn: (waiting for the power button)", 1)
+    assert re.fullmatch(r"vm %d 'rb' is being rebooted \(ACPI power button\): when the guest "
+                        r"has powered off it is made anew and started\n" % first, sh.run("reboot rb"))
+    again = int(m.expect(r"vm 'rb': powered off by the guest \(ACPI S5\); made anew from its "
+                         r"definition as vm (\d+) and started \(as reboot asked\)\r\n", WAIT).group(1))
+    assert again > first
+    m.expect(re.escape(PROMPT), CMD)
+    console_lines(sh, "rb", r"acpibtn: (waiting for the power button)", 1)
+    # Once only: the next power-off follows on_poweroff (destroy: shut off).
+    sh.run("shutdown rb")
+    for _ in range(200):
+        if re.search(r"^ +- rb +shut off ", sh.run("list --all"), re.M):
+            break
+    else:
+        raise AssertionError("rb not shut off")
+    assert sh.free_bytes() == sh.start_free
+    sh.run("undefine rb")
+    # on_poweroff=preserve: kept as it ended, its memory still held, until destroy.
+    out = sh.run("create acpibtn --name pv --mem 2M --on-poweroff preserve --start")
+    assert re.fullmatch(r"created vm \d+ 'pv' \(2 MiB, 1 vCPU\)\nstarted vm \d+ 'pv'\n", out), out
+    console_lines(sh, "pv", r"acpibtn: (waiting for the power button)", 1)
+    sh.run("shutdown pv")
+    m.expect(r"vm 'pv': powered off by the guest \(ACPI S5\); kept as it ended "
+             r"\(on_poweroff=preserve\): destroy pv frees it\r\n", WAIT)
+    m.expect(re.escape(PROMPT), CMD)
+    assert sh.vms()["pv"]["state"] == "finished"
+    assert sh.free_bytes() < sh.start_free
+    assert sh.run("destroy pv").startswith("destroyed vm")
+    assert sh.free_bytes() == sh.start_free
+    # on_crash=destroy: a transient VM that crashed is gone, its memory back.
+    sh.error("create bad_triple --name bt --on-crash keep",
+             "--on-crash 'keep': say destroy, restart or preserve", CREATE_USAGE)
+    sh.run("create bad_triple --name bt --mem 2M --on-crash destroy --start")
+    m.expect(r"vm 'bt': triple fault at RIP 0x[0-9a-f]+; destroyed, and forgotten as transient "
+             r"\(on_crash=destroy\)\r\n", WAIT)
+    m.expect(re.escape(PROMPT), CMD)
+    wait_gone(sh, "bt")
+    assert sh.free_bytes() == sh.start_free
+    # on_crash=restart: made anew each time it crashes; config says what was asked.
+    assert sh.run("define bd bad_triple --mem 2M --on-crash restart").startswith("defined")
+    assert sh.run("config bd") == "define bd bad_triple --mem 2M --vcpus 1 --on-crash restart\n"
+    sh.run("start bd")
+    m.expect(r"vm 'bd': triple fault at RIP 0x[0-9a-f]+; made anew from its definition as vm "
+             r"\d+ and started \(on_crash=restart\)\r\n", WAIT)
+    m.expect(re.escape(PROMPT), CMD)
+    for _ in range(20):
+        if sh.run("destroy bd").startswith("destroyed vm"):
+            break
+    for _ in range(200):
+        if re.search(r"^ +- bd +shut off ", sh.run("list --all"), re.M):
+            break
+    sh.run("undefine bd")
+    assert sh.free_bytes() == sh.start_free
 
 
 LONG_LINE = "".join("%02d-" % i for i in range(20))   # 60 bytes, nearly 4 FIFOs' worth
@@ -193,8 +256,8 @@ def test_guest_reset_restarts_from_the_definition(sh):
     out = sh.run("create resetcf9 --name rc --mem 2M --start")
     first = int(re.search(r"started vm (\d+) 'rc'", out).group(1))
     m = sh.m
-    again = int(m.expect(r"vm 'rc' reset itself: made anew from its definition as vm (\d+) "
-                         r"and started\r\n", WAIT).group(1))
+    again = int(m.expect(r"vm 'rc': reset by the guest; made anew from its definition as vm (\d+) "
+                         r"and started \(on_reboot=restart\)\r\n", WAIT).group(1))
     assert again > first
     m.expect(re.escape(PROMPT), CMD)
     # It resets itself again and again (as on_reboot=restart would): destroy ends that.

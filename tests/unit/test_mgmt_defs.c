@@ -142,6 +142,44 @@ static void test_config_line_exact(void **state)
 	assert_string_equal(line, "define h hello --mem 16M --vcpus 1 --autostart");
 }
 
+/* --on-poweroff/--on-reboot/--on-crash: xl's actions, the defaults, and config prints what was given. */
+static void test_actions(void **state)
+{
+	struct vm_def d;
+	char line[DEF_LINE_MAX], err[200];
+	const char *none[DEF_EVENTS] = { NULL, NULL, NULL };
+	const char *some[DEF_EVENTS] = { "restart", NULL, "destroy" };
+	const char *bad[DEF_EVENTS] = { NULL, "reboot", NULL };
+
+	assert_int_equal(set(&d, "8M", NULL, NULL, err), 0);
+	assert_int_equal(def_set_actions(&d, none, err, sizeof(err)), 0);
+	assert_int_equal(def_action(&d, DEF_ON_POWEROFF), DEF_ACT_DESTROY);
+	assert_int_equal(def_action(&d, DEF_ON_REBOOT), DEF_ACT_RESTART);
+	assert_int_equal(def_action(&d, DEF_ON_CRASH), DEF_ACT_PRESERVE);
+	strcpy(d.name, "l");
+	strcpy(d.image, "ticker");
+	def_format(&d, line, sizeof(line));
+	assert_string_equal(line, "define l ticker --mem 8M --vcpus 1");
+	assert_int_equal(def_set_actions(&d, some, err, sizeof(err)), 0);
+	assert_int_equal(def_action(&d, DEF_ON_POWEROFF), DEF_ACT_RESTART);
+	assert_int_equal(def_action(&d, DEF_ON_REBOOT), DEF_ACT_RESTART);
+	assert_int_equal(def_action(&d, DEF_ON_CRASH), DEF_ACT_DESTROY);
+	def_format(&d, line, sizeof(line));
+	assert_string_equal(line, "define l ticker --mem 8M --vcpus 1 --on-poweroff restart --on-crash destroy");
+	/* A bad action changes nothing and says what would do. */
+	assert_int_equal(def_set_actions(&d, bad, err, sizeof(err)), -1);
+	assert_string_equal(err, "--on-reboot 'reboot': say destroy, restart or preserve");
+	assert_int_equal(def_action(&d, DEF_ON_REBOOT), DEF_ACT_RESTART);
+	/* Given as the default, it is still printed back: config says what was asked for. */
+	some[DEF_ON_REBOOT] = "restart";
+	assert_int_equal(def_set_actions(&d, some, err, sizeof(err)), 0);
+	def_format(&d, line, sizeof(line));
+	assert_string_equal(line, "define l ticker --mem 8M --vcpus 1 --on-poweroff restart "
+			    "--on-reboot restart --on-crash destroy");
+	assert_string_equal(def_event_name(DEF_ON_CRASH), "crash");
+	assert_string_equal(def_action_name(DEF_ACT_PRESERVE), "preserve");
+}
+
 static void test_create_args_cycle_the_cpus(void **state)
 {
 	struct tern_vm_create a;
@@ -215,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_format_size),
 		cmocka_unit_test(test_config_line_round_trips),
 		cmocka_unit_test(test_config_line_exact),
+		cmocka_unit_test(test_actions),
 		cmocka_unit_test(test_create_args_cycle_the_cpus),
 		cmocka_unit_test(test_table),
 	};

@@ -11,6 +11,7 @@
 #include "tools/mgmt/mgmt.h"
 
 #include "kernel/string.h"
+#include "tools/mgmt/defs.h"
 #include "tools/mgmt/parse.h"
 
 #define OUT_RING 4096u /* the VM's console buffer holds 4 KiB */
@@ -184,20 +185,37 @@ static bool pump_input(struct attach *a)
 	return detach;
 }
 
-/* Says once when the VM stops or finishes; false when it is gone. */
+/*
+ * Says once when the VM stops or finishes, and applies its definition's
+ * on_* action at once (defs_sync): when that made the VM anew, the console
+ * follows the new one from its first byte. False when it is gone.
+ */
 static bool watch_state(struct attach *a)
 {
 	static struct tern_vm_info info;
+	const struct vm_def *d;
 
 	if (hc_vm_info(a->id, &info) < 0)
 		return false;
-	if (info.state != a->state &&
-	    (info.state == TERN_VM_STOPPED || info.state == TERN_VM_FINISHED))
-		con_printf("\n[vm %s has %s%s%.*s]\n", a->name, vm_state_name(info.state),
-			   info.stop_reason[0] ? ": " : "", (int)sizeof(info.stop_reason),
-			   info.stop_reason);
+	if (info.state == a->state || (info.state != TERN_VM_STOPPED && info.state != TERN_VM_FINISHED)) {
+		a->state = info.state;
+		return true;
+	}
+	con_printf("%s[vm %s has %s%s%.*s]\n", a->line_start ? "" : "\n", a->name,
+		   vm_state_name(info.state), info.stop_reason[0] ? ": " : "",
+		   (int)sizeof(info.stop_reason), info.stop_reason);
+	a->line_start = true;
 	a->state = info.state;
-	return true;
+	defs_sync();
+	d = defs_find(a->name);
+	if (d && d->has_vm && d->vm_id != a->id) {
+		con_printf("[vm %s is vm %u now: following its console]\n", a->name, d->vm_id);
+		a->id = d->vm_id;
+		a->pos = 0;
+		a->out_len = a->out_shown = 0;
+		a->state = TERN_VM_RUNNING;
+	}
+	return hc_vm_info(a->id, &info) >= 0;
 }
 
 static void attach_loop(struct attach *a)

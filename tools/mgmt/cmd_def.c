@@ -29,7 +29,8 @@ int cmd_define(int argc, char **argv)
 {
 	struct parse_opt o[] = { { "mem", NULL }, { "vcpus", NULL }, { "cpus", NULL },
 				 { "ram-below-4g", NULL }, { "kernel", NULL }, { "initrd", NULL },
-				 { "cmdline", NULL }, { NULL, NULL } };
+				 { "cmdline", NULL }, { "on-poweroff", NULL }, { "on-reboot", NULL },
+				 { "on-crash", NULL }, { NULL, NULL } };
 	static struct vm_def tmp;
 	static struct tern_vm_info info;
 	struct tern_host_info hi;
@@ -64,7 +65,9 @@ int cmd_define(int argc, char **argv)
 	lim.nr_cpus = hi.nr_cpus;
 	lim.max_vcpus = hi.max_vcpus;
 	if (def_set_opts(&tmp, o[0].value, o[1].value, o[2].value, &lim, err, sizeof(err)) ||
-	    def_set_below_4g(&tmp, o[3].value, err, sizeof(err)))
+	    def_set_below_4g(&tmp, o[3].value, err, sizeof(err)) ||
+	    def_set_actions(&tmp, (const char *const[]){ o[7].value, o[8].value, o[9].value }, err,
+			    sizeof(err)))
 		return usage_error("define", "%s", err);
 	if (def_take_image("define", &tmp, npos > 1 ? pos[1] : NULL, o[4].value, o[5].value,
 			   o[6].value, &hi))

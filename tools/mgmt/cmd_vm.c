@@ -208,6 +208,7 @@ int vm_build(struct vm_def *d, bool say)
 		return -1;
 	d->has_vm = true;
 	d->vm_id = (uint32_t)id;
+	d->preserved = d->reboot_asked = false;
 	return 0;
 }
 
@@ -243,7 +244,8 @@ int cmd_create(int argc, char **argv)
 {
 	struct parse_opt o[] = { { "name", NULL }, { "mem", NULL }, { "vcpus", NULL },
 				 { "cpus", NULL }, { "ram-below-4g", NULL }, { "kernel", NULL },
-				 { "initrd", NULL }, { "cmdline", NULL }, { NULL, NULL } };
+				 { "initrd", NULL }, { "cmdline", NULL }, { "on-poweroff", NULL },
+				 { "on-reboot", NULL }, { "on-crash", NULL }, { NULL, NULL } };
 	static struct vm_def tmp;
 	struct tern_host_info hi;
 	struct def_limits lim;
@@ -280,7 +282,9 @@ int cmd_create(int argc, char **argv)
 	lim.nr_cpus = hi.nr_cpus;
 	lim.max_vcpus = hi.max_vcpus;
 	if (def_set_opts(&tmp, o[1].value, o[2].value, o[3].value, &lim, err, sizeof(err)) ||
-	    def_set_below_4g(&tmp, o[4].value, err, sizeof(err)))
+	    def_set_below_4g(&tmp, o[4].value, err, sizeof(err)) ||
+	    def_set_actions(&tmp, (const char *const[]){ o[8].value, o[9].value, o[10].value }, err,
+			    sizeof(err)))
 		return usage_error("create", "%s", err);
 	if (name && !name_valid(name))
 		return usage_error("create", "bad name '%s': " NAME_RULE, name);
@@ -430,29 +434,71 @@ int vm_hard_destroy(const char *verb, struct tern_vm_info *in, struct vm_def *d,
 }
 
 /*
- * A VM whose guest powered off is shut off: its memory goes back at once, as
- * virsh shows a domain that shut itself down. One whose guest reset its
- * platform is made anew from its definition and started (virsh's default
- * on_reboot=restart).
+ * How a VM's guest ended it, for its definition's on_* action: powered off
+ * (ACPI S5), reset its platform (0xCF9, the keyboard controller), or
+ * crashed (a fault Tern stopped it for, or a pvpanic report). -1: none of
+ * these (running, or ended otherwise, e.g. every vCPU halted).
  */
+static int guest_event(const struct tern_vm_info *in)
+{
+	if (in->state == TERN_VM_FINISHED && (in->flags & TERN_VMF_POWERED_OFF))
+		return DEF_ON_POWEROFF;
+	if (in->state == TERN_VM_FINISHED && (in->flags & TERN_VMF_RESET))
+		return DEF_ON_REBOOT;
+	if (in->state == TERN_VM_STOPPED && (in->flags & TERN_VMF_CRASHED))
+		return DEF_ON_CRASH;
+	return -1;
+}
+
 static int start_new(struct vm_def *d);
 
+/*
+ * The definition's action for how its guest ended the VM (defs.h): destroy
+ * shuts it off (memory back at once; a transient one is forgotten), restart
+ * makes it anew from its definition and starts it, preserve keeps it as it
+ * ended until destroy. After reboot (the power button pressed to reboot), a
+ * power-off restarts it. True if something was done and said.
+ */
 static bool guest_ended(struct vm_def *d, struct tern_vm_info *in)
 {
-	bool reset = in->flags & TERN_VMF_RESET;
+	int ev = guest_event(in);
+	bool asked, said;
+	enum def_action act;
+	char why[TERN_STOP_REASON_MAX + 1], name[TERN_NAME_MAX], how[32];
 
-	if (in->state != TERN_VM_FINISHED || !(in->flags & (TERN_VMF_POWERED_OFF | TERN_VMF_RESET)))
+	if (ev < 0 || d->preserved)
 		return false;
-	if (vm_hard_destroy("shut off", in, d, reset))
-		return false;
-	if (reset && !start_new(d)) {
-		con_printf("\r\033[Kvm '%s' reset itself: made anew from its definition as vm %u and "
-			   "started\n", d->name, d->vm_id);
+	strlcpy(name, d->name, sizeof(name)); /* destroy may forget d */
+	fmt_snprintf(why, sizeof(why), "%.*s", (int)sizeof(in->stop_reason), in->stop_reason);
+	asked = ev == DEF_ON_POWEROFF && d->reboot_asked;
+	act = asked ? DEF_ACT_RESTART : def_action(d, (enum def_event)ev);
+	d->reboot_asked = false;
+	fmt_snprintf(how, sizeof(how), asked ? "as reboot asked" : "on_%s=%s",
+		     def_event_name((enum def_event)ev), def_action_name(act));
+	if (act == DEF_ACT_PRESERVE) {
+		d->preserved = true;
+		/* The default for a crash: the hypervisor's log line has said it already. */
+		if (d->on[ev] == DEF_ACT_DEFAULT)
+			return false;
+		con_printf("\r\033[Kvm '%s': %s; kept as it ended (%s): destroy %s frees it\n", name,
+			   why, how, name);
 		return true;
 	}
-	strlcpy(d->reason, reset ? "reset by the guest; could not start again" :
-		"shut off: powered off by the guest", sizeof(d->reason));
-	return true;
+	if (vm_hard_destroy("shut off", in, d, act == DEF_ACT_RESTART))
+		return false;
+	if (act == DEF_ACT_RESTART && !start_new(d)) {
+		con_printf("\r\033[Kvm '%s': %s; made anew from its definition as vm %u and started "
+			   "(%s)\n", name, why, d->vm_id, how);
+		return true;
+	}
+	if (act == DEF_ACT_RESTART && d->used)
+		strlcpy(d->reason, "could not start again after its guest ended it", sizeof(d->reason));
+	/* A power-off that shuts the VM off is what the log line said: nothing to add. */
+	said = ev != DEF_ON_POWEROFF || act == DEF_ACT_RESTART;
+	if (said)
+		con_printf("\r\033[Kvm '%s': %s; %s (%s)\n", name, why,
+			   d->used ? "shut off" : "destroyed, and forgotten as transient", how);
+	return said;
 }
 
 bool defs_sync(void)
@@ -466,7 +512,7 @@ bool defs_sync(void)
 		if (!d->used || !d->has_vm)
 			continue;
 		if (hc_vm_info(d->vm_id, &in) >= 0 && !strncmp(in.name, d->name, sizeof(d->name))) {
-			said |= guest_ended(d, &in) && (in.flags & TERN_VMF_RESET);
+			said |= guest_ended(d, &in);
 			continue;
 		}
 		d->has_vm = false;
@@ -692,20 +738,45 @@ int cmd_shutdown(int argc, char **argv)
 }
 
 /*
- * reboot would ask the guest, which needs a device it can be asked through:
- * ACPI has a power button but no "please reboot" event. Say so rather than
- * fake it, and name the verb that does it without asking.
+ * reboot asks the guest to shut down as shutdown does (ACPI has no "please
+ * reboot" event) and remembers it: when the guest has powered off, the VM is
+ * made anew from its definition and started, whatever on_poweroff says (as
+ * libvirt's ACPI reboot of a domain does). A guest that resets itself
+ * instead is handled by on_reboot.
  */
 int cmd_reboot(int argc, char **argv)
 {
 	static struct tern_vm_info info;
+	struct vm_def *d;
+	int64_t r;
 
 	if (asked_vm("reboot", "rebooted", argc, argv, &info))
 		return -1;
-	err_printf("vm '%s' cannot be asked to reboot: Tern gives guests no device to ask a reboot "
-		   "through; 'reset %s' restarts it at once, without asking the guest", info.name,
-		   info.name);
-	return -1;
+	d = defs_find(info.name);
+	if (!d || !d->has_vm || d->vm_id != info.id) {
+		err_printf("vm '%s' was not made by this shell: there is no definition to start it "
+			   "again from", info.name);
+		return -1;
+	}
+	if (info.state != TERN_VM_RUNNING) {
+		explain_state("reboot", &info);
+		return -1;
+	}
+	r = hc_vm_op(TERN_HC_VM_POWER_BUTTON, info.id);
+	if (r < 0) {
+		op_failed("reboot", r, &info);
+		return -1;
+	}
+	if (r == 0) {
+		err_printf("vm '%s' has not enabled ACPI power-button events: the press is latched but "
+			   "the guest is not told; 'reset %s' restarts it at once, without asking",
+			   info.name, info.name);
+		return -1;
+	}
+	d->reboot_asked = true;
+	con_printf("vm %u '%s' is being rebooted (ACPI power button): when the guest has powered "
+		   "off it is made anew and started\n", info.id, info.name);
+	return 0;
 }
 
 int cmd_reset(int argc, char **argv)

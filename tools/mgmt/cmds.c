@@ -13,7 +13,7 @@ static const struct verb verbs[] = {
 	{ "help", cmd_help, "help [VERB]", "list the commands, or explain one", NULL },
 	{ "version", cmd_version, "version [--json]", "shell and hypervisor ABI versions", NULL },
 	{ "images", cmd_images, "images [--json]", "boot images VMs can be created from", NULL },
-	{ "create", cmd_create, "create IMAGE [--name N] [--mem SIZE] [--vcpus N] [--cpus LIST] [--ram-below-4g SIZE] [--start]\n"
+	{ "create", cmd_create, "create IMAGE [--name N] [--mem SIZE] [--vcpus N] [--cpus LIST] [--ram-below-4g SIZE] [--on-EVENT ACTION] [--start]\n"
 	  "       create NAME --kernel IMAGE [--initrd IMAGE] [--cmdline \"WORDS\"] [options as above]",
 	  "create a VM from a boot image (it waits for start)",
 	  "--name defaults to the image's name, made unique with -2, -3...; names are\n"
@@ -28,6 +28,10 @@ static const struct verb verbs[] = {
 	  "  bzImage or vmlinux (64-bit boot protocol, --initrd as its initramfs) or a\n"
 	  "  Multiboot v1 kernel (--initrd as its module); --cmdline is its command line,\n"
 	  "  quoted as in sh. The VM gets ACPI and MP tables describing its vCPUs and devices.\n"
+	  "--on-poweroff, --on-reboot, --on-crash ACTION: what follows when the guest powers\n"
+	  "  off, resets itself, or crashes (a fault, a panic it reports through pvpanic), as\n"
+	  "  xl's on_*: destroy (shut off), restart (made anew and started) or preserve (kept\n"
+	  "  as it ended until destroy). Defaults: destroy, restart, preserve.\n"
 	  "The VM is transient (as virsh create): destroy forgets it; define keeps one." },
 	{ "start", cmd_start, "start VM", "start a created or shut-off VM",
 	  "A created VM starts as it was loaded. A shut-off one (see list --all), or one that\n"
@@ -41,10 +45,10 @@ static const struct verb verbs[] = {
 	  "Presses the VM's ACPI power button. A guest that listens shuts down and powers\n"
 	  "  off: the VM is then shut off (a created one is forgotten). One that does not\n"
 	  "  listen is not told: this says so; destroy stops a VM without asking it." },
-	{ "reboot", cmd_reboot, "reboot VM", "ask the guest to reboot (not possible)",
-	  "ACPI has no request to reboot a guest: this says so; reset restarts a VM at once.\n"
-	  "  A guest that resets itself (0xCF9, the keyboard controller) is made anew and\n"
-	  "  started from its definition, as virsh's on_reboot=restart." },
+	{ "reboot", cmd_reboot, "reboot VM", "ask the guest to reboot (ACPI power button, then start)",
+	  "Presses the power button as shutdown does; when the guest has powered off, the VM\n"
+	  "  is made anew from its definition and started (ACPI has no reboot request). A\n"
+	  "  guest that resets itself (0xCF9, the keyboard controller) gets on_reboot." },
 	{ "reset", cmd_reset, "reset VM", "hard reset: make the VM anew from its definition, start it",
 	  "The VM is destroyed and made again (a new id) from its definition, then started." },
 	{ "clone", cmd_clone, "clone VM --name NEW", "copy a running VM whole into a new one, running",
@@ -53,7 +57,7 @@ static const struct verb verbs[] = {
 	  "  the original resumes. The clone is transient, with the original's definition." },
 	{ "stop", cmd_stop, "stop VM", "old name of destroy (says so, then destroys)", NULL },
 	{ "define", cmd_define,
-	  "define NAME IMAGE [--mem SIZE] [--vcpus N] [--cpus LIST] [--ram-below-4g SIZE] [--autostart]\n"
+	  "define NAME IMAGE [--mem SIZE] [--vcpus N] [--cpus LIST] [--ram-below-4g SIZE] [--on-EVENT ACTION] [--autostart]\n"
 	  "       define NAME --kernel IMAGE [--initrd IMAGE] [--cmdline \"WORDS\"] [options as above]",
 	  "save a VM definition (shut off until start)",
 	  "Options as create's. Definitions live in this shell's memory: they outlast the\n"

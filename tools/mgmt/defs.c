@@ -75,6 +75,55 @@ int def_set_below_4g(struct vm_def *d, const char *val, char *err, size_t errlen
 	return 0;
 }
 
+static const char *const action_names[] = {
+	[DEF_ACT_DESTROY] = "destroy", [DEF_ACT_RESTART] = "restart", [DEF_ACT_PRESERVE] = "preserve",
+};
+static const char *const event_names[DEF_EVENTS] = {
+	[DEF_ON_POWEROFF] = "poweroff", [DEF_ON_REBOOT] = "reboot", [DEF_ON_CRASH] = "crash",
+};
+static const uint8_t event_defaults[DEF_EVENTS] = {
+	[DEF_ON_POWEROFF] = DEF_ACT_DESTROY, [DEF_ON_REBOOT] = DEF_ACT_RESTART,
+	[DEF_ON_CRASH] = DEF_ACT_PRESERVE,
+};
+
+const char *def_action_name(enum def_action a)
+{
+	return a > DEF_ACT_DEFAULT && a <= DEF_ACT_PRESERVE ? action_names[a] : "default";
+}
+
+const char *def_event_name(enum def_event ev)
+{
+	return ev < DEF_EVENTS ? event_names[ev] : "?";
+}
+
+enum def_action def_action(const struct vm_def *d, enum def_event ev)
+{
+	if (ev >= DEF_EVENTS)
+		return DEF_ACT_DESTROY;
+	return d->on[ev] > DEF_ACT_DEFAULT && d->on[ev] <= DEF_ACT_PRESERVE ? (enum def_action)d->on[ev] :
+	       (enum def_action)event_defaults[ev];
+}
+
+int def_set_actions(struct vm_def *d, const char *const val[DEF_EVENTS], char *err, size_t errlen)
+{
+	for (unsigned int ev = 0; ev < DEF_EVENTS; ev++) {
+		unsigned int a;
+
+		if (!val[ev])
+			continue;
+		for (a = DEF_ACT_DESTROY; a <= DEF_ACT_PRESERVE; a++)
+			if (!strcmp(val[ev], action_names[a]))
+				break;
+		if (a > DEF_ACT_PRESERVE) {
+			fmt_snprintf(err, errlen, "--on-%s '%s': say destroy, restart or preserve",
+				     event_names[ev], val[ev]);
+			return -1;
+		}
+		d->on[ev] = (uint8_t)a;
+	}
+	return 0;
+}
+
 uint64_t def_low_ram(const struct vm_def *d)
 {
 	uint64_t below = d->ram_below_4g ? d->ram_below_4g : DEF_BELOW_4G_MAX;
@@ -152,7 +201,8 @@ static void format_kernel(const struct vm_def *d, char *buf, size_t size)
 void def_format(const struct vm_def *d, char *buf, size_t size)
 {
 	static char image[2 * DEF_CMDLINE_MAX + 160];
-	char mem[24], below[48] = "";
+	char mem[24], below[48] = "", on[96] = "";
+	size_t n = 0;
 
 	def_format_size(d->mem_size, mem, sizeof(mem));
 	if (d->ram_below_4g) {
@@ -162,8 +212,12 @@ void def_format(const struct vm_def *d, char *buf, size_t size)
 		fmt_snprintf(below, sizeof(below), " --ram-below-4g %s", size_str);
 	}
 	format_kernel(d, image, sizeof(image));
-	fmt_snprintf(buf, size, "define %s%s --mem %s%s --vcpus %u%s%s%s", d->name, image, mem,
-		     below, d->nr_vcpus, d->cpus[0] ? " --cpus " : "", d->cpus,
+	for (unsigned int ev = 0; ev < DEF_EVENTS; ev++)
+		if (d->on[ev] != DEF_ACT_DEFAULT && n < sizeof(on))
+			n += (size_t)fmt_snprintf(on + n, sizeof(on) - n, " --on-%s %s", event_names[ev],
+						  def_action_name((enum def_action)d->on[ev]));
+	fmt_snprintf(buf, size, "define %s%s --mem %s%s --vcpus %u%s%s%s%s", d->name, image, mem,
+		     below, d->nr_vcpus, d->cpus[0] ? " --cpus " : "", d->cpus, on,
 		     d->autostart ? " --autostart" : "");
 }
 

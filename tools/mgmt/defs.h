@@ -27,6 +27,17 @@
 #define DEF_BELOW_4G_MAX (3ull << 30) /* the hole for devices starts there (docs/devices.md) */
 #define DEF_MODULE       "defs" /* the boot module of define lines the shell runs at start */
 
+/*
+ * What the shell does when a VM's guest ends it (xl.cfg's on_poweroff,
+ * on_reboot, on_crash; virsh's <on_*> elements): destroy (shut off; a
+ * transient VM is forgotten), restart (made anew from the definition and
+ * started), preserve (kept as it ended, memory and all, until destroy).
+ * DEF_ACT_DEFAULT stands for the event's default: on_poweroff destroy,
+ * on_reboot restart, on_crash preserve (the crashed VM is there to look at).
+ */
+enum def_event { DEF_ON_POWEROFF, DEF_ON_REBOOT, DEF_ON_CRASH, DEF_EVENTS };
+enum def_action { DEF_ACT_DEFAULT, DEF_ACT_DESTROY, DEF_ACT_RESTART, DEF_ACT_PRESERVE };
+
 struct vm_def {
 	bool used;
 	bool persistent; /* made by define; else by create (transient) */
@@ -43,6 +54,9 @@ struct vm_def {
 	uint32_t nr_vcpus;
 	char cpus[DEF_CPUS_MAX]; /* "" for any CPU */
 	char reason[DEF_REASON_MAX]; /* why its last VM ended; "" if it never had one */
+	uint8_t on[DEF_EVENTS];  /* enum def_action for each enum def_event */
+	bool reboot_asked;       /* reboot pressed the power button: the power-off restarts it */
+	bool preserved;          /* its VM ended and is kept (preserve): nothing more to do */
 };
 
 /* The host's bounds for the options. */
@@ -63,6 +77,17 @@ int def_set_opts(struct vm_def *d, const char *mem, const char *vcpus, const cha
  * 3 GiB, the rest from 4 GiB on. Call after def_set_opts. 0 or -1 with err.
  */
 int def_set_below_4g(struct vm_def *d, const char *val, char *err, size_t errlen);
+/*
+ * --on-poweroff, --on-reboot, --on-crash (NULL: not given, the default):
+ * each "destroy", "restart" or "preserve". 0 or -1 with err.
+ */
+int def_set_actions(struct vm_def *d, const char *const val[DEF_EVENTS], char *err, size_t errlen);
+/* What d does on ev: its action, or the event's default (never DEF_ACT_DEFAULT). */
+enum def_action def_action(const struct vm_def *d, enum def_event ev);
+/* "destroy", "restart", "preserve"; and the events' names, "poweroff", "reboot", "crash". */
+const char *def_action_name(enum def_action a);
+const char *def_event_name(enum def_event ev);
+
 /* Bytes of RAM from GPA 0 on: what an image is loaded into. */
 uint64_t def_low_ram(const struct vm_def *d);
 
@@ -71,7 +96,7 @@ void def_create_args(const struct vm_def *d, const struct def_limits *lim,
 		     struct tern_vm_create *args);
 
 /*
- * "define NAME IMAGE --mem SIZE[ --ram-below-4g SIZE] --vcpus N[ --cpus LIST][ --autostart]",
+ * "define NAME IMAGE --mem SIZE[ --ram-below-4g SIZE] --vcpus N[ --cpus LIST][ --on-EVENT ACTION]...[ --autostart]",
  * with "--kernel IMAGE[ --initrd IMAGE][ --cmdline 'WORDS']" for IMAGE if a kernel
  * (the command line quoted as sh reads it back): define takes it back.
  */

@@ -41,7 +41,7 @@ struct emul_env {
 	void (*request)(void *ctx, int what); /* enum emul_request */
 };
 
-enum emul_request { EMUL_POWER_OFF = 1, EMUL_RESET };
+enum emul_request { EMUL_POWER_OFF = 1, EMUL_RESET, EMUL_CRASH };
 
 /* Leads every saved device record. All fields little-endian, no padding. */
 struct dev_record_hdr {
