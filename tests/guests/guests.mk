@@ -126,3 +126,31 @@ $(GUEST_OUT)/%.bin: $(GUEST_SRC)/%.asm
 
 .PHONY: guests
 guests: $(GUEST_IMAGES)
+
+# The Multiboot v1 test kernel (issue 13), 32-bit: mb1test.elf is an ELF32 the
+# loader places by its program headers; mb1aout.bin is the same kernel flat,
+# placed by its header's a.out-kludge addresses (flags bit 16).
+MB1_CFLAGS := $(GUEST_CFLAGS) -m32 -march=i686
+MB1_LDFLAGS := -m elf_i386 -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
+	--no-warn-rwx-segments --build-id=none -T $(GUEST_SRC)/mb1test.ld
+GUEST_IMAGES += $(GUEST_OUT)/mb1test.elf $(GUEST_OUT)/mb1aout.bin
+
+$(GUEST_OBJ)/mb1test.o: $(GUEST_SRC)/mb1test.c
+	@mkdir -p $(dir $@)
+	$(call SAY,GUEST   $@)
+	$(Q)$(CC) $(MB1_CFLAGS) -MMD -MP -c $< -o $@
+
+$(GUEST_OBJ)/mb1test_entry.o $(GUEST_OBJ)/mb1aout_entry.o: $(GUEST_OBJ)/%_entry.o: \
+		$(GUEST_SRC)/mb1test_entry.asm
+	@mkdir -p $(dir $@)
+	$(call SAY,GUEST   $@)
+	$(Q)$(NASM) -f elf32 $(if $(filter mb1aout,$*),-DAOUT_KLUDGE) -MD $(@:.o=.d) -MT $@ $< -o $@
+
+$(GUEST_OUT)/mb1test.elf $(GUEST_OUT)/mb1aout.elf: $(GUEST_OUT)/%.elf: $(GUEST_OBJ)/%_entry.o \
+		$(GUEST_OBJ)/mb1test.o $(GUEST_SRC)/mb1test.ld
+	$(call SAY,GUEST   $@)
+	$(Q)$(LD) $(MB1_LDFLAGS) -o $@ $(GUEST_OBJ)/$*_entry.o $(GUEST_OBJ)/mb1test.o
+
+$(GUEST_OUT)/mb1aout.bin: $(GUEST_OUT)/mb1aout.elf
+	$(call SAY,OBJCOPY $@)
+	$(Q)$(OBJCOPY) -O binary $< $@
