@@ -153,7 +153,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. -DTERN_HOST
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS := fmt cmdline memmap pmm acpi bootcfg ept vmx_ctls placement vmcs_check \
 	mgmt_parse mgmt_lineedit mgmt_json imgplan mgmt_defs mgmt_kload extent xstate \
-	bus walk insn vpic vioapic vpit vrtc v16550 dirty vpm vpci vkbc cpuid gmap vmsr mgmt_acpi
+	bus walk insn vpic vioapic vpit vrtc v16550 dirty vpm vpci vkbc vpvpanic cpuid gmap vmsr mgmt_acpi
 unit_srcs_mgmt_acpi := tools/mgmt/acpitab.c drivers/acpi.c kernel/fmt.c
 unit_srcs_cpuid := vmm/cpuid.c
 unit_srcs_vmsr := vmm/vmsr.c
@@ -170,6 +170,7 @@ unit_srcs_v16550 := vmm/emul/v16550.c
 unit_srcs_vpm := vmm/emul/vpm.c
 unit_srcs_vpci := vmm/emul/vpci.c
 unit_srcs_vkbc := vmm/emul/vkbc.c
+unit_srcs_vpvpanic := vmm/emul/vpvpanic.c
 unit_srcs_xstate :=
 unit_srcs_mgmt_parse := tools/mgmt/parse.c kernel/fmt.c
 unit_srcs_mgmt_lineedit := tools/mgmt/lineedit.c
@@ -224,7 +225,7 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) integration
 
-bench: deps all
+bench: deps all $(LINUX_FILES)
 	$(PYTHON) tools/bench.py
 
 # Debian's kernel and a busybox initramfs for the Linux guests, cached in $(BUILD)/linux.

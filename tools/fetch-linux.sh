@@ -4,24 +4,97 @@
 # make the guest files for the Linux tests in DIR (issue 13): vmlinuz (the
 # bzImage as shipped), vmlinux (its ELF, decompressed on the host), config,
 # initramfs.cpio.gz (busybox, /init prints TERN-LINUX-UP and starts a shell on
-# the console) and version. Cached: nothing is fetched or unpacked again once
-# all of them are there. Never needs root.
+# the console) and version. The initramfs is built from what the packages
+# gave, kept in DIR too: busybox and the modules it loads (modules/). Cached:
+# nothing is fetched or unpacked again once all of those are there, and the
+# initramfs is built again only when its inputs (this script, busybox, the
+# modules) change, which initramfs.key records. Never needs root.
 #   tools/fetch-linux.sh DIR        TERN_LINUX_FLAVOUR=cloud-amd64 (default) | amd64
 set -eu
 [ $# -eq 1 ] || { echo "usage: $0 DIR" >&2; exit 2; }
 OUT=$1
+SELF=$0
 FLAVOUR=${TERN_LINUX_FLAVOUR:-cloud-amd64}
-OUTPUTS="vmlinuz vmlinux config initramfs.cpio.gz version"
-
-done_already() {
-	for f in $OUTPUTS; do [ -s "$OUT/$f" ] || return 1; done
-}
-if done_already; then
-	echo "linux: $(cat "$OUT/version") (cached in $OUT)"
-	exit 0
-fi
+# What the packages give (fetched once); modules/.list names the modules kept.
+FETCHED="vmlinuz vmlinux config version busybox modules/.list"
+# Modules of the kernel package the initramfs loads (=m in Debian's config), by
+# their path under lib/modules/KVER/kernel: the ACPI power button (so it reaches
+# busybox acpid), and pvpanic (for the port of vmm/emul/vpvpanic.h): its common
+# part pvpanic.ko (CONFIG_PVPANIC is only the menu; pvpanic.o is built with
+# each front end) and the ACPI/MMIO front end that binds QEMU0001.
+MODULES="drivers/acpi/button.ko drivers/misc/pvpanic/pvpanic.ko drivers/misc/pvpanic/pvpanic-mmio.ko"
 
 die() { echo "linux: $*" >&2; exit 1; }
+
+fetched_already() {
+	for f in $FETCHED; do [ -s "$OUT/$f" ] || return 1; done
+	for m in $MODULES; do
+		grep -qx "${m##*/}" "$OUT/modules/.list" && [ -s "$OUT/modules/${m##*/}" ] || return 1
+	done
+}
+
+# The initramfs's inputs: this script (it writes /init), busybox, the modules.
+initramfs_key() {
+	(cat "$SELF" "$OUT/busybox" "$OUT/modules/.list" &&
+		while read -r m; do cat "$OUT/modules/$m"; done <"$OUT/modules/.list") |
+		sha256sum | cut -d' ' -f1
+}
+
+# The initramfs: busybox-static, an /init, and the modules in $OUT/modules.
+make_initramfs() {
+	command -v cpio >/dev/null 2>&1 && command -v gzip >/dev/null 2>&1 ||
+		die "cpio or gzip missing (tools/deps.sh installs them)"
+	key=$(initramfs_key)
+	if [ -s "$OUT/initramfs.cpio.gz" ] && [ "$(cat "$OUT/initramfs.key" 2>/dev/null)" = "$key" ]; then
+		return 0
+	fi
+	R=$OUT/root.tmp
+	rm -rf "$R"
+	mkdir -p "$R/bin" "$R/sbin" "$R/usr/bin" "$R/usr/sbin" "$R/proc" "$R/sys" "$R/dev" "$R/tmp" \
+		"$R/root" "$R/etc/acpi/PWRF" "$R/lib/modules"
+	cp "$OUT/busybox" "$R/bin/busybox"
+	ln -s busybox "$R/bin/sh"
+	while read -r m; do cp "$OUT/modules/$m" "$R/lib/modules/$m"; done <"$OUT/modules/.list"
+	cat >"$R/init" <<'INIT'
+#!/bin/sh
+# Tern's test initramfs: busybox, a marker line, a shell on the console.
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+exec 0</dev/console 1>/dev/console 2>&1
+[ -f /lib/modules/button.ko ] && insmod /lib/modules/button.ko 2>/dev/null
+# pvpanic: a panic is reported to Tern at port 0x505 (ACPI QEMU0001), which stops the VM.
+if ! insmod /lib/modules/pvpanic.ko || ! insmod /lib/modules/pvpanic-mmio.ko; then
+	echo "TERN-LINUX: insmod pvpanic.ko, pvpanic-mmio.ko failed"
+elif ! [ -e /sys/bus/platform/drivers/pvpanic-mmio/QEMU0001:00 ]; then
+	echo "TERN-LINUX: pvpanic-mmio bound no QEMU0001 device"
+fi
+acpid -c /etc/acpi 2>/dev/null
+# busybox halt/poweroff/reboot signal PID 1 (USR1/USR2/TERM); a waiting sh runs the trap.
+trap 'sync; halt -f' USR1
+trap 'sync; poweroff -f' USR2
+trap 'sync; reboot -f' TERM
+echo TERN-LINUX-UP
+while :; do
+	setsid cttyhack sh &
+	wait $!
+done
+INIT
+	printf '#!/bin/sh\nkill -USR2 1\n' >"$R/etc/acpi/PWRF/00000080"
+	chmod 755 "$R/init" "$R/etc/acpi/PWRF/00000080"
+	(cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -9n >"$OUT/initramfs.cpio.gz.tmp"
+	rm -rf "$R"
+	mv "$OUT/initramfs.cpio.gz.tmp" "$OUT/initramfs.cpio.gz"
+	echo "$key" >"$OUT/initramfs.key"
+	echo "linux: initramfs.cpio.gz built ($(tr '\n' ' ' <"$OUT/modules/.list")modules)"
+}
+
+if fetched_already; then
+	echo "linux: $(cat "$OUT/version") (cached in $OUT)"
+	make_initramfs
+	exit 0
+fi
 for t in apt-get apt-cache dpkg-deb od cpio gzip; do
 	command -v "$t" >/dev/null 2>&1 || die "$t missing (tools/deps.sh installs it)"
 done
@@ -87,39 +160,31 @@ V=$WORK/vmlinux
 [ "$(hex "$V" 0 6)" = 7f454c460201 ] && [ "$(le "$V" 16 2)" -eq 2 ] &&
 	[ "$(le "$V" 18 2)" -eq 62 ] || die "decompressed payload is not an x86_64 ELF64 ET_EXEC"
 
-# The initramfs: busybox-static, an /init, and the ACPI button module (=m in
-# Debian's config) so the power button reaches busybox acpid.
-R=$WORK/root
-mkdir -p "$R/bin" "$R/sbin" "$R/usr/bin" "$R/usr/sbin" "$R/proc" "$R/sys" "$R/dev" "$R/tmp" "$R/root" \
-	"$R/etc/acpi/PWRF" "$R/lib/modules"
-cp "$WORK/bb/bin/busybox" "$R/bin/busybox"
-ln -s busybox "$R/bin/sh"
-BUTTON=$WORK/k/lib/modules/$KVER/kernel/drivers/acpi/button.ko
-[ -f "$BUTTON" ] && cp "$BUTTON" "$R/lib/modules/button.ko"
-cat >"$R/init" <<'EOF'
-#!/bin/sh
-# Tern's test initramfs: busybox, a marker line, a shell on the console.
-/bin/busybox --install -s
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-exec 0</dev/console 1>/dev/console 2>&1
-[ -f /lib/modules/button.ko ] && insmod /lib/modules/button.ko 2>/dev/null
-acpid -c /etc/acpi 2>/dev/null
-# busybox halt/poweroff/reboot signal PID 1 (USR1/USR2/TERM); a waiting sh runs the trap.
-trap 'sync; halt -f' USR1
-trap 'sync; poweroff -f' USR2
-trap 'sync; reboot -f' TERM
-echo TERN-LINUX-UP
-while :; do
-	setsid cttyhack sh &
-	wait $!
+# What the initramfs is made of. Debian 12 ships modules uncompressed
+# (CONFIG_MODULE_COMPRESS_NONE); a .ko.xz of another build is decompressed.
+cp "$WORK/bb/bin/busybox" "$WORK/busybox"
+mkdir -p "$WORK/modules"
+: >"$WORK/modules/.list"
+for m in $MODULES; do
+	K=$WORK/k/lib/modules/$KVER/kernel/$m
+	N=${m##*/}
+	if [ -f "$K" ]; then
+		cp "$K" "$WORK/modules/$N"
+	elif [ -f "$K.xz" ]; then
+		command -v xz >/dev/null 2>&1 || die "xz missing to decompress $m.xz"
+		xz -dc "$K.xz" >"$WORK/modules/$N"
+	else
+		die "$PKG has no $m (nor $m.xz)"
+	fi
+	echo "$N" >>"$WORK/modules/.list"
 done
-EOF
-printf '#!/bin/sh\nkill -USR2 1\n' >"$R/etc/acpi/PWRF/00000080"
-chmod 755 "$R/init" "$R/etc/acpi/PWRF/00000080"
-(cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -9n >"$WORK/initramfs.cpio.gz"
 
 echo "$KVER ($PKG $(dpkg-deb -f "$WORK"/deb/linux-image-*.deb Version), $COMP payload)" >"$WORK/version"
-for f in $OUTPUTS; do mv "$WORK/$f" "$OUT/$f"; done
+rm -rf "$OUT/modules"
+mkdir -p "$OUT/modules"
+# modules/.list last: it is the mark of a complete fetch.
+for m in $(cat "$WORK/modules/.list"); do mv "$WORK/modules/$m" "$OUT/modules/$m"; done
+for f in vmlinuz vmlinux config version busybox; do mv "$WORK/$f" "$OUT/$f"; done
+mv "$WORK/modules/.list" "$OUT/modules/.list"
 echo "linux: $(cat "$OUT/version") in $OUT"
+make_initramfs

@@ -119,6 +119,7 @@ int vplatform_init(struct vm *vm)
 		{ &p->pio, VKBC_DATA, 1, &vkbc_ops, &p->kbc },
 		{ &p->pio, VKBC_STATUS, 1, &vkbc_ops, &p->kbc },
 		{ &p->pio, VPLAT_POST_PORT, 1, &post_ops, &p->post },
+		{ &p->pio, VPVPANIC_PORT, 1, &vpvpanic_ops, &p->pvpanic },
 		{ &p->pio, VPM_BASE, VPM_PORTS, &vpm_ops, &p->pm },
 		{ &p->pio, VPCI_PORT_ADDR, VPCI_PORTS, &vpci_ops, &p->pci },
 		{ &p->pio, VUART_BASE, VUART_PORTS, &v16550_ops, &vm->uart.regs },
@@ -140,6 +141,7 @@ int vplatform_init(struct vm *vm)
 	vpm_init(&p->pm, &p->env);
 	vpci_init(&p->pci, &p->env);
 	vkbc_init(&p->kbc, &p->env);
+	vpvpanic_init(&p->pvpanic, &p->env);
 	vuart_attach(&vm->uart, &p->env);
 	for (size_t i = 0; i < sizeof(claims) / sizeof(claims[0]); i++) {
 		int err = bus_add(claims[i].bus, claims[i].base, claims[i].len, claims[i].ops,
@@ -325,6 +327,7 @@ static const struct saved_dev saved[] = {
 	DEV(vpit_ops, plat.pit, 'P', 'I', 'T', '1'), DEV(vrtc_ops, plat.rtc, 'R', 'T', 'C', '1'),
 	DEV(vpm_ops, plat.pm, 'A', 'P', 'M', '1'), DEV(vpci_ops, plat.pci, 'P', 'C', 'I', '1'),
 	DEV(vkbc_ops, plat.kbc, 'K', 'B', 'C', '1'), DEV(v16550_ops, uart.regs, 'U', 'A', 'R', '1'),
+	DEV(vpvpanic_ops, plat.pvpanic, 'P', 'V', 'P', '1'),
 };
 #define NR_SAVED (sizeof(saved) / sizeof(saved[0]))
 

@@ -29,6 +29,7 @@
 #include "vmm/emul/vpic.h"
 #include "vmm/emul/vpit.h"
 #include "vmm/emul/vpm.h"
+#include "vmm/emul/vpvpanic.h"
 #include "vmm/emul/vrtc.h"
 
 struct vm;
@@ -49,6 +50,7 @@ struct vplatform {
 	struct vpm pm;
 	struct vpci pci;
 	struct vkbc kbc;
+	struct vpvpanic pvpanic;
 	uint8_t post;                /* the last POST code written to port 0x80 */
 	uint64_t tsc0;               /* guest time 0, moved on by each pause's length */
 	uint64_t paused_tsc;         /* when the VM was paused: guest time stands there (0: running) */

@@ -12,7 +12,7 @@
  *    (which iasl sets to its own);
  *  - `acpiexec` loads FADT, FACS, DSDT and MADT as an OS would (ACPICA's
  *    FADT checks, e.g. "32/64X length mismatch") and evaluates \_S5 and the
- *    two _CRS.
+ *    three _CRS and the pvpanic device's _HID.
  * Any failure prints the command and its output and exits 1.
  */
 #define _GNU_SOURCE
@@ -172,6 +172,7 @@ static const char *const acpiexec_expect[] = {
 	"[Package] Contains 4 Elements:", "[Integer] = 0000000000000005",
 	"Interrupt List : 4", "Address Minimum : 03F8", "Address Minimum : 0CF8",
 	"Resource Type : Bus Number Range",
+	"Address Minimum : 0505", "[String] Length 08 = \"QEMU0001\"",
 };
 
 /*
@@ -185,7 +186,8 @@ static int check_acpiexec(const char *dir)
 	char cmd[8192];
 
 	snprintf(cmd, sizeof(cmd),
-		 "acpiexec -b 'evaluate \\_S5; resources \\_SB.COM1; resources \\_SB.PCI0' "
+		 "acpiexec -b 'evaluate \\_S5; resources \\_SB.COM1; resources \\_SB.PCI0; "
+		 "resources \\_SB.PEVT; evaluate \\_SB.PEVT._HID' "
 		 "%s/facp.dat %s/facs.dat %s/dsdt.dat %s/apic.dat",
 		 dir, dir, dir, dir);
 	if (run(cmd) != 0)

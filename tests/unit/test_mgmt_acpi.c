@@ -264,6 +264,35 @@ static void test_dsdt_pkglength(void **state)
 	assert_int_equal(pci[8], 0x08); /* Name (_HID ... */
 }
 
+/*
+ * Device (PEVT), the pvpanic port (vmm/emul/vpvpanic.h), whole and inside
+ * \_SB's Scope: DeviceOp (5B 82), PkgLength 0x2E, the NameSeg; _HID as a
+ * String (20.2.3 StringPrefix 0x0D, NullChar), _CRS IO (Decode16, 0x505,
+ * 0x505, 1, 1) and an End Tag, _STA 0x0F as a ByteConst.
+ */
+static void test_dsdt_pvpanic(void **state)
+{
+	static const uint8_t pevt[] = {
+		0x5B, 0x82, 0x2E, 'P', 'E', 'V', 'T',
+		0x08, '_', 'H', 'I', 'D', 0x0D, 'Q', 'E', 'M', 'U', '0', '0', '0', '1', 0x00,
+		0x08, '_', 'C', 'R', 'S', 0x11, 0x0D, 0x0A, 0x0A,
+		0x47, 0x01, 0x05, 0x05, 0x05, 0x05, 0x01, 0x01, 0x79, 0x00,
+		0x08, '_', 'S', 'T', 'A', 0x0A, 0x0F,
+	};
+	const uint8_t *d, *aml, *dev;
+	uint32_t len, scope_len;
+
+	build(1);
+	len = out.t[ACPITAB_DSDT].len;
+	d = at(out.t[ACPITAB_DSDT].gpa);
+	aml = d + 36;
+	dev = find(aml, len - 36, pevt, sizeof(pevt));
+	assert_non_null(dev);
+	assert_int_equal(dev[2], sizeof(pevt) - 2); /* PkgLength counts itself, not the opcode */
+	scope_len = (aml[1] & 0x0F) | (uint32_t)aml[2] << 4;
+	assert_true(dev > aml + 8 && dev + sizeof(pevt) <= aml + 1 + scope_len);
+}
+
 /* ACPI 6.5 5.2.12 Table 5.19 and the entries of 5.2.12.2, .3, .5, .7. */
 static void check_madt(uint32_t n)
 {
@@ -556,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_facs),
 		cmocka_unit_test(test_dsdt),
 		cmocka_unit_test(test_dsdt_pkglength),
+		cmocka_unit_test(test_dsdt_pvpanic),
 		cmocka_unit_test(test_madt_1),
 		cmocka_unit_test(test_madt_8),
 		cmocka_unit_test(test_mp_1),

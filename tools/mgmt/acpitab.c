@@ -23,6 +23,7 @@
 #define PLAT_SLP_TYP_S5   5u
 #define PLAT_COM1_PORT    0x3F8u
 #define PLAT_COM1_IRQ     4u
+#define PLAT_PVPANIC_PORT 0x505u /* vmm/emul/vpvpanic.h */
 
 #define OEM_ID       "TERN  "   /* 6 bytes */
 #define OEM_TABLE_ID "TERNVM  " /* 8 bytes */
@@ -244,6 +245,13 @@ static void sdt_finish(uint8_t *t, uint32_t len)
  *         IRQNoFlags () {4}
  *       })
  *     }
+ *     Device (PEVT) {                         // pvpanic, as QEMU's pvpanic-isa
+ *       Name (_HID, "QEMU0001")
+ *       Name (_CRS, ResourceTemplate () {
+ *         IO (Decode16, 0x0505, 0x0505, 0x01, 0x01)
+ *       })
+ *       Name (_STA, 0x0F)                      // present, enabled, shown, working
+ *     }
  *   }
  *   Name (\_S5, Package (4) { 5, 5, Zero, Zero })   // SLP_TYPa, SLP_TYPb (7.4.2)
  *
@@ -252,6 +260,7 @@ static void sdt_finish(uint8_t *t, uint32_t len)
  */
 #define AML_ZERO    0x00u /* 20.2.3 ZeroOp */
 #define AML_ONE     0x01u /* OneOp */
+#define AML_STRING  0x0Du /* 20.2.3 StringPrefix: ASCII characters, then NullChar */
 #define AML_NAME    0x08u /* 20.2.5.1 NameOp */
 #define AML_BYTE    0x0Au /* 20.2.3 BytePrefix */
 #define AML_WORD    0x0Bu
@@ -331,6 +340,13 @@ static void aml_int(struct aml *a, uint32_t v)
 		aml_byte(a, AML_DWORD);
 		aml_put(a, b, 4);
 	}
+}
+
+/* 20.2.3: String, "QEMU0001" (a _HID that is not an EISA ID, 6.1.5). */
+static void aml_string(struct aml *a, const char *str)
+{
+	aml_byte(a, AML_STRING);
+	aml_put(a, str, strlen(str) + 1);
 }
 
 /* Name (seg, ...): NameOp and a 4-character NameSeg (20.2.2). */
@@ -462,6 +478,30 @@ static void dsdt_com1(struct aml *a)
 	aml_pkg_end(a, dev);
 }
 
+/* 6.3.7 _STA: bits 0-3, present, enabled, shown in the UI, functioning. */
+#define STA_PRESENT_ALL 0x0Fu
+
+/*
+ * The pvpanic port (QEMU docs/specs/pvpanic.rst, "ACPI Interface"): Linux's
+ * pvpanic-mmio driver binds the ACPI ID QEMU0001 and takes the port from
+ * the _CRS as its only I/O resource.
+ */
+static void dsdt_pvpanic(struct aml *a)
+{
+	uint8_t r[16];
+	size_t n = 0, dev;
+
+	aml_device_begin(a, "PEVT", &dev);
+	aml_name(a, "_HID");
+	aml_string(a, "QEMU0001");
+	n = res_io(r, n, PLAT_PVPANIC_PORT, 1, 1);
+	n = res_end(r, n);
+	aml_name_buffer(a, "_CRS", r, n);
+	aml_name(a, "_STA");
+	aml_int(a, STA_PRESENT_ALL);
+	aml_pkg_end(a, dev);
+}
+
 static void dsdt_aml(struct aml *a)
 {
 	size_t start;
@@ -471,6 +511,7 @@ static void dsdt_aml(struct aml *a)
 	aml_put(a, "\\_SB_", 5);
 	dsdt_pci0(a);
 	dsdt_com1(a);
+	dsdt_pvpanic(a);
 	aml_pkg_end(a, start);
 	/* 7.4.2: \_S5 is Package {SLP_TYPa, SLP_TYPb, reserved, reserved}. */
 	aml_byte(a, AML_NAME);
