@@ -6,7 +6,7 @@
  */
 #include <stddef.h>
 #include "arch/trap.h"
-#include "kernel/pcpu.h"
+#include "arch/pcpu.h"
 #include "arch/smp.h"
 #include "arch/vmx.h"
 #include "vmm/vcpu.h"

@@ -5,11 +5,12 @@
 #include "arch/desc.h"
 #include "arch/paging.h"
 #include "arch/x86.h"
+#include "drivers/acpi.h"
 #include "drivers/tsc.h"
 #include "kernel/kernel.h"
 #include "kernel/log.h"
 #include "kernel/mm.h"
-#include "kernel/pcpu_alloc.h"
+#include "arch/pcpu_alloc.h"
 #include "kernel/string.h"
 #include "kernel/panic.h"
 

@@ -6,8 +6,8 @@
 #include "arch/x86.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
-#include "kernel/pcpu.h"
-#include "kernel/watchdog.h"
+#include "arch/pcpu.h"
+#include "arch/watchdog.h"
 
 static irq_handler_fn irq_handlers[IDT_ENTRIES];
 

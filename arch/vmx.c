@@ -11,7 +11,7 @@
 #include "kernel/log.h"
 #include "kernel/mm.h"
 #include "kernel/panic.h"
-#include "kernel/pcpu.h"
+#include "arch/pcpu.h"
 
 struct vmx_config vmx_config;
 

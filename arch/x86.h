@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "kernel/cpu.h" /* RFLAGS, irq_save/restore, cpu_relax, cpu_halt, cpu_stop */
 
 #define BIT(n)  (1ull << (n))
 
@@ -44,10 +45,6 @@
 #define CR4_CET        BIT(23)
 #define CR4_PKS        BIT(24)
 #define CR4_UINTR      BIT(25)
-
-#define RFLAGS_CF BIT(0)
-#define RFLAGS_ZF BIT(6)
-#define RFLAGS_IF BIT(9)
 
 static inline uint64_t rdmsr(uint32_t msr)
 {
@@ -148,39 +145,6 @@ DEFINE_DR_ACCESS(3)
 DEFINE_DR_ACCESS(6)
 #undef DEFINE_DR_ACCESS
 
-static inline uint64_t read_rflags(void)
-{
-	uint64_t f;
-
-	__asm__ volatile("pushfq; popq %0" : "=r"(f));
-	return f;
-}
-
-static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
-static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
-static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
-static inline void cpu_halt(void) { __asm__ volatile("hlt" ::: "memory"); }
 static inline void invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory"); }
-
-static inline bool irq_save(void)
-{
-	bool on = read_rflags() & RFLAGS_IF;
-
-	irq_disable();
-	return on;
-}
-
-static inline void irq_restore(bool on)
-{
-	if (on)
-		irq_enable();
-}
-
-/* Stop this CPU for good: interrupts off, halt forever (NMIs return to hlt). */
-__attribute__((noreturn)) static inline void cpu_stop(void)
-{
-	for (;;)
-		__asm__ volatile("cli; hlt" ::: "memory");
-}
 
 #endif

@@ -9,7 +9,7 @@
 #include "drivers/tsc.h"
 #include "arch/desc.h"
 #include "arch/x86.h"
-#include "kernel/console.h"
+#include "drivers/console.h"
 #include "kernel/log.h"
 
 #define SLP_EN        (1u << 13)
@@ -76,4 +76,25 @@ void power_reset(const struct acpi_info *acpi)
 	udelay(100000);
 	__asm__ volatile("lidt %0; int3" : : "m"(none));
 	cpu_stop();
+}
+
+static const struct acpi_info *tables;
+
+void power_set_acpi(const struct acpi_info *acpi) { tables = acpi; }
+
+void power_action(enum boot_action action)
+{
+	switch (action) {
+	case ACTION_POWEROFF:
+		log_raw("tern: powering off\n");
+		power_off(tables);
+	case ACTION_REBOOT:
+		log_raw("tern: rebooting\n");
+		power_reset(tables);
+	case ACTION_HALT:
+	default:
+		log_raw("tern: halted\n");
+		console_drain();
+		cpu_stop();
+	}
 }

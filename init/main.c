@@ -5,14 +5,14 @@
  * layer below includes it (tools/layers.sh).
  */
 #include "kernel/kernel.h"
-#include "kernel/console.h"
+#include "drivers/console.h"
 #include "kernel/log.h"
 #include "arch/xstate.h"
 #include "kernel/memmap.h"
 #include "kernel/mm.h"
 #include "kernel/panic.h"
-#include "kernel/pcpu.h"
-#include "kernel/pcpu_alloc.h"
+#include "arch/pcpu.h"
+#include "arch/pcpu_alloc.h"
 #include "kernel/string.h"
 #include "kernel/fmt.h"
 #include "arch/apic.h"
@@ -20,6 +20,7 @@
 #include "arch/desc.h"
 #include "arch/paging.h"
 #include "arch/smp.h"
+#include "arch/trap.h"
 #include "arch/x86.h"
 #include "drivers/pic.h"
 #include "drivers/power.h"
@@ -50,22 +51,12 @@ static void cmdline_report(void *ctx, const char *msg)
 	pr_warn("%s", msg);
 }
 
-void kernel_do_action(enum boot_action action)
-{
-	switch (action) {
-	case ACTION_POWEROFF:
-		log_raw("tern: powering off\n");
-		power_off(acpi_present ? &acpi : NULL);
-	case ACTION_REBOOT:
-		log_raw("tern: rebooting\n");
-		power_reset(acpi_present ? &acpi : NULL);
-	case ACTION_HALT:
-	default:
-		log_raw("tern: halted\n");
-		console_drain();
-		cpu_stop();
-	}
-}
+/* What panic() reaches above the base (kernel/panic.h). */
+static const struct panic_ops panic_hooks = {
+	.backtrace = backtrace_print,
+	.stop_others = smp_stop_others,
+	.action = power_action,
+};
 
 /* Exceptions must be caught from the first instruction on: static GDT/TSS/IDT. */
 static void early_cpu_setup(void)
@@ -139,6 +130,7 @@ static void acpi_setup(void)
 		return;
 	}
 	acpi_present = true;
+	power_set_acpi(&acpi);
 	pr_info("acpi: revision %u, OEM '%s': MADT %s (%u CPUs), FADT %s, S5 %s, SPCR %s",
 		acpi.revision, acpi.oem_id, acpi.has_madt ? "yes" : "no", acpi.nr_cpus,
 		acpi.has_fadt ? "yes" : "no", acpi.has_s5 ? "yes" : "no", acpi.has_spcr ? "yes" : "no");
@@ -252,7 +244,7 @@ __attribute__((noreturn)) static void vmm_start(void)
 		pr_info("tern: boot complete, no VMs to run; after_boot=%s",
 			boot_opts.after_boot == ACTION_POWEROFF ? "poweroff" :
 			boot_opts.after_boot == ACTION_REBOOT ? "reboot" : "halt");
-		kernel_do_action(boot_opts.after_boot);
+		power_action(boot_opts.after_boot);
 	}
 	sched_run();
 }
@@ -277,7 +269,7 @@ static void kernel_main_stack(void *arg)
 	if (!vmx_ok) {
 		log_raw("Tern cannot run on this machine because %s.\n",
 			vmx_verdict_reason(pcpus[0]->vmx.verdict));
-		kernel_do_action(ACTION_POWEROFF);
+		power_action(ACTION_POWEROFF);
 	}
 	vmm_start();
 }
@@ -288,6 +280,7 @@ void kernel_main(struct boot_info *bi)
 	int n;
 
 	early_cpu_setup();
+	panic_set_ops(&panic_hooks);
 	pic_disable(VEC_LEGACY_PIC);
 	if (bi->magic != BOOT_INFO_MAGIC || bi->version != BOOT_INFO_VERSION)
 		cpu_stop(); /* nothing to report through: the console is not known yet */

@@ -5,16 +5,14 @@
 
 #include "boot/boot_info.h"
 #include "kernel/cmdline.h"
-#include "drivers/acpi.h"
 
 #define TERN_VERSION "0.1.0"
 
 extern struct boot_options boot_opts;
 extern struct boot_info boot_info;   /* the kernel's own copy */
-extern struct acpi_info acpi;        /* valid when acpi_present */
+/* ACPI's tables (drivers/acpi.h has the type), valid when acpi_present. */
+struct acpi_info;
+extern struct acpi_info acpi;
 extern bool acpi_present;
-
-/* Carry out halt / poweroff / reboot; never returns. */
-__attribute__((noreturn)) void kernel_do_action(enum boot_action action);
 
 #endif

@@ -5,7 +5,7 @@
 #include "kernel/log.h"
 #include "kernel/fmt.h"
 #include "kernel/spinlock.h"
-#include "arch/x86.h"
+#include "kernel/cpu.h"
 
 #define LOG_RING_SIZE (64u * 1024u) /* power of two */
 #define LOG_LINE_MAX  512u

@@ -6,7 +6,7 @@
 #include "kernel/panic.h"
 #include "kernel/spinlock.h"
 #include "kernel/string.h"
-#include "kernel/watchdog.h"
+#include "kernel/cpu.h"
 #include "kernel/fmt.h"
 
 #define LOW_LIMIT 0x100000ull /* below 1 MiB: firmware areas and the SMP trampoline */
@@ -55,7 +55,7 @@ void mm_init(const struct boot_mem_region *map, size_t n)
 
 /*
  * Zero freshly allocated pages 8 bytes a store, 2 MiB at a time, telling the
- * watchdog between pieces: a large VM's memory takes long enough to look
+ * watchdog between pieces (cpu_touch): a large VM's memory takes long enough to look
  * like a stalled CPU otherwise.
  */
 static void zero_pages(void *p, size_t npages)
@@ -67,7 +67,7 @@ static void zero_pages(void *p, size_t npages)
 
 		words -= n;
 		__asm__ volatile("rep stosq" : "+D"(p), "+c"(n) : "a"(0ull) : "memory");
-		watchdog_touch();
+		cpu_touch();
 	}
 }
 

@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* Panic: report, stop the other CPUs, then halt, power off or reboot. */
+/* Panic: report, stop the other CPUs, then halt, power off or reboot (see panic.h). */
 #include <stdarg.h>
 #include "kernel/panic.h"
 #include "kernel/kernel.h"
 #include "kernel/log.h"
 #include "kernel/fmt.h"
-#include "kernel/pcpu.h"
-#include "arch/trap.h"
-#include "arch/smp.h"
-#include "arch/x86.h"
+#include "kernel/cpu.h"
 
 volatile bool panic_in_progress;
+static const struct panic_ops *ops;
+
+void panic_set_ops(const struct panic_ops *o) { ops = o; }
 
 bool panic_begin(void)
 {
@@ -20,16 +20,18 @@ bool panic_begin(void)
 
 void panic_finish(void)
 {
-	smp_stop_others();
+	if (ops && ops->stop_others)
+		ops->stop_others();
 	log_raw("*** system stopped (panic=%s)\n",
 		boot_opts.on_panic == ACTION_POWEROFF ? "poweroff" :
 		boot_opts.on_panic == ACTION_REBOOT ? "reboot" : "halt");
-	kernel_do_action(boot_opts.on_panic);
+	if (ops && ops->action)
+		ops->action(boot_opts.on_panic);
+	cpu_stop();
 }
 
 void panic(const char *fmt, ...)
 {
-	struct pcpu *c = this_cpu_or_null();
 	char msg[256];
 	va_list ap;
 
@@ -38,7 +40,8 @@ void panic(const char *fmt, ...)
 	va_start(ap, fmt);
 	fmt_vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_raw("\n*** PANIC on cpu%u: %s\n", c ? c->id : 0, msg);
-	backtrace_print((uint64_t)__builtin_frame_address(0));
+	log_raw("\n*** PANIC on cpu%u: %s\n", cpu_id(), msg);
+	if (ops && ops->backtrace)
+		ops->backtrace((uint64_t)__builtin_frame_address(0));
 	panic_finish();
 }

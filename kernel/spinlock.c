@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Ticket spinlocks with owner tracking (see spinlock.h). */
 #include "kernel/spinlock.h"
-#include "kernel/pcpu.h"
+#include "kernel/cpu.h"
 #include "kernel/panic.h"
-#include "arch/x86.h"
 
 static int32_t me(void)
 {
-	struct pcpu *c = this_cpu_or_null();
-
-	return c ? (int32_t)c->id : 0;
+	return (int32_t)cpu_id();
 }
 
 void spin_lock(struct spinlock *l)

@@ -14,7 +14,8 @@
 #include "kernel/log.h"
 #include "kernel/mm.h"
 #include "kernel/string.h"
-#include "kernel/pcpu.h"
+#include "arch/pcpu.h"
+#include "drivers/power.h"
 
 static struct pmm_stats before;
 static int started;
@@ -59,7 +60,7 @@ static void all_gone(void)
 	mm_print_stats("all VMs gone");
 	pr_info("mem: all VMs gone: free %lu pages (before guests: %lu pages)",
 		(unsigned long)now.free_pages, (unsigned long)before.free_pages);
-	kernel_do_action(boot_opts.after_boot);
+	power_action(boot_opts.after_boot);
 }
 
 static int start_one(const struct boot_vm_spec *s)

@@ -23,8 +23,8 @@
 #include "kernel/errno.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
-#include "kernel/pcpu.h"
-#include "kernel/watchdog.h"
+#include "arch/pcpu.h"
+#include "arch/watchdog.h"
 
 
 struct exit_entry {

@@ -18,7 +18,7 @@
 #include "kernel/kernel.h"
 #include "kernel/log.h"
 #include "kernel/mm.h"
-#include "kernel/pcpu.h"
+#include "arch/pcpu.h"
 #include "kernel/spinlock.h"
 #include "kernel/string.h"
 

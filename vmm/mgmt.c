@@ -8,7 +8,7 @@
 #include "vmm/bootvm.h"
 #include "vmm/loader.h"
 #include "vmm/vm.h"
-#include "kernel/console.h"
+#include "drivers/console.h"
 #include "kernel/errno.h"
 #include "kernel/kernel.h"
 #include "kernel/log.h"

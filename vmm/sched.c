@@ -20,10 +20,10 @@
 #include "kernel/log.h"
 #include "kernel/mm.h"
 #include "kernel/panic.h"
-#include "kernel/pcpu.h"
+#include "arch/pcpu.h"
 #include "kernel/spinlock.h"
-#include "kernel/watchdog.h"
-#include "kernel/console.h"
+#include "arch/watchdog.h"
+#include "drivers/console.h"
 
 #define BALANCE_PERIOD_SLICES 5  /* balance every 5 time slices */
 /*

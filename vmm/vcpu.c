@@ -14,7 +14,7 @@
 #include "kernel/log.h"
 #include "kernel/mm.h"
 #include "kernel/panic.h"
-#include "kernel/pcpu.h"
+#include "arch/pcpu.h"
 #include "kernel/spinlock.h"
 #include "kernel/string.h"
 

@@ -2,7 +2,7 @@
 /* A VM's console: a 16550A (vmm/emul/v16550.c) over an output ring and an input FIFO. */
 #include "vmm/vuart.h"
 #include "arch/x86.h"
-#include "kernel/console.h"
+#include "drivers/console.h"
 #include "kernel/log.h"
 #include "kernel/string.h"
 #include "drivers/tsc.h"
@@ -12,7 +12,7 @@
  * prints them. A burst lets a guest's start-up messages through whole; the
  * steady rate, about a third of a 115200-baud line (11.5 KB/s), passes a
  * guest logging a short line at 100 Hz. More than two VMs at their limit
- * fill the line: kernel/console.c then drops guest lines whole and keeps the
+ * fill the line: drivers/console.c then drops guest lines whole and keeps the
  * hypervisor's own. A VM that ran the bucket dry is let through
  * again only once a second's worth fits, so what it shows comes in runs of
  * whole lines with one note between them, not a note a line.

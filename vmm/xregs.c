@@ -12,7 +12,7 @@
 #include "kernel/errno.h"
 #include "kernel/log.h"
 #include "kernel/mm.h"
-#include "kernel/pcpu.h"
+#include "arch/pcpu.h"
 
 #define DR6_INIT 0xffff0ff0ull /* after RESET/INIT (SDM vol. 3B 18.2.3) */
 

@@ -15,7 +15,7 @@ import emu
 from test_shell import PROMPT, Shell, boot_shell
 
 # Words that would mean input was lost on the way: Tern's UART driver and
-# console (kernel/console.c, drivers/uart.c) and Bochs's 16550 model.
+# console (drivers/console.c, drivers/uart.c) and Bochs's 16550 model.
 LOSS = re.compile(r"receive overrun|input buffer full|typed bytes dropped|receive FIFO overflow")
 LOG_LINE = re.compile(r"^\[\s*\d+\.\d+\] ")
 

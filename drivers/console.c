@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Console selection and the log sink (see console.h). */
-#include "kernel/console.h"
+#include "drivers/console.h"
 #include "kernel/fmt.h"
 #include "kernel/log.h"
 #include "kernel/spinlock.h"
 #include "kernel/string.h"
 #include "kernel/kernel.h"
-#include "kernel/pcpu.h"
+#include "arch/pcpu.h"
 #include "arch/desc.h"
 #include "arch/trap.h"
 #include "drivers/ioapic.h"

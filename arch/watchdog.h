@@ -12,8 +12,8 @@
  * where it is, and that place is logged by the checker; when it moves again
  * that is logged too. Diagnosis, not recovery: the system keeps running.
  */
-#ifndef TERN_KERNEL_WATCHDOG_H
-#define TERN_KERNEL_WATCHDOG_H
+#ifndef TERN_ARCH_WATCHDOG_H
+#define TERN_ARCH_WATCHDOG_H
 
 #include <stdbool.h>
 #include <stdint.h>

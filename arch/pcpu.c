@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Per-CPU areas and their guarded stacks. */
-#include "kernel/pcpu.h"
-#include "kernel/pcpu_alloc.h"
+#include "arch/pcpu.h"
+#include "arch/pcpu_alloc.h"
+#include <stddef.h>
 #include "kernel/mm.h"
 #include "kernel/log.h"
 #include "arch/msr.h"
@@ -9,11 +10,16 @@
 
 struct pcpu *pcpus[MAX_CPUS];
 uint32_t nr_pcpus;
-static bool gs_ready; /* the BSP's GS base is set; APs set theirs before any lock */
+/* The base reads these two through GS base (kernel/cpu.h). */
+_Static_assert(offsetof(struct pcpu, self) == 0, "%gs:0 is the per-CPU block itself");
+_Static_assert(offsetof(struct pcpu, id) == CPU_LOCAL_ID, "kernel/cpu.h: CPU_LOCAL_ID");
+_Static_assert(offsetof(struct pcpu, heartbeat) == CPU_LOCAL_HEARTBEAT,
+	       "kernel/cpu.h: CPU_LOCAL_HEARTBEAT");
 
+/* cpu_local_ready: the BSP's GS base is set; APs set theirs before any lock. */
 struct pcpu *this_cpu_or_null(void)
 {
-	return gs_ready ? this_cpu() : NULL;
+	return cpu_local_ready ? this_cpu() : NULL;
 }
 
 void pcpu_activate(struct pcpu *c)
@@ -23,7 +29,7 @@ void pcpu_activate(struct pcpu *c)
 	gdt_load(&c->gdt);
 	wrmsr(MSR_IA32_GS_BASE, (uint64_t)c);
 	if (c->is_bsp)
-		gs_ready = true;
+		cpu_local_ready = true;
 }
 
 uint32_t pcpu_online_count(void)

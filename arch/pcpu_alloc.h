@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Creating per-CPU areas (boot time only). */
-#ifndef TERN_KERNEL_PCPU_ALLOC_H
-#define TERN_KERNEL_PCPU_ALLOC_H
+#ifndef TERN_ARCH_PCPU_ALLOC_H
+#define TERN_ARCH_PCPU_ALLOC_H
 
-#include "kernel/pcpu.h"
+#include "arch/pcpu.h"
 
 /* A zeroed struct pcpu with its guarded stacks mapped, or NULL. */
 struct pcpu *pcpu_create(uint32_t id, uint32_t apic_id);

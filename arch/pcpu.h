@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Per-CPU data: one page-aligned struct pcpu per physical CPU, reached
- * through GS base (its first field points to itself).
+ * through GS base (its first field points to itself). It lives in arch/
+ * because most of it is x86's (GDT, TSS, VMX capabilities and regions, the
+ * watchdog's NMI probe); the base sees only the id and heartbeat, at the
+ * offsets kernel/cpu.h fixes.
  */
-#ifndef TERN_KERNEL_PCPU_H
-#define TERN_KERNEL_PCPU_H
+#ifndef TERN_ARCH_PCPU_H
+#define TERN_ARCH_PCPU_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "kernel/cpu.h"
 #include "arch/desc.h"
 #include "arch/vmx_cap.h"
-#include "kernel/watchdog.h"
+#include "arch/watchdog.h"
 
 #define MAX_CPUS        256
 #define KSTACK_SIZE     (16u * 1024u)
@@ -31,6 +35,7 @@ struct pcpu {
 	struct pcpu *self;       /* %gs:0 */
 	uint32_t id;             /* dense index, 0 = bootstrap CPU */
 	uint32_t apic_id;
+	volatile uint64_t heartbeat; /* bumped at every exit and scheduling pass (cpu_touch) */
 	uint64_t stack_lo, stack_hi; /* the kernel stack, for backtraces */
 	volatile int state;      /* enum pcpu_state */
 	bool is_bsp;
@@ -43,14 +48,13 @@ struct pcpu {
 	struct runqueue *rq;     /* vmm/sched.c */
 	uint64_t exit_tsc;       /* TSC at the last VM exit, for switch-cost accounting */
 	struct vcpu *last_vcpu;  /* the vCPU that ran last here */
-	volatile uint64_t heartbeat; /* bumped at every exit and scheduling pass */
 	uint64_t next_periodic;  /* TSC of the next scheduler housekeeping */
 	volatile bool idle;      /* halted in the scheduler's idle loop */
 	volatile uint64_t nr_irqs;   /* external interrupts taken (not NMIs) */
 	volatile uint64_t idle_wake; /* while idle: TSC its timer should wake it, ~0: none */
 	volatile bool wd_probe;  /* the watchdog's NMI: record where it is, do not stop */
 	struct watchdog_probe wd_found; /* what that NMI found */
-	/* The watchdog's view of the one CPU this CPU watches (kernel/watchdog.c). */
+	/* The watchdog's view of the one CPU this CPU watches (arch/watchdog.c). */
 	uint32_t wd_watched;
 	uint64_t wd_seen, wd_seen_irqs, wd_next;
 	uint8_t wd_stalls;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Lockup watchdog (see watchdog.h). */
-#include "kernel/watchdog.h"
+#include "arch/watchdog.h"
 #include "kernel/fmt.h"
 #include "kernel/log.h"
-#include "kernel/pcpu.h"
+#include "arch/pcpu.h"
 #include "arch/apic.h"
 #include "arch/trap.h"
 #include "drivers/tsc.h"
@@ -23,10 +23,7 @@ uint64_t watchdog_next(void)
 
 void watchdog_touch(void)
 {
-	struct pcpu *c = this_cpu_or_null();
-
-	if (c)
-		c->heartbeat++;
+	cpu_touch();
 }
 
 /* The CPU me watches: the previous online CPU in index order (cyclic), or NULL alone. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The hypervisor console: a 16550 chosen by console=, ACPI SPCR or COM1. */
-#ifndef TERN_KERNEL_CONSOLE_H
-#define TERN_KERNEL_CONSOLE_H
+#ifndef TERN_DRIVERS_CONSOLE_H
+#define TERN_DRIVERS_CONSOLE_H
 
 #include "kernel/cmdline.h"
 #include "drivers/acpi.h"
