@@ -18,11 +18,11 @@ FLAVOUR=${TERN_LINUX_FLAVOUR:-cloud-amd64}
 # What the packages give (fetched once); modules/.list names the modules kept.
 FETCHED="vmlinuz vmlinux config version busybox modules/.list"
 # Modules of the kernel package the initramfs loads (=m in Debian's config), by
-# their path under lib/modules/KVER/kernel: the ACPI power button (so it reaches
-# busybox acpid), and pvpanic (for the port of vmm/emul/vpvpanic.h): its common
+# their path under lib/modules/KVER/kernel: the ACPI power button and evdev (its
+# /dev/input/event node is what busybox acpid reads), and pvpanic (for the port of vmm/emul/vpvpanic.h): its common
 # part pvpanic.ko (CONFIG_PVPANIC is only the menu; pvpanic.o is built with
 # each front end) and the ACPI/MMIO front end that binds QEMU0001.
-MODULES="drivers/acpi/button.ko drivers/misc/pvpanic/pvpanic.ko drivers/misc/pvpanic/pvpanic-mmio.ko"
+MODULES="drivers/input/evdev.ko drivers/acpi/button.ko drivers/misc/pvpanic/pvpanic.ko drivers/misc/pvpanic/pvpanic-mmio.ko"
 
 die() { echo "linux: $*" >&2; exit 1; }
 
@@ -51,7 +51,7 @@ make_initramfs() {
 	R=$OUT/root.tmp
 	rm -rf "$R"
 	mkdir -p "$R/bin" "$R/sbin" "$R/usr/bin" "$R/usr/sbin" "$R/proc" "$R/sys" "$R/dev" "$R/tmp" \
-		"$R/root" "$R/etc/acpi/PWRF" "$R/lib/modules"
+		"$R/root" "$R/etc/acpi/PWRF" "$R/lib/modules" "$R/var/log" "$R/var/run"
 	cp "$OUT/busybox" "$R/bin/busybox"
 	ln -s busybox "$R/bin/sh"
 	while read -r m; do cp "$OUT/modules/$m" "$R/lib/modules/$m"; done <"$OUT/modules/.list"
@@ -63,14 +63,22 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 exec 0</dev/console 1>/dev/console 2>&1
-[ -f /lib/modules/button.ko ] && insmod /lib/modules/button.ko 2>/dev/null
+# The power button: ACPI's button driver, evdev for its /dev/input/event node, acpid on it.
+if ! insmod /lib/modules/evdev.ko || ! insmod /lib/modules/button.ko; then
+	echo "TERN-LINUX: insmod evdev.ko, button.ko failed"
+fi
 # pvpanic: a panic is reported to Tern at port 0x505 (ACPI QEMU0001), which stops the VM.
 if ! insmod /lib/modules/pvpanic.ko || ! insmod /lib/modules/pvpanic-mmio.ko; then
 	echo "TERN-LINUX: insmod pvpanic.ko, pvpanic-mmio.ko failed"
 elif ! [ -e /sys/bus/platform/drivers/pvpanic-mmio/QEMU0001:00 ]; then
 	echo "TERN-LINUX: pvpanic-mmio bound no QEMU0001 device"
 fi
-acpid -c /etc/acpi 2>/dev/null
+# acpid dies (after it daemonized) if it cannot open its log: /var/log is in the image.
+acpid -c /etc/acpi -l /var/log/acpid.log
+usleep 100000
+if ! ls /dev/input/event* >/dev/null 2>&1 || ! pidof acpid >/dev/null; then
+	echo "TERN-LINUX: acpid is not running on the power button"
+fi
 # busybox halt/poweroff/reboot signal PID 1 (USR1/USR2/TERM); a waiting sh runs the trap.
 trap 'sync; halt -f' USR1
 trap 'sync; poweroff -f' USR2
