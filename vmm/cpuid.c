@@ -634,6 +634,47 @@ int cpuid_table_fill(struct cpuid_table *t, const struct cpuid_vm *vm, cpuid_hos
 	return 0;
 }
 
+static bool names_the_vcpu(uint32_t leaf)
+{
+	return leaf == CPUID_LEAF_FEATURES || leaf == CPUID_LEAF_TOPOLOGY ||
+	       leaf == CPUID_LEAF_TOPOLOGY_V2;
+}
+
+/*
+ * Only leaves 1 (initial APIC ID) and 0xB/0x1F (x2APIC ID) depend on
+ * vcpu_index: they are answered anew, the rest copied. A whole fill if an
+ * entry the new answers need is not in tmpl.
+ */
+int cpuid_table_for_vcpu(struct cpuid_table *t, const struct cpuid_table *tmpl,
+			 const struct cpuid_vm *vm, cpuid_host_fn host)
+{
+	struct cpuid_vm v = *vm;
+
+	v.guest_osxsave = false;
+	v.leaf7_filter = NULL;
+	*t = *tmpl;
+	for (unsigned int i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		const struct cpuid_rule *rl = &rules[i];
+		int s = leaf_slot(rl->leaf);
+
+		if (!names_the_vcpu(rl->leaf) || s < 0)
+			continue;
+		for (uint32_t j = 0; j < rule_subs(rl); j++) {
+			uint32_t sub = rule_sub(rl, j), k;
+			struct cpuid_regs r = cpuid_guest(&v, rl->leaf, sub, host);
+			uint16_t f = entry_flags(&v, rl, j, &r, host);
+
+			for (k = t->start[s]; k < t->start[s + 1] && t->e[k].sub != sub; k++)
+				;
+			if (k < t->start[s + 1] && t->e[k].flags == f)
+				t->e[k].r = r;
+			else if (!regs_zero(r) || (f & ~CPUID_ENT_FROM))
+				return cpuid_table_fill(t, vm, host);
+		}
+	}
+	return 0;
+}
+
 /* Out of line: most answers need nothing of the running guest. */
 /* Sub-leaf i of leaf 0xD from the table. */
 static struct cpuid_regs table_comp(const void *ctx, uint32_t i)

@@ -112,6 +112,13 @@ struct cpuid_live {
  * 0, or -ENOSPC if the answers do not fit.
  */
 int cpuid_table_fill(struct cpuid_table *t, const struct cpuid_vm *vm, cpuid_host_fn host);
+/*
+ * What cpuid_table_fill(t, vm, host) gives, from tmpl, a table filled for the
+ * same VM and another vCPU: only the leaves naming the vCPU are computed, so
+ * a vCPU is made in a few microseconds (VM_CREATE runs with interrupts off).
+ */
+int cpuid_table_for_vcpu(struct cpuid_table *t, const struct cpuid_table *tmpl,
+			 const struct cpuid_vm *vm, cpuid_host_fn host);
 /* CPUID(leaf, sub) as the guest sees it: cpuid_guest's answer, from t and live. */
 struct cpuid_regs cpuid_table_lookup(const struct cpuid_table *t, uint32_t leaf, uint32_t sub,
 				     const struct cpuid_live *live);

@@ -29,28 +29,54 @@ static struct cpuid_regs snap_cpuid(uint32_t leaf, uint32_t sub)
 	return cpuid_snap_read(&host_snap, leaf, sub);
 }
 
-int cpuid_host_init(void)
-{
-	int err = cpuid_snap_take(&host_snap, host_cpuid);
+/*
+ * The answers for vCPU 0 of a VM of each size, computed once: a vCPU's own
+ * table is then a copy with its APIC-ID leaves answered anew
+ * (cpuid_table_for_vcpu), cheap enough for VM_CREATE, which runs with
+ * interrupts off on the CPU that takes console input.
+ */
+static struct cpuid_table templates[TERN_MAX_VCPUS];
 
-	if (err)
-		pr_err("cpuid: the host's leaves do not fit %u entries", CPUID_SNAP_MAX);
-	return err;
-}
-
-int vcpu_cpuid_init(struct vcpu *v)
+static struct cpuid_vm vm_config(uint32_t nr_vcpus, uint32_t index)
 {
-	const struct cpuid_vm cv = {
-		.nr_vcpus = v->vm->nr_vcpus, .vcpu_index = v->index, .tsc_khz = (uint32_t)tsc_khz,
+	return (struct cpuid_vm){
+		.nr_vcpus = nr_vcpus, .vcpu_index = index, .tsc_khz = (uint32_t)tsc_khz,
 		.xcr0_mask = xstate_config.xsave ? xstate_config.mask : 0,
 		.xsave_size = xstate_config.size,
 		.rdtscp = vmx_config.proc2 & SECONDARY_ENABLE_RDTSCP,
 		.invpcid = vmx_config.proc2 & SECONDARY_ENABLE_INVPCID,
 	};
+}
+
+int cpuid_host_init(void)
+{
+	int err = cpuid_snap_take(&host_snap, host_cpuid);
+
+	if (err) {
+		pr_err("cpuid: the host's leaves do not fit %u entries", CPUID_SNAP_MAX);
+		return err;
+	}
+	for (uint32_t n = 1; n <= TERN_MAX_VCPUS; n++) {
+		struct cpuid_vm cv = vm_config(n, 0);
+
+		err = cpuid_table_fill(&templates[n - 1], &cv, snap_cpuid);
+		if (err) {
+			pr_err("cpuid: the answers for %u vCPUs do not fit %u entries", n, CPUID_TABLE_MAX);
+			return err;
+		}
+	}
+	return 0;
+}
+
+int vcpu_cpuid_init(struct vcpu *v)
+{
+	const struct cpuid_vm cv = vm_config(v->vm->nr_vcpus, v->index);
 
 	if (!host_snap.n)
 		return -ENODEV; /* before cpuid_host_init */
-	return cpuid_table_fill(&v->cpuid, &cv, snap_cpuid);
+	if (cv.nr_vcpus < 1 || cv.nr_vcpus > TERN_MAX_VCPUS)
+		return cpuid_table_fill(&v->cpuid, &cv, snap_cpuid);
+	return cpuid_table_for_vcpu(&v->cpuid, &templates[cv.nr_vcpus - 1], &cv, snap_cpuid);
 }
 
 static bool guest_osxsave(void)

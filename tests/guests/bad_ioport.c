@@ -4,8 +4,8 @@
 
 #define BAD_IOPORT_ACCESSES 2000000u
 #define BAD_IOPORT_REPORT   200000u
-#define BAD_IOPORT_BASE     0x500u
-#define BAD_IOPORT_COUNT    0x100u /* ports 0x500-0x5ff */
+#define BAD_IOPORT_BASE     0x510u
+#define BAD_IOPORT_COUNT    0xf0u /* ports 0x510-0x5ff: no device (0x505 is pvpanic's) */
 
 const char guest_name[] = "bad_ioport";
 

@@ -380,6 +380,31 @@ static void check_vm(struct cpuid_vm vm, cpuid_host_fn host)
 	}
 }
 
+/* A vCPU's table made from vCPU 0's answers as the rules give it, every host, size and vCPU. */
+static void test_table_for_vcpu(void **state)
+{
+	static const uint32_t sizes[] = { 1, 2, 3, 4, 8, 64 };
+
+	live_osxsave_on = live_pke_on = false;
+	for (unsigned int h = 0; h < sizeof(hosts) / sizeof(hosts[0]); h++) {
+		for (unsigned int i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			struct cpuid_vm vm = vm_of(sizes[i], 0);
+			static struct cpuid_table tmpl, t;
+
+			vm.leaf7_filter = leaf7_filter;
+			assert_int_equal(cpuid_table_fill(&tmpl, &vm, hosts[h]), 0);
+			for (uint32_t k = 0; k < sizes[i]; k++) {
+				vm.vcpu_index = k;
+				assert_int_equal(cpuid_table_for_vcpu(&t, &tmpl, &vm, hosts[h]), 0);
+				check_table(&t, &vm, hosts[h]);
+				/* Its APIC IDs are its own. */
+				assert_int_equal(cpuid_table_lookup(&t, 1, 0, &(struct cpuid_live){ 0 }).ebx >> 24,
+						 k & 0xff);
+			}
+		}
+	}
+}
+
 /* The table answers exactly as the rules do, on every host, vCPU and guest state. */
 static void test_table_matches_rules(void **state)
 {
@@ -501,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_speculation_tsc_adjust_mtrr),
 		cmocka_unit_test(test_leaf_ranges),
 		cmocka_unit_test(test_table_matches_rules),
+		cmocka_unit_test(test_table_for_vcpu),
 		cmocka_unit_test(test_table_live_state),
 		cmocka_unit_test(test_table_ranges),
 		cmocka_unit_test(test_table_full),
