@@ -705,33 +705,45 @@ static int asked_vm(const char *verb, const char *done, int argc, char **argv,
 }
 
 /*
- * shutdown presses the VM's ACPI power button (PM1 PWRBTN_STS and an SCI,
+ * Presses a running VM's ACPI power button (PM1 PWRBTN_STS and an SCI,
  * docs/devices.md). A guest that enabled the event shuts itself down and
- * powers off (S5): the VM is then shut off (defs_sync). One that did not is
- * not told anything: say so, and name the verb that stops it without asking.
+ * powers off (S5); one that did not is not told anything: say so, and name
+ * the verb (instead, "destroy" or "reset") that acts without asking. 0 if
+ * the guest was told, else -1 after why.
  */
-int cmd_shutdown(int argc, char **argv)
+static int press_power_button(const char *verb, const struct tern_vm_info *info,
+			      const char *instead, const char *does)
 {
-	static struct tern_vm_info info;
+	static struct tern_vm_info in;
 	int64_t r;
 
-	if (asked_vm("shutdown", "shut down", argc, argv, &info))
-		return -1;
-	if (info.state != TERN_VM_RUNNING) {
-		explain_state("shutdown", &info);
+	if (info->state != TERN_VM_RUNNING) {
+		explain_state(verb, info);
 		return -1;
 	}
-	r = hc_vm_op(TERN_HC_VM_POWER_BUTTON, info.id);
+	r = hc_vm_op(TERN_HC_VM_POWER_BUTTON, info->id);
 	if (r < 0) {
-		op_failed("shutdown", r, &info);
+		in = *info;
+		op_failed(verb, r, &in);
 		return -1;
 	}
 	if (r == 0) {
 		err_printf("vm '%s' has not enabled ACPI power-button events: the press is latched but "
-			   "the guest is not told; 'destroy %s' stops it at once, without asking",
-			   info.name, info.name);
+			   "the guest is not told; '%s %s' %s at once, without asking", info->name,
+			   instead, info->name, does);
 		return -1;
 	}
+	return 0;
+}
+
+/* shutdown: the power button; the VM's on_poweroff follows the guest's power-off (defs_sync). */
+int cmd_shutdown(int argc, char **argv)
+{
+	static struct tern_vm_info info;
+
+	if (asked_vm("shutdown", "shut down", argc, argv, &info) ||
+	    press_power_button("shutdown", &info, "destroy", "stops it"))
+		return -1;
 	con_printf("vm %u '%s' is being shut down (ACPI power button); it is shut off when the "
 		   "guest powers off\n", info.id, info.name);
 	return 0;
@@ -748,7 +760,6 @@ int cmd_reboot(int argc, char **argv)
 {
 	static struct tern_vm_info info;
 	struct vm_def *d;
-	int64_t r;
 
 	if (asked_vm("reboot", "rebooted", argc, argv, &info))
 		return -1;
@@ -758,21 +769,8 @@ int cmd_reboot(int argc, char **argv)
 			   "again from", info.name);
 		return -1;
 	}
-	if (info.state != TERN_VM_RUNNING) {
-		explain_state("reboot", &info);
+	if (press_power_button("reboot", &info, "reset", "restarts it"))
 		return -1;
-	}
-	r = hc_vm_op(TERN_HC_VM_POWER_BUTTON, info.id);
-	if (r < 0) {
-		op_failed("reboot", r, &info);
-		return -1;
-	}
-	if (r == 0) {
-		err_printf("vm '%s' has not enabled ACPI power-button events: the press is latched but "
-			   "the guest is not told; 'reset %s' restarts it at once, without asking",
-			   info.name, info.name);
-		return -1;
-	}
 	d->reboot_asked = true;
 	con_printf("vm %u '%s' is being rebooted (ACPI power button): when the guest has powered "
 		   "off it is made anew and started\n", info.id, info.name);
