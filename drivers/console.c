@@ -11,6 +11,7 @@
 #include "arch/trap.h"
 #include "drivers/ioapic.h"
 #include "drivers/pic.h"
+#include "drivers/tsc.h"
 #include "drivers/uart.h"
 
 #define TX_SIZE 32768u /* power of two; ~2.8 s of a 115200-baud line */
@@ -23,6 +24,7 @@
  */
 #define TX_GUEST_MAX    (TX_SIZE / 2)
 #define TX_GUEST_RESUME (TX_SIZE / 4)
+#define TX_GUEST_ROOM_LOW 16u /* below this, the guest's THR shows busy (a 16550's FIFO) */
 #define TX_NOTE_MAX  192u
 #define TX_STAMP_MAX 24u /* "[12345.123456] " and some */
 
@@ -53,11 +55,13 @@ static void *input_ctx;
  * one command. What does not fit is counted and logged, never silently lost.
  */
 #define RX_SIZE 16384u /* power of two */
+#define RX_REPORT_US 1000000u
 #define RX_DRAIN_MAX 4096u /* bytes one drain takes at most: a UART stuck "data ready" */
 static struct spinlock rx_ring_lock = SPINLOCK_INIT("console rx ring");
 static char rx_ring[RX_SIZE];
 static uint64_t rx_head, rx_tail; /* bytes received / bytes handed on */
 static uint64_t rx_dropped, rx_dropped_logged; /* ring full */
+static uint64_t rx_dropped_us; /* when it was last logged: at most once a second, as overruns */
 static int rx_irq = -1; /* the ISA IRQ taking input, -1 while polled */
 static bool rx_irq_pic; /* through the 8259 (EOI there), else the I/O APIC */
 static bool rx_setup_done;
@@ -250,11 +254,12 @@ static void rx_report(void)
 		rx_irq_seen = true;
 		pr_info("console: the first receive interrupt has arrived");
 	}
-	if (n == rx_dropped_logged)
+	if (n == rx_dropped_logged || (rx_dropped_logged && tsc_now_us() - rx_dropped_us < RX_REPORT_US))
 		return;
 	pr_warn("console: input buffer full (%u bytes): %lu typed bytes dropped so far", RX_SIZE,
 		(unsigned long)n);
 	rx_dropped_logged = n;
+	rx_dropped_us = tsc_now_us();
 }
 
 /* The ISA IRQ of a legacy COM port, -1 for anything else (no interrupt is known). */
@@ -409,6 +414,17 @@ void console_guest_write(const char *s, size_t n)
 {
 	if (guest_owned)
 		queue_bytes(s, n);
+}
+
+size_t console_guest_room(void)
+{
+	if (!guest_owned)
+		return TX_SIZE;
+	if (tx_used() + TX_GUEST_ROOM_LOW > TX_SIZE && spin_trylock_bounded(&tx_lock, 1)) {
+		tx_flush(false);
+		spin_unlock(&tx_lock);
+	}
+	return TX_SIZE - tx_used();
 }
 
 /*

@@ -38,6 +38,12 @@ void console_guest_attach(size_t (*room)(void *ctx), size_t (*put)(void *ctx, co
 			  void *ctx);
 void console_guest_write(const char *s, size_t n);
 /*
+ * Bytes console_guest_write() takes now without dropping any, after sending
+ * what the UART takes: the guest's virtual UART shows THR busy below 16, so
+ * a guest that looks at LSR before it writes is paced by the serial line.
+ */
+size_t console_guest_room(void);
+/*
  * Move typed bytes to the guest (from console_poll and the guest's LSR
  * reads). The receive interrupt keeps them in a 16 KiB ring meanwhile; this
  * also polls the UART, the only way in where it has no interrupt.

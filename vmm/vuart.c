@@ -153,6 +153,14 @@ static void be_tx(void *ctx, uint8_t byte)
 	put(ctx, (char)byte);
 }
 
+/* The serial console's queue paces the management guest's THR; other sinks never fill. */
+static size_t be_tx_room(void *ctx)
+{
+	struct vuart *u = ctx;
+
+	return u->sink == VUART_TO_CONSOLE ? console_guest_room() : (size_t)-1;
+}
+
 static size_t be_rx_count(void *ctx)
 {
 	struct vuart *u = ctx;
@@ -177,7 +185,7 @@ static int be_rx_get(void *ctx)
 
 void vuart_attach(struct vuart *u, const struct emul_env *env)
 {
-	const struct v16550_backend be = { u, be_tx, be_rx_count, be_rx_get };
+	const struct v16550_backend be = { u, be_tx, be_tx_room, be_rx_count, be_rx_get };
 
 	v16550_init(&u->regs, env, VUART_IRQ, VUART_BASE, &be);
 }

@@ -27,18 +27,42 @@ static uint8_t input[INPUT_MAX];
 static uint32_t in_head, in_tail; /* bytes queued: in_head - in_tail */
 static volatile uint64_t ticks;
 
+/*
+ * One byte to the UART. THRE, looked at once a FIFO's worth (16 bytes, what a
+ * 16550 takes on THRE), says the serial line has room: Tern shows it busy
+ * while its console queue is full, so output waits for the line instead of
+ * being dropped. The wait is bounded: a line that never drains loses bytes,
+ * it does not hang the shell.
+ */
+#define TX_BURST    16u
+#define TX_WAIT_MAX 1000000u /* LSR reads, each a VM exit: seconds */
+
+static void con_out(uint8_t c)
+{
+	static unsigned int burst;
+
+	if (!burst) {
+		for (unsigned int i = 0; i < TX_WAIT_MAX; i++)
+			if (inb(UART_COM1_PORT + UART_LSR) & UART_LSR_THRE)
+				break;
+		burst = TX_BURST;
+	}
+	burst--;
+	outb(UART_COM1_PORT, c);
+}
+
 void con_write(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		outb(UART_COM1_PORT, (uint8_t)s[i]);
+		con_out((uint8_t)s[i]);
 }
 
 void con_puts(const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '\n')
-			outb(UART_COM1_PORT, '\r');
-		outb(UART_COM1_PORT, (uint8_t)*s);
+			con_out('\r');
+		con_out((uint8_t)*s);
 	}
 }
 

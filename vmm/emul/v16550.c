@@ -309,7 +309,10 @@ static uint8_t read_iir(struct v16550 *u)
 
 static uint8_t read_lsr(struct v16550 *u)
 {
-	uint8_t v = u->lsr_err | V16550_LSR_THRE | V16550_LSR_TEMT;
+	uint8_t v = u->lsr_err;
+
+	if (loop_on(u) || !u->be.tx_room || u->be.tx_room(u->be.ctx) >= V16550_FIFO)
+		v |= V16550_LSR_THRE | V16550_LSR_TEMT;
 
 	if (fifo_level(u))
 		v |= V16550_LSR_DR;

@@ -8,7 +8,10 @@
  * The model owns the registers and the interrupt logic; the bytes belong to
  * a backend reached through struct v16550_backend:
  *  - a THR write hands the byte to tx() at once: transmission is
- *    instantaneous, so THRE and TEMT always read 1;
+ *    instantaneous, so THRE and TEMT read 1 whenever the backend has room
+ *    for a FIFO's worth (16 bytes, what a driver may write on THRE, §8.4
+ *    LSR5); a backend without tx_room always has it. A guest that writes
+ *    without looking hands tx() its bytes anyway, for it to keep or drop;
  *  - the backend's receive queue is the receiver FIFO. It may hold more
  *    than 16 bytes; the trigger level, the character timeout and an FCR
  *    clear count min(rx_count(), 16) ("the FIFO"), the rest being bytes
@@ -119,6 +122,7 @@
 struct v16550_backend {
 	void *ctx;
 	void (*tx)(void *ctx, uint8_t byte); /* the guest wrote THR (NULL: dropped) */
+	size_t (*tx_room)(void *ctx);        /* bytes tx() takes now (NULL: always enough) */
 	size_t (*rx_count)(void *ctx);       /* bytes waiting in the receive queue (NULL: none) */
 	int (*rx_get)(void *ctx);            /* the next byte, or -1 */
 };
