@@ -26,7 +26,9 @@ KCFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdinc \
 	-isystem $(shell $(CC) -print-file-name=include) \
 	-fno-pic -fno-pie -mcmodel=kernel -mno-red-zone -mno-mmx -mno-sse -mno-sse2 \
 	-mno-avx -mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
-	-fno-common -fno-strict-aliasing -ffunction-sections -I. -I$(BUILD)/gen
+	-fno-common -fno-strict-aliasing -ffunction-sections -I. -I$(BUILD)/gen $(KEXTRA)
+# KEXTRA=-DTERN_STAMPS: the exit-path breakdown `make bench` builds in $(BUILD)/stamps (vmm/stamps.h).
+KEXTRA ?=
 KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 	--no-warn-rwx-segments -T arch/kernel.ld
 NASMFLAGS := -f elf64 -g -F dwarf -I$(BUILD)/gen/ -Iarch/

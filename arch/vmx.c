@@ -204,28 +204,19 @@ static uint32_t instruction_error(void)
 	return (uint32_t)v;
 }
 
-uint64_t vmcs_read(uint32_t field)
+void vmcs_access_failed(uint32_t field, uint64_t value, bool write)
 {
-	uint64_t v = 0;
-	bool cf, zf;
+	const char *why = !this_cpu()->loaded_vmcs ? "no current VMCS" :
+			  vmx_instruction_error_name(instruction_error());
 
-	__asm__ volatile("vmread %3, %0" : "=rm"(v), "=@ccc"(cf), "=@ccz"(zf) : "r"((uint64_t)field));
-	if (cf || zf)
-		panic("vmread of VMCS field 0x%x failed: %s", field,
-		      cf ? "no current VMCS" : vmx_instruction_error_name(instruction_error()));
-	return v;
+	if (write)
+		panic("vmwrite of 0x%lx to VMCS field 0x%x failed: %s", value, field, why);
+	panic("vmread of VMCS field 0x%x failed: %s", field, why);
 }
 
 int vmcs_try_write(uint32_t field, uint64_t value)
 {
 	return VMX_OP("vmwrite %2, %3", "r"(value), "r"((uint64_t)field));
-}
-
-void vmcs_write(uint32_t field, uint64_t value)
-{
-	if (vmcs_try_write(field, value))
-		panic("vmwrite of 0x%lx to VMCS field 0x%x failed: %s", value, field,
-		      vmx_instruction_error_name(instruction_error()));
 }
 
 /* INVEPT/INVVPID descriptors (31.3). */

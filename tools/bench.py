@@ -63,18 +63,70 @@ def scaling():
         boot_scaling("QEMU TCG + OVMF", r"ERROR: vmx: not ready", emu="qemu", cpus=n)
 
 
-def exit_paths():
-    """VM exit round trips measured by tests/guests/bench.c (RDTSC under sync=none)."""
+# Which kind of exit (vmm/stamps.h's key: reason, port) each bench.c op makes.
+EXIT_KIND = {"vmcall": ("VMCALL", 0), "cpuid": ("CPUID", 0), "out": ("IO_INSTRUCTION", 0x80),
+             "in-pit": ("IO_INSTRUCTION", 0x40), "in-uart": ("IO_INSTRUCTION", 0x3fd),
+             "mmio-ioapic": ("EPT_VIOLATION", 0)}
+
+
+def bench_guest_run():
+    """tests/guests/bench.c on 1 CPU of emu.BUILD's Tern: {op: (ticks, min)} and the log."""
     guest = os.path.join(emu.BUILD, "guests", "bench.elf")
     with emu.Machine(emu="bochs", cpus=1, boot="mb2", cmdline="after_boot=poweroff vm=bench,mem=4M",
                      modules=[(guest, "bench")]) as m:
-        lines = [m.wait_for(r"\[bench\] bench: (%s .*)" % what, 300).group(1)
-                 for what in ("vmcall", "cpuid", "out", "in-pit", "mmio-ioapic")]
-        m.wait_for(r"tern: powering off", 120)
-    print("VM exit round trips (Bochs corei7_skylake_x, ips=50M, sync=none, 1 CPU; "
-          "TSC ticks = instructions, net of a NOP loop, 10000 iterations):")
-    for line in lines:
-        print("  " + line)
+        m.wait_for(r"tern: powering off", 600)
+        out = m.output()
+    ops = {g[0]: (int(g[1]), int(g[2])) for g in
+           re.findall(r"\[bench\] bench: (\S+) (-?\d+) ticks/round-trip \(min (-?\d+)\)", out)}
+    if not ops:
+        raise AssertionError("the bench guest printed no figures:\n" + out[-2000:])
+    return ops, out
+
+
+def stamps_build():
+    """The same tree built with -DTERN_STAMPS (vmm/stamps.h) in BUILD/stamps; its path."""
+    d = os.path.join(emu.BUILD, "stamps")
+    subprocess.run(["make", "-s", "-C", emu.ROOT, "BUILD=" + d, "KEXTRA=-DTERN_STAMPS", "all"],
+                   check=True)
+    return d
+
+
+def with_build(d, fn, *args):
+    saved, emu.BUILD = emu.BUILD, d
+    try:
+        return fn(*args)
+    finally:
+        emu.BUILD = saved
+
+
+FIGURES = {}   # name -> ticks, for the closing table
+
+
+def exit_paths():
+    """VM exit round trips measured by tests/guests/bench.c (RDTSC under sync=none), and
+    where each one's ticks go: the same run on a -DTERN_STAMPS build, whose stamps split
+    the hypervisor's part into dispatch, handler and event check (vmm/stamps.h); the rest
+    (GPRs saved and loaded, VMRESUME, the exit) is the plain build's total less those."""
+    ops, _ = bench_guest_run()
+    _, log = with_build(stamps_build(), bench_guest_run)
+    parts = {(g[0], int(g[1], 16)): tuple(int(x) for x in g[2:])
+             for g in re.findall(r"vm bench: vcpu0 stamps (\S+) port 0x([0-9a-f]+): \d+ exits, mean "
+                                 r"ticks dispatch (\d+) handler (\d+) events (\d+)", log)}
+    print("VM exit round trips (Bochs corei7_skylake_x, ips=50M, sync=none, 1 CPU; TSC ticks = "
+          "instructions, net of a NOP loop, 10000 iterations), and their parts from a "
+          "-DTERN_STAMPS build:")
+    print("  %-12s %6s %6s | %8s %8s %8s %8s" % ("exit", "ticks", "min", "dispatch", "handler",
+                                                "events", "rest"))
+    for op, (ticks, mn) in ops.items():
+        FIGURES[op] = ticks
+        p = parts.get(EXIT_KIND.get(op, ("?", 0)))
+        if p:
+            print("  %-12s %6d %6d | %8d %8d %8d %8d" % (op, ticks, mn, p[0], p[1], p[2],
+                                                        ticks - sum(p)))
+        else:
+            print("  %-12s %6d %6d | (no stamps)" % (op, ticks, mn))
+    print("  (rest: saving and loading the GPRs in arch/vmx_entry.asm, VMRESUME and the exit "
+          "itself, which Bochs counts as nothing)")
 
 
 def dirty_logging():
@@ -108,20 +160,38 @@ def scheduling():
           % (mv.group(2), mv.group(3), mv.group(1)))
 
 
-def fpu_switching():
-    """The same switch path when every vCPU has live FPU/AVX-512 and debug state (fpuiso)."""
+def fpu_run():
     guest = os.path.join(emu.BUILD, "guests", "fpuiso.elf")
     vms = " ".join("vm=f%d,image=fpuiso,mem=4M" % i for i in range(4))
     with emu.Machine(emu="bochs", cpus=2, boot="mb2",
                      cmdline="after_boot=poweroff timeslice=1 shuffle=5 " + vms,
                      modules=[(guest, "fpuiso")]) as m:
-        sw = m.wait_for(r"sched: (\d+) vCPU switches, mean (\d+) ticks", 600)
-        xr = m.wait_for(r"xregs: (\d+) switches of FPU\S* .*, mean (\d+) ticks", 60)
+        m.wait_for(r"tern: powering off", 900)
+        out = m.output()
+    sw = re.search(r"sched: (\d+) vCPU switches, mean (\d+) ticks", out)
+    xr = re.search(r"xregs: (\d+) switches of FPU\S* .*, mean (\d+) ticks", out)
+    parts = re.search(r"sched: switch parts, mean ticks: leave (\d+) housekeeping (\d+) pick (\d+) "
+                      r"load (\d+) state (\d+) events (\d+)", out)
+    return sw, xr, parts
+
+
+def fpu_switching():
+    """The switch path when every vCPU has live FPU/AVX-512 and debug state (fpuiso), and
+    its parts from a -DTERN_STAMPS build."""
+    sw, xr, _ = fpu_run()
+    _, _, parts = with_build(stamps_build(), fpu_run)
+    FIGURES["switch"] = int(sw.group(2))
     print("Register switching (Bochs corei7_skylake_x, 2 CPUs, 4 fpuiso vCPUs using x87, "
           "ZMM0-31, k0-7, DR0-3, CR2, TSC_AUX; 1 ms slices, shuffle=5):")
     print("  switch: %s ticks from a VM exit to the next vCPU's entry (mean of %s), of which "
           "%s ticks (mean of %s) save and load the registers VMX leaves alone; XSAVE and XRSTOR "
           "count as one instruction each under Bochs" % (sw.group(2), sw.group(1), xr.group(2), xr.group(1)))
+    if parts:
+        print("  its parts (-DTERN_STAMPS build, whose stamps add a few ticks each): leave %s "
+              "(exit handler, scheduler's look, MSRs saved), housekeeping %s (requests, "
+              "watchdog, console, balancing), pick %s (the run queue), load %s (VMPTRLD, host state, VMCS set-up), state %s (device "
+              "timers, MSRs, FPU/AVX/debug registers), events %s (interrupt check, timer)"
+              % parts.groups())
 
 
 def timer_hogs():
@@ -181,6 +251,7 @@ def create_to_output():
                     break
             assert g and g.group(2), "no first output reported for " + name
             rows.append((mem, g.group(4), g.group(2)))
+            FIGURES["create-" + mem] = int(g.group(4))
     print("VM start-up (Bochs, 2 CPUs; shell `create hello --mem SIZE --start`; ticks = "
           "instructions, and Bochs counts each byte of `rep stosb` as one):")
     for mem, create, start in rows:
@@ -418,12 +489,36 @@ def linux_boot():
         linux_exits(tern[5])
 
 
+BASELINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench-baseline.json")
+
+
+def summary():
+    """The closing table README carries: each figure now, the value README had before
+    (tools/bench-baseline.json, updated with README) and what it is measured against."""
+    with open(BASELINE) as f:
+        base = json.load(f)
+    print()
+    print("| figure (ticks) | now | before | anchor |")
+    print("|---|---|---|---|")
+    for key, b in base["figures"].items():
+        now = FIGURES.get(key)
+        print("| %s | %s | %s | %s |" % (b["what"], "-" if now is None else "{:,}".format(now),
+                                        "{:,}".format(b["before"]) if b.get("before") is not None
+                                        else "-", b["anchor"]))
+
+
 def main():
     if sys.argv[1:] == ["scaling"]:  # tools/bench.py scaling: only boot time against CPUs
         scaling()
         return
     if sys.argv[1:] == ["linux"]:    # tools/bench.py linux: only the Linux boot figures
         linux_boot()
+        return
+    if sys.argv[1:] == ["exits"]:    # tools/bench.py exits: the exit, switch and start-up figures
+        exit_paths()
+        create_to_output()
+        fpu_switching()
+        summary()
         return
     exit_paths()
     dirty_logging()
@@ -440,6 +535,7 @@ def main():
         boot_time("Bochs + BIOS + GRUB Multiboot2, 4 CPUs", emu="bochs", cpus=4, boot="mb2")
         scaling()
     linux_boot()
+    summary()
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 #ifndef TERN_VMM_EXIT_H
 #define TERN_VMM_EXIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "vmm/vcpu.h"
 
@@ -16,8 +17,9 @@ enum exit_action {
 };
 
 struct exit_info {
-	uint32_t reason; /* basic exit reason */
-	uint64_t qual;
+	uint32_t reason;  /* basic exit reason */
+	bool in_delivery; /* it interrupted an event's delivery, now queued again (X_DELIVERY exits) */
+	uint64_t qual;    /* the exit qualification, for the exits whose handler reads it (else 0) */
 };
 
 typedef enum exit_action (*exit_handler_fn)(struct vcpu *v, const struct exit_info *e);

@@ -471,12 +471,14 @@ static void fill_info(const struct vm *vm, struct tern_vm_info *in)
 		vi->cpu = vm->state == VM_CREATED ? vm->pin[i] : v->cpu;
 		vi->pinned = vm->state == VM_CREATED ? vm->pin[i] != TERN_CPU_ANY : v->pinned;
 		vi->run_us = v->run_tsc * 1000 / khz;
-		vi->nr_exits = v->nr_exits;
+		vi->nr_exits = 0;
+		for (uint32_t r = 0; r <= VMX_EXIT_REASON_MAX; r++)
+			vi->nr_exits += v->exits[r];
 		vi->nr_moves = v->nr_moves;
 		vi->nr_scheduled = v->nr_scheduled;
 		vi->cpus_seen = v->cpus_seen;
 		in->run_us += vi->run_us;
-		in->nr_exits += v->nr_exits;
+		in->nr_exits += vi->nr_exits;
 		for (uint32_t r = 0; r < VMX_EXIT_REASON_MAX; r++)
 			in->exits[r] += v->exits[r];
 	}
@@ -890,10 +892,22 @@ static int64_t deny(struct vm *caller, const struct hc_entry *e, unsigned int cp
 	return -(int64_t)TERN_EPERM;
 }
 
+/* The management calls, one at a time (they create, change and free VMs). */
+static __attribute__((noinline)) int64_t call_locked(const struct hc_entry *e, struct vm *caller,
+						      const uint64_t *a)
+{
+	int64_t ret;
+
+	spin_lock(&hc_lock);
+	ret = e->fn(caller, a);
+	spin_unlock(&hc_lock);
+	return ret;
+}
+
+/* Kept short: the calls anyone may make are a tail call, with nothing saved. */
 int64_t hc_call(struct vm *caller, unsigned int cpl, uint64_t nr, const struct hc_args *args)
 {
 	const struct hc_entry *e;
-	int64_t ret;
 
 	if (nr >= TERN_HC_COUNT || !hc_table[nr].fn)
 		return -(int64_t)TERN_ENOSYS;
@@ -902,8 +916,5 @@ int64_t hc_call(struct vm *caller, unsigned int cpl, uint64_t nr, const struct h
 		return deny(caller, e, cpl);
 	if (e->anyone)
 		return e->fn(caller, args->a);
-	spin_lock(&hc_lock);
-	ret = e->fn(caller, args->a);
-	spin_unlock(&hc_lock);
-	return ret;
+	return call_locked(e, caller, args->a);
 }

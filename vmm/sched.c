@@ -44,6 +44,13 @@
  */
 #define BOOST_SLICE_DIV 4u
 
+#define SW_PARTS 6u
+#ifdef TERN_STAMPS
+#define SW_STAMP(rq, i) ((rq)->sw_t[(i)] = rdtsc())
+#else
+#define SW_STAMP(rq, i) ((void)0)
+#endif
+
 struct runqueue {
 	struct spinlock lock;
 	struct vcpu *head;  /* circular list through rq_next */
@@ -54,6 +61,10 @@ struct runqueue {
 	volatile bool work;  /* a request from another CPU: scan the queue */
 	/* path lengths in TSC ticks, for make bench */
 	uint64_t sw_ticks, sw_n, leave_ticks, leave_n, arrive_ticks, arrive_n;
+#ifdef TERN_STAMPS
+	/* a switch's parts (vmm/stamps.h): leave, housekeeping, pick, load, state, events */
+	uint64_t sw_t[SW_PARTS], sw_part[SW_PARTS];
+#endif
 };
 
 static void (*idle_hook)(void);
@@ -165,12 +176,14 @@ void sched_wake(struct vcpu *v)
 {
 	int blocked = VCPU_BLOCKED;
 
+	vcpu_note_event(v);
 	if (__atomic_compare_exchange_n(&v->state, &blocked, VCPU_RUNNABLE, false,
 					__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
 		v->boost = true;
 		request(v->cpu);
 	} else if (v->state == VCPU_RUNNABLE) {
-		request(v->cpu);
+		/* It may be in guest mode on its CPU: the exit sees v->events. */
+		sched_kick(v->cpu);
 	}
 }
 
@@ -334,21 +347,38 @@ bool sched_need_switch(const struct vcpu *v)
 }
 
 /*
- * Preemption timer (SDM 25.5.1): the end of the slice, v's own next timer
- * interrupt, or the next timer of a vCPU blocked here, whichever is first.
+ * The preemption timer (SDM 25.5.1) for the rest of the way to v's deadline.
+ * It counts only in VMX non-root operation, so its value saved at an exit
+ * would leave out the time spent in Tern, and every timer would fire late
+ * by that much: it is set anew from the deadline at each entry instead.
+ */
+static void set_preemption_timer(const struct vcpu *v, uint64_t now)
+{
+	uint64_t ticks = v->deadline > now ? (v->deadline - now) >> vmx_config.preempt_shift : 0;
+
+	vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffull ? 0xffffffffull : ticks);
+}
+
+/*
+ * v's deadline: the end of the slice, v's own next timer interrupt, the next
+ * timer of a vCPU blocked here, this CPU's housekeeping, or the request poll,
+ * whichever is first.
  */
 static void arm_slice(struct vcpu *v)
 {
-	uint64_t now = rdtsc(), until = v->slice_end, own = vcpu_next_event(v), ticks;
+	struct pcpu *c = this_cpu();
+	uint64_t now = rdtsc(), until = v->slice_end, own = vcpu_next_event(v);
 
 	if (own < until)
 		until = own;
-	if (this_cpu()->rq->next_event < until)
-		until = this_cpu()->rq->next_event;
+	if (c->rq->next_event < until)
+		until = c->rq->next_event;
+	if (c->next_periodic < until)
+		until = c->next_periodic;
 	if ((nr_pcpus > 1 || console_input_wanted()) && now + poll_ticks < until)
 		until = now + poll_ticks;
-	ticks = until > now ? (until - now) >> vmx_config.preempt_shift : 0;
-	vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffull ? 0xffffffffull : ticks);
+	v->deadline = until;
+	set_preemption_timer(v, now);
 }
 
 __attribute__((noreturn)) static void enter(struct vcpu *v, uint64_t slice)
@@ -357,19 +387,23 @@ __attribute__((noreturn)) static void enter(struct vcpu *v, uint64_t slice)
 	uint64_t t0 = rdtsc();
 	bool arriving = v->pcpu != c;
 
+	SW_STAMP(c->rq, 2);
 	vcpu_load(v);
 	if (arriving && !v->needs_setup && v->nr_scheduled) {
 		c->rq->arrive_ticks += rdtsc() - t0;
 		c->rq->arrive_n++;
 	}
-	if (v->needs_setup)
+	if (v->needs_setup) {
 		vcpu_setup_vmcs(v);
+		vcpu_note_event(v);
+	}
 	if (v->apply_arch) {
 		vcpu_state_apply(v);
 		v->apply_arch = false;
 	}
 	if (v->dirty_sync)
 		vcpu_dirty_sync(v);
+	SW_STAMP(c->rq, 3);
 	vcpu_run_device_timers(v); /* woken for one, or its deadline passed while it waited */
 	vcpu_msrs_load(v);
 	vcpu_xregs_switch_in(v);
@@ -378,11 +412,21 @@ __attribute__((noreturn)) static void enter(struct vcpu *v, uint64_t slice)
 	v->run_start = rdtsc();
 	v->slice_end = v->run_start + slice;
 	c->vcpu = v;
-	vcpu_deliver_events(v);
+	SW_STAMP(c->rq, 4);
+	/* As after an exit: only what changed while it was away (vcpu_note_event) or a due timer. */
+	if (v->events || vcpu_next_event(v) <= v->run_start)
+		vcpu_deliver_events(v);
 	arm_slice(v);
 	if (c->exit_tsc && c->last_vcpu && c->last_vcpu != v) {
-		c->rq->sw_ticks += rdtsc() - c->exit_tsc;
+		uint64_t end = rdtsc();
+
+		c->rq->sw_ticks += end - c->exit_tsc;
 		c->rq->sw_n++;
+#ifdef TERN_STAMPS
+		c->rq->sw_t[5] = end;
+		for (uint32_t i = 0; i < SW_PARTS; i++)
+			c->rq->sw_part[i] += c->rq->sw_t[i] - (i ? c->rq->sw_t[i - 1] : c->exit_tsc);
+#endif
 	}
 	c->last_vcpu = v;
 	vmx_run_current();
@@ -573,11 +617,19 @@ static void periodic(void)
 	}
 }
 
-void sched_after_exit(struct vcpu *v, enum exit_action act)
+/* The full look after an exit: housekeeping, requests, events, the next vCPU. */
+static __attribute__((noinline)) void after_exit_slow(struct vcpu *v, enum exit_action act, uint64_t now)
 {
-	periodic();
-	if (act == EXIT_RESUME && (v->move_to >= 0 || this_cpu()->rq->work || boost_due(this_cpu()->rq)))
-		act = EXIT_YIELD;
+	struct pcpu *c = this_cpu();
+
+	c->exit_tsc = now; /* switch-cost accounting (enter) starts here */
+	if (vm_halting(v->vm)) /* stopped from another CPU, which set v->events */
+		act = EXIT_STOP;
+	if (act == EXIT_RESUME) { /* else sched_run does the housekeeping */
+		periodic();
+		if (v->move_to >= 0 || c->rq->work || boost_due(c->rq))
+			act = EXIT_YIELD;
+	}
 	switch (act) {
 	case EXIT_RESUME:
 		vcpu_deliver_events(v);
@@ -602,6 +654,27 @@ void sched_after_exit(struct vcpu *v, enum exit_action act)
 	sched_run();
 }
 
+/*
+ * After each exit. Most exits change nothing the scheduler looks at: no
+ * event became pending (vcpu_note_event, which a VM stop sets too), no
+ * deadline passed (v->deadline, vCPU 0's device timers), no request came
+ * (the run queue's work flag, which moves and wake-ups set): v is entered
+ * again at once, with the timer set for the rest of the way.
+ */
+void sched_after_exit(struct vcpu *v, enum exit_action act)
+{
+	uint64_t now = rdtsc();
+
+	if (__builtin_expect(act == EXIT_RESUME && !v->events && now < v->deadline &&
+			     !this_cpu()->rq->work && (!v->plat0 || now < v->plat0->next_tsc), 1)) {
+		set_preemption_timer(v, now);
+		stamp_resume(v);
+		return;
+	}
+	after_exit_slow(v, act, now);
+	stamp_resume(v);
+}
+
 void sched_report(void)
 {
 	uint64_t s[6] = { 0 };
@@ -620,6 +693,20 @@ void sched_report(void)
 	}
 	pr_info("sched: %lu vCPU switches, mean %lu ticks from a VM exit to the next vCPU's entry",
 		(unsigned long)s[1], (unsigned long)(s[1] ? s[0] / s[1] : 0));
+#ifdef TERN_STAMPS
+	{
+		uint64_t p[SW_PARTS] = { 0 };
+
+		for (uint32_t i = 0; i < nr_pcpus; i++)
+			for (uint32_t k = 0; pcpus[i]->rq && k < SW_PARTS; k++)
+				p[k] += pcpus[i]->rq->sw_part[k];
+		for (uint32_t k = 0; s[1] && k < SW_PARTS; k++)
+			p[k] /= s[1];
+		pr_info("sched: switch parts, mean ticks: leave %lu housekeeping %lu pick %lu load %lu state %lu events %lu",
+			(unsigned long)p[0], (unsigned long)p[1], (unsigned long)p[2], (unsigned long)p[3],
+			(unsigned long)p[4], (unsigned long)p[5]);
+	}
+#endif
 	pr_info("sched: %lu moves, mean %lu ticks to leave a CPU (VMCLEAR, requeue) and %lu to arrive (VMPTRLD, host state)",
 		(unsigned long)s[3], (unsigned long)(s[3] ? s[2] / s[3] : 0),
 		(unsigned long)(s[5] ? s[4] / s[5] : 0));
@@ -661,10 +748,12 @@ void sched_run(void)
 		bool armed;
 
 		irq_disable();
+		SW_STAMP(c->rq, 0);
 		crash_test_on_cpu(c);
 		if (c->rq->work)
 			process_requests(c->rq);
 		periodic();
+		SW_STAMP(c->rq, 1);
 		v = pick(c->rq, &slice);
 		if (v)
 			enter(v, slice);

@@ -306,17 +306,6 @@ void vcpu_set_gpr(struct vcpu *v, unsigned int n, uint64_t val)
 		((uint64_t *)&v->regs)[n & 15] = val;
 }
 
-void vcpu_skip_instruction(void)
-{
-	uint64_t intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_INFO);
-	uint64_t shadow = GUEST_INTR_STI_BLOCKING | GUEST_INTR_MOV_SS_BLOCKING;
-
-	vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_VM_EXIT_INSTRUCTION_LEN));
-	/* Skipping an instruction ends STI/MOV-SS blocking (SDM 25.4.2). */
-	if (intr & shadow)
-		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY_INFO, intr & ~shadow);
-}
-
 static void set_proc_ctls(struct vcpu *v, uint32_t want)
 {
 	if (want != v->proc_ctls) {
@@ -379,6 +368,8 @@ void vcpu_deliver_events(struct vcpu *v)
 	bool nmi;
 	int irr, vec;
 
+	/* Cleared first: whatever is posted from here on is seen now or at the next exit. */
+	__atomic_store_n(&v->events, false, __ATOMIC_SEQ_CST);
 	/* Device timers run at the exit their deadline brings (vcpu_run_device_timers). */
 	vlapic_timer_check(v, rdtsc());
 	nmi = v->lapic.nmi_pending;
@@ -387,6 +378,9 @@ void vcpu_deliver_events(struct vcpu *v)
 	if (nmi || vec != VLAPIC_NONE) {
 		ctls = inject_pending(v, nmi, vec, ctls);
 		irr = vlapic_highest_irr(v); /* vec may have moved to the ISR */
+		/* A blocked NMI with no window exit to say when: try again at every exit. */
+		if (v->lapic.nmi_pending && !vmx_config.nmi_window)
+			vcpu_note_event(v);
 	}
 	set_proc_ctls(v, ctls);
 	if (!vmx_config.tpr_shadow)

@@ -12,6 +12,7 @@
 #include "vmm/platform.h"
 #include "vmm/vmsr.h"
 #include "vmm/xregs.h"
+#include "vmm/stamps.h"
 
 struct vm;
 struct pcpu;
@@ -63,6 +64,19 @@ struct vcpu {
 	bool pml_on;            /* the VMCS has PML enabled */
 	uint64_t pml_page;      /* its page-modification log (physical), while PML logs */
 	uint32_t proc_ctls;     /* primary controls as last written */
+	/*
+	 * Its interrupt state may have changed (an IRR bit, an NMI, the PIC's
+	 * INTR, a LAPIC register, a window exit): vcpu_deliver_events runs
+	 * before the next entry. Set by whoever changes it, on any CPU
+	 * (vcpu_note_event); cleared by vcpu_deliver_events.
+	 */
+	volatile bool events;
+	/*
+	 * TSC by which Tern must look at v again (the slice's end, its timers,
+	 * the run queue's, housekeeping), set by the scheduler at each full
+	 * check; an exit before it with no events resumes at once (sched.c).
+	 */
+	uint64_t deadline;
 	uint8_t tpr_threshold;  /* VMCS_TPR_THRESHOLD as last written (TPR shadow) */
 	struct vlapic lapic;
 	struct vplatform *plat0;  /* vCPU 0 only: the VM's devices, whose timers and PIC it takes */
@@ -76,18 +90,37 @@ struct vcpu {
 	struct vcpu_init init;
 	struct tern_vcpu_regs arch; /* the whole state while parked (vcpu_state.c) */
 	/* accounting */
-	uint64_t run_tsc, nr_scheduled, nr_exits, nr_moves;
+	uint64_t run_tsc, nr_scheduled, nr_moves;
+	uint64_t nr_reinjected; /* events an exit interrupted, injected again (exit.c) */
 	uint64_t cpus_seen;     /* bit n: ran on CPU n */
-	uint64_t exits[VMX_EXIT_REASON_MAX];
+	uint64_t exits[VMX_EXIT_REASON_MAX + 1]; /* the last: reasons past the table */
+#ifdef TERN_STAMPS
+	struct vcpu_stamps stamps; /* make bench's breakdown (vmm/stamps.h) */
+#endif
 };
 
 struct vcpu *vcpu_create(struct vm *vm, uint32_t index);
 void vcpu_destroy(struct vcpu *v);
+/* v's interrupt state changed: look at it before v's next entry (any CPU; the caller kicks). */
+static inline void vcpu_note_event(struct vcpu *v)
+{
+	__atomic_store_n(&v->events, true, __ATOMIC_RELEASE);
+}
 /* Make v's VMCS current on this CPU, (re)writing host state if it moved. */
 void vcpu_load(struct vcpu *v);
 /* Fill v's VMCS (must be current) from its vcpu_init. */
 void vcpu_setup_vmcs(struct vcpu *v);
-void vcpu_skip_instruction(void);
+/* Past the instruction that exited (VM-exit instruction length); inline, as most exits do it. */
+static inline void vcpu_skip_instruction(void)
+{
+	uint64_t intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_INFO);
+	uint64_t shadow = GUEST_INTR_STI_BLOCKING | GUEST_INTR_MOV_SS_BLOCKING;
+
+	vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_VM_EXIT_INSTRUCTION_LEN));
+	/* Skipping an instruction ends STI/MOV-SS blocking (SDM 25.4.2). */
+	if (intr & shadow)
+		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY_INFO, intr & ~shadow);
+}
 /* GPR n in x86 order (0 RAX ... 15 R15), 4 being the guest RSP in the VMCS (v's must be current). */
 uint64_t vcpu_gpr(const struct vcpu *v, unsigned int n);
 void vcpu_set_gpr(struct vcpu *v, unsigned int n, uint64_t val);

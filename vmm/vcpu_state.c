@@ -220,7 +220,7 @@ void vcpu_state_apply_soft(struct vcpu *v)
 	v->lapic.timer_start = r->apic_timer_left ?
 		v->lapic.timer_next - (r->apic_timer_period ? r->apic_timer_period : r->apic_timer_left) : 0;
 	v->lapic.nmi_pending = r->apic_nmi_pending != 0;
-	v->lapic.irr_pending = 1; /* re-scan the IRR */
+	vcpu_note_event(v); /* scan the IRR */
 }
 
 static bool canonical(uint64_t a)

@@ -58,6 +58,13 @@ static void set_bit_atomic(struct vcpu *v, uint32_t base, int vec)
 	__atomic_fetch_or(reg(v, base + 0x10u * (uint32_t)(vec / 32)), 1u << (vec % 32), __ATOMIC_SEQ_CST);
 }
 
+/* A request for vec (SDM 11.8.4): the IRR bit, then the flag that has v look before entry. */
+static void set_irr(struct vcpu *v, int vec)
+{
+	set_bit_atomic(v, APIC_IRR, vec);
+	vcpu_note_event(v);
+}
+
 static void clear_bit_atomic(struct vcpu *v, uint32_t base, int vec)
 {
 	__atomic_fetch_and(reg(v, base + 0x10u * (uint32_t)(vec / 32)), ~(1u << (vec % 32)), __ATOMIC_SEQ_CST);
@@ -178,7 +185,7 @@ bool vlapic_timer_check(struct vcpu *v, uint64_t now)
 
 	/* No wake-up: v runs now, or the scheduler, which wakes it, is the caller. */
 	if (!(lvt & LVT_MASKED) && (uint8_t)lvt >= 16)
-		set_bit_atomic(v, APIC_IRR, (uint8_t)lvt);
+		set_irr(v, (uint8_t)lvt);
 	if (timer_periodic(v)) {
 		/* Missed periods collapse into one interrupt, as on hardware. */
 		l->timer_next += l->timer_period;
@@ -289,7 +296,7 @@ void vlapic_post(struct vcpu *v, uint8_t vector)
 {
 	if (vector < 16)
 		return; /* illegal vector: real APICs flag an error and drop it */
-	set_bit_atomic(v, APIC_IRR, vector);
+	set_irr(v, vector);
 	sched_wake(v);
 }
 
@@ -326,6 +333,7 @@ void vlapic_post_nmi(struct vcpu *v)
 	if (!vmx_config.vnmi || v->state == VCPU_WAIT_SIPI)
 		return;
 	__atomic_store_n(&v->lapic.nmi_pending, true, __ATOMIC_RELEASE);
+	vcpu_note_event(v);
 	sched_wake(v);
 }
 
@@ -516,6 +524,8 @@ int vlapic_write(struct vcpu *v, uint32_t off, uint64_t val)
 {
 	uint32_t v32 = (uint32_t)val;
 
+	vcpu_note_event(v); /* TPR, EOI, SVR, LVT, timer: what may be delivered, and when */
+
 	switch (off) {
 	case APIC_TPR: *reg(v, off) = v32 & 0xffu; return 0;
 	case APIC_EOI: eoi(v); return 0;
@@ -594,6 +604,7 @@ int vlapic_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
 
 int vlapic_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 {
+	vcpu_note_event(v);
 	if (msr == MSR_IA32_APIC_BASE)
 		return write_apic_base(v, val);
 	if (msr == MSR_IA32_TSC_DEADLINE) {

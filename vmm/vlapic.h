@@ -43,7 +43,6 @@ struct vlapic {
 	uint64_t nr_timer_fired;
 	uint64_t nr_timer_lost;  /* periods that passed unseen (collapsed) */
 	uint64_t max_timer_late; /* worst TSC ticks between expiry and notice */
-	volatile uint32_t irr_pending; /* set (with the IRR bit) by other CPUs: re-check */
 	volatile bool nmi_pending;     /* an NMI waits for injection (collapses like hardware's) */
 	volatile bool extint;          /* vCPU 0: the PIC's INTR is up (vmm/platform.c) */
 	uint8_t warned_modes;          /* IPI delivery modes already logged as dropped */

@@ -699,6 +699,10 @@ static void vcpu_report(const struct vcpu *v)
 	pr_info("vm %s: vcpu%u ran %lu ms, scheduled %lu times, moved %lu times, on cpus %s",
 		v->vm->name, v->index, (unsigned long)(v->run_tsc / (tsc_khz ? tsc_khz : 1)),
 		(unsigned long)v->nr_scheduled, (unsigned long)v->nr_moves, len ? cpus : "none");
+	stamp_report(v);
+	if (v->nr_reinjected)
+		pr_info("vm %s: vcpu%u re-injected %lu events an exit interrupted in delivery",
+			v->vm->name, v->index, (unsigned long)v->nr_reinjected);
 	if (v->lapic.nr_timer_fired)
 		pr_info("vm %s: vcpu%u timer fired %lu times, %lu periods lost, noticed at worst %lu ticks late",
 			v->vm->name, v->index, (unsigned long)v->lapic.nr_timer_fired,
