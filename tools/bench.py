@@ -440,8 +440,8 @@ def linux_tern(timeout=1500, save_dmesg=None, cmdline=BARE_CMDLINE):
         wall = m.elapsed() - t0
         m.send("\x1d")                         # Ctrl-]: detach
         m.expect(r"Disconnected from vm l1\r\n" + re.escape(SHELL_PROMPT), 120)
-        out = shell_line(m, "info l1 --json")
-        info = json.loads(out[out.index("{"):out.rindex("}") + 1])
+        info = shell_json(m, "info l1 --json")
+        info["idle"] = linux_idle(m)
         m.send("console l1\r")
         m.expect(r"Connected to vm l1 .*\r\n", 120)
         log = linux_dmesg(m)
@@ -452,6 +452,40 @@ def linux_tern(timeout=1500, save_dmesg=None, cmdline=BARE_CMDLINE):
     ticks, khz, secs = linux_report("under Tern (Bochs corei7_skylake_x, 2 CPUs; VM of 1 vCPU "
                                     "pinned to CPU 1, vmlinux)", log, wall)
     return ticks, khz, secs, wall, log, info
+
+
+def shell_json(m, line):
+    out = shell_line(m, line)
+    return json.loads(out[out.index("{"):out.rindex("}") + 1])
+
+
+IDLE_US = 3000000   # emulated time the idle sample spans
+
+
+def linux_idle(m):
+    """The Linux VM l1 at its idle shell: host uptime and the VM's run time and exits,
+    sampled twice at least IDLE_US of (emulated) host time apart, the shell polled in
+    between. Returns (uptime delta us, run_us delta, {reason: exits})"""
+    h0, v0 = shell_json(m, "info --json"), shell_json(m, "info l1 --json")
+    h1 = h0
+    for _ in range(600):
+        if h1["uptime_us"] - h0["uptime_us"] >= IDLE_US:
+            break
+        h1 = shell_json(m, "info --json")
+    v1 = shell_json(m, "info l1 --json")
+    exits = {k: v1["exits"].get(k, 0) - n for k, n in v0["exits"].items()}
+    exits.update({k: n for k, n in v1["exits"].items() if k not in v0["exits"]})
+    return h1["uptime_us"] - h0["uptime_us"], v1["run_us"] - v0["run_us"], exits
+
+
+def linux_idle_report(idle, top=6):
+    up, run, exits = idle
+    secs = up / 1e6
+    print("  idle at its shell, over %.2f s of host time: the vCPU ran %.2f%% of it (HLT blocks); "
+          "%d exits/s; by reason:" % (secs, 100.0 * run / up, sum(exits.values()) / secs))
+    for name, n in sorted(exits.items(), key=lambda kv: -kv[1])[:top]:
+        if n:
+            print("    %-24s %10.1f/s" % (name, n / secs))
 
 
 def linux_exits(info, top=8):
@@ -487,6 +521,7 @@ def linux_boot():
         print("Linux boot ratio (%s), ticks under Tern / bare: %.3f (%d / %d)"
               % (what, tern[0] / fair[0], tern[0], fair[0]), flush=True)
         linux_exits(tern[5])
+        linux_idle_report(tern[5]["idle"])
 
 
 BASELINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench-baseline.json")

@@ -6,6 +6,7 @@ vmlinux boots with 2 vCPUs to the busybox shell, which is driven through `consol
 its dmesg is held to what the same kernel prints on bare Bochs; the bzImage (which
 decompresses itself) boots beside it and a ticker; guest poweroff, destroy and bad
 kernel inputs leave memory exactly as it was."""
+import json
 import os
 import re
 import time
@@ -211,6 +212,40 @@ def test_dmesg_is_as_clean_as_on_bare_hardware(sh):
     tern = float(re.search(r"\] tsc: ([\d.]+) MHz \(calibrated", sh.m.output()).group(1))
     seen = float(re.search(r"tsc: Detected ([\d.]+) MHz TSC", log).group(1))
     assert abs(seen - tern) < 0.01, (seen, tern)
+
+
+def info_json(sh, what=""):
+    out = sh.run(("info %s --json" % what).replace("  ", " "))
+    return json.loads(out[out.index("{"):out.rindex("}") + 1])
+
+
+IDLE_SPAN_US = 2000000   # host (emulated) time an idle sample spans
+
+
+def test_an_idle_linux_costs_its_cpus_next_to_nothing(sh):
+    """Issue 14: at its shell prompt, Linux (tickless) idles in HLT, and HLT blocks the
+    vCPU: over two seconds of host time its two vCPUs together run a small fraction of one
+    CPU, with no storm of exits (a timer re-armed in a loop, an interrupt never taken)."""
+    assert sh.vms()["l1"]["state"] == "running"
+    h0, v0 = info_json(sh), info_json(sh, "l1")
+    h1 = h0
+    for _ in range(400):   # bounded: each info takes emulated time too
+        if h1["uptime_us"] - h0["uptime_us"] >= IDLE_SPAN_US:
+            break
+        h1 = info_json(sh)
+    v1 = info_json(sh, "l1")
+    span = h1["uptime_us"] - h0["uptime_us"]
+    assert span >= IDLE_SPAN_US, (h0, h1)
+    ran = v1["run_us"] - v0["run_us"]
+    exits = v1["exits_total"] - v0["exits_total"]
+    by = {k: n - v0["exits"].get(k, 0) for k, n in v1["exits"].items()}
+    print("idle Linux, 2 vCPUs: ran %d us of %d us, %d exits/s: %r"
+          % (ran, span, exits * 1000000 // span, by))
+    # Measured 0.45% of the span and 43 exits a second (WRMSR: TSC-deadline re-arms, HLT,
+    # APIC writes: EOIs): 5% or 1,000 a second would be a storm.
+    assert ran < span // 20, (ran, span, by)
+    assert exits * 1000000 // span < 1000, (exits, span, by)
+    assert by.get("HLT", 0) > 0, by
 
 
 def test_bzimage_beside_a_linux_and_a_ticker(sh):
