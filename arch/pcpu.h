@@ -46,6 +46,7 @@ struct pcpu {
 	uint64_t loaded_vmcs;    /* physical address of the current VMCS, 0: none */
 	struct vcpu *vcpu;       /* the vCPU this CPU runs (read by the exit stub) */
 	struct runqueue *rq;     /* vmm/sched.c */
+	volatile bool rq_work;   /* a request from another CPU: scan the run queue (vmm/sched.c) */
 	uint64_t exit_tsc;       /* TSC at the last VM exit, for switch-cost accounting */
 	struct vcpu *last_vcpu;  /* the vCPU that ran last here */
 	uint64_t next_periodic;  /* TSC of the next scheduler housekeeping */

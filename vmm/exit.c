@@ -378,7 +378,7 @@ void vmx_exit_handler(void)
 	STAMP(v, 1);
 	act = handle(v, &e);
 	STAMP(v, 2);
-	sched_after_exit(v, act);
+	sched_resume(v, act);
 }
 
 #ifdef TERN_STAMPS
@@ -441,6 +441,6 @@ void vmx_entry_failed(uint64_t rflags)
 	vm_stop(v->vm, "%s failed: %s (VM-instruction error %u)",
 		v->launched ? "VMRESUME" : "VMLAUNCH",
 		rflags & RFLAGS_ZF ? vmx_instruction_error_name(err) : "no valid current VMCS", err);
-	sched_after_exit(v, EXIT_STOP);
+	sched_after_exit(v, EXIT_STOP, rdtsc());
 	panic("vmx_entry_failed: the scheduler returned");
 }

@@ -58,7 +58,6 @@ struct runqueue {
 	uint64_t cur_left;  /* rest of cur's turn, cut short by a boost or a request */
 	uint32_t nr;
 	uint64_t next_event; /* earliest timer of a vCPU blocked here */
-	volatile bool work;  /* a request from another CPU: scan the queue */
 	/* path lengths in TSC ticks, for make bench */
 	uint64_t sw_ticks, sw_n, leave_ticks, leave_n, arrive_ticks, arrive_n;
 #ifdef TERN_STAMPS
@@ -125,7 +124,7 @@ void sched_kick(uint32_t cpu)
 
 static void request(uint32_t cpu)
 {
-	pcpus[cpu]->rq->work = true;
+	pcpus[cpu]->rq_work = true;
 	sched_kick(cpu);
 }
 
@@ -147,7 +146,7 @@ int sched_add(struct vcpu *v, int pin)
 	}
 	v->cpu = (uint32_t)cpu;
 	rq->nr++;
-	rq->work = true;
+	pcpus[cpu]->rq_work = true;
 	spin_unlock(&rq->lock);
 	sched_kick((uint32_t)cpu);
 	return cpu;
@@ -343,20 +342,7 @@ static bool boost_due(struct runqueue *rq)
 
 bool sched_need_switch(const struct vcpu *v)
 {
-	return rdtsc() >= v->slice_end || v->move_to >= 0 || this_cpu()->rq->work;
-}
-
-/*
- * The preemption timer (SDM 25.5.1) for the rest of the way to v's deadline.
- * It counts only in VMX non-root operation, so its value saved at an exit
- * would leave out the time spent in Tern, and every timer would fire late
- * by that much: it is set anew from the deadline at each entry instead.
- */
-static void set_preemption_timer(const struct vcpu *v, uint64_t now)
-{
-	uint64_t ticks = v->deadline > now ? (v->deadline - now) >> vmx_config.preempt_shift : 0;
-
-	vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffull ? 0xffffffffull : ticks);
+	return rdtsc() >= v->slice_end || v->move_to >= 0 || this_cpu()->rq_work;
 }
 
 /*
@@ -378,7 +364,7 @@ static void arm_slice(struct vcpu *v)
 	if ((nr_pcpus > 1 || console_input_wanted()) && now + poll_ticks < until)
 		until = now + poll_ticks;
 	v->deadline = until;
-	set_preemption_timer(v, now);
+	sched_set_preemption_timer(v, now);
 }
 
 __attribute__((noreturn)) static void enter(struct vcpu *v, uint64_t slice)
@@ -496,7 +482,7 @@ static void process_requests(struct runqueue *rq)
 {
 	bool again = true;
 
-	rq->work = false;
+	this_cpu()->rq_work = false;
 	while (again) {
 		struct vcpu *v, *act = NULL;
 
@@ -617,8 +603,8 @@ static void periodic(void)
 	}
 }
 
-/* The full look after an exit: housekeeping, requests, events, the next vCPU. */
-static __attribute__((noinline)) void after_exit_slow(struct vcpu *v, enum exit_action act, uint64_t now)
+/* The full look after an exit (sched_resume): housekeeping, requests, events, the next vCPU. */
+void sched_after_exit(struct vcpu *v, enum exit_action act, uint64_t now)
 {
 	struct pcpu *c = this_cpu();
 
@@ -627,7 +613,7 @@ static __attribute__((noinline)) void after_exit_slow(struct vcpu *v, enum exit_
 		act = EXIT_STOP;
 	if (act == EXIT_RESUME) { /* else sched_run does the housekeeping */
 		periodic();
-		if (v->move_to >= 0 || c->rq->work || boost_due(c->rq))
+		if (v->move_to >= 0 || c->rq_work || boost_due(c->rq))
 			act = EXIT_YIELD;
 	}
 	switch (act) {
@@ -652,27 +638,6 @@ static __attribute__((noinline)) void after_exit_slow(struct vcpu *v, enum exit_
 		break;
 	}
 	sched_run();
-}
-
-/*
- * After each exit. Most exits change nothing the scheduler looks at: no
- * event became pending (vcpu_note_event, which a VM stop sets too), no
- * deadline passed (v->deadline, vCPU 0's device timers), no request came
- * (the run queue's work flag, which moves and wake-ups set): v is entered
- * again at once, with the timer set for the rest of the way.
- */
-void sched_after_exit(struct vcpu *v, enum exit_action act)
-{
-	uint64_t now = rdtsc();
-
-	if (__builtin_expect(act == EXIT_RESUME && !v->events && now < v->deadline &&
-			     !this_cpu()->rq->work && (!v->plat0 || now < v->plat0->next_tsc), 1)) {
-		set_preemption_timer(v, now);
-		stamp_resume(v);
-		return;
-	}
-	after_exit_slow(v, act, now);
-	stamp_resume(v);
 }
 
 void sched_report(void)
@@ -750,7 +715,7 @@ void sched_run(void)
 		irq_disable();
 		SW_STAMP(c->rq, 0);
 		crash_test_on_cpu(c);
-		if (c->rq->work)
+		if (c->rq_work)
 			process_requests(c->rq);
 		periodic();
 		SW_STAMP(c->rq, 1);
