@@ -87,7 +87,7 @@ def stamps_build():
     """The same tree built with -DTERN_STAMPS (vmm/stamps.h) in BUILD/stamps; its path."""
     d = os.path.join(emu.BUILD, "stamps")
     subprocess.run(["make", "-s", "-C", emu.ROOT, "BUILD=" + d, "KEXTRA=-DTERN_STAMPS", "all"],
-                   check=True)
+                   check=True, stdout=subprocess.DEVNULL)
     return d
 
 

@@ -349,10 +349,12 @@ static enum exit_action entry_failed(struct vcpu *v, const struct exit_info *e)
  */
 void vmx_exit_handler(void)
 {
-	struct vcpu *v = this_cpu()->vcpu;
+	struct pcpu *c = this_cpu();
+	struct vcpu *v = c->vcpu;
 	uint32_t raw;
 
 	STAMP(v, 0);
+	c->exit_tsc = rdtsc(); /* a switch's cost is counted from here (sched.c) */
 	raw = (uint32_t)vmcs_read(VMCS_EXIT_REASON);
 	struct exit_info e = { .reason = VMX_EXIT_REASON_BASIC(raw) };
 	uint32_t slot = e.reason < VMX_EXIT_REASON_MAX ? e.reason : VMX_EXIT_REASON_MAX;
@@ -441,6 +443,6 @@ void vmx_entry_failed(uint64_t rflags)
 	vm_stop(v->vm, "%s failed: %s (VM-instruction error %u)",
 		v->launched ? "VMRESUME" : "VMLAUNCH",
 		rflags & RFLAGS_ZF ? vmx_instruction_error_name(err) : "no valid current VMCS", err);
-	sched_after_exit(v, EXIT_STOP, rdtsc());
+	sched_after_exit(v, EXIT_STOP);
 	panic("vmx_entry_failed: the scheduler returned");
 }

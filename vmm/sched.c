@@ -604,11 +604,10 @@ static void periodic(void)
 }
 
 /* The full look after an exit (sched_resume): housekeeping, requests, events, the next vCPU. */
-void sched_after_exit(struct vcpu *v, enum exit_action act, uint64_t now)
+void sched_after_exit(struct vcpu *v, enum exit_action act)
 {
 	struct pcpu *c = this_cpu();
 
-	c->exit_tsc = now; /* switch-cost accounting (enter) starts here */
 	if (vm_halting(v->vm)) /* stopped from another CPU, which set v->events */
 		act = EXIT_STOP;
 	if (act == EXIT_RESUME) { /* else sched_run does the housekeeping */

@@ -31,7 +31,7 @@ void sched_place(struct vcpu *v, uint32_t to, bool pin);
 /* Make v's CPU look at its run queue (v's VM changed state). */
 void sched_poke(struct vcpu *v);
 /* The full look after an exit: returns to resume v, or switches and never returns. */
-void sched_after_exit(struct vcpu *v, enum exit_action act, uint64_t now);
+void sched_after_exit(struct vcpu *v, enum exit_action act);
 
 /*
  * The preemption timer (SDM 25.5.1) for the rest of the way to v's deadline.
@@ -62,7 +62,7 @@ static inline void sched_resume(struct vcpu *v, enum exit_action act)
 			     !this_cpu()->rq_work && (!v->plat0 || now < v->plat0->next_tsc), 1))
 		sched_set_preemption_timer(v, now);
 	else
-		sched_after_exit(v, act, now);
+		sched_after_exit(v, act);
 	stamp_resume(v);
 }
 /* Is v's slice over? */
