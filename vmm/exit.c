@@ -285,7 +285,7 @@ static bool reinject_interrupted_event(struct vcpu *v)
 	v->nr_reinjected++;
 	vcpu_note_event(v);
 	type = idt & 0x700u;
-	vmcs_write(VMCS_VM_ENTRY_INTR_INFO, idt & (INTR_INFO_VALID | 0x7ffu));
+	vmcs_write(VMCS_VM_ENTRY_INTR_INFO, idt & (INTR_INFO_VALID | INTR_INFO_DELIVER_CODE | 0x7ffu));
 	if (idt & INTR_INFO_DELIVER_CODE)
 		vmcs_write(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE,
 			   vmcs_read(VMCS_IDT_VECTORING_ERROR_CODE));

@@ -11,7 +11,7 @@ GUEST_OBJ := $(GUEST_OUT)/obj
 GUESTS_C    := hello cpuid bench memtest msrprobe bad_wild bad_ioport bad_msr \
 	counter spinner apictimer apictimer_xapic smp echo ticker hcfuzz fpuiso flood \
 	cpuabuse cr8hog timerhog timerhog_1k timerhog_hlt platform resetcf9 resetkbc acpibtn pitticker dirtytest uartirq \
-	counter_long
+	counter_long evstorm evreinj evbadstack evbadstack_ioapic
 GUESTS_ASM  := bad_triple
 GUESTS_REAL := realmode pmode
 
@@ -86,6 +86,15 @@ $(GUEST_OUT)/dirtytest.elf: $(GUEST_EXTRA_OBJS_dirtytest)
 # The smp guest's AP start-up code.
 GUEST_EXTRA_OBJS_smp := $(GUEST_OBJ)/smp_ap.o
 $(GUEST_OUT)/smp.elf: $(GUEST_EXTRA_OBJS_smp)
+
+# The event-injection guests (issue 14): evstorm starts its AP like smp;
+# evbadstack_ioapic is evbadstack with its stack in the I/O APIC page.
+GUEST_EXTRA_OBJS_evstorm := $(GUEST_OBJ)/smp_ap.o
+$(GUEST_OUT)/evstorm.elf: $(GUEST_EXTRA_OBJS_evstorm)
+$(GUEST_OBJ)/evbadstack_ioapic.o: $(GUEST_SRC)/evbadstack.c
+	@mkdir -p $(dir $@)
+	$(call SAY,GUEST   $@)
+	$(Q)$(CC) $(GUEST_CFLAGS) -DEVBAD_IOAPIC -MMD -MP -c $< -o $@
 
 # The register-isolation guest's fill and read-back routines.
 GUEST_EXTRA_OBJS_fpuiso := $(GUEST_OBJ)/fpuiso_asm.o
