@@ -415,13 +415,20 @@ static void kick_vcpus(struct vm *vm)
 	}
 	vm->nr_parked -= parked;
 	spin_unlock(&vm->lock);
+	/*
+	 * Each CPU holding a vCPU of the VM is asked to look at its run queue
+	 * (sched_poke): that is what reaps a vCPU that is not running there,
+	 * blocked or an AP never started, and also one that blocks just now,
+	 * between the check here and its CPU's. A running one sees the request
+	 * at its next exit (v->events makes that exit look).
+	 */
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
 
-		if (v->state == VCPU_WAIT_SIPI)
-			sched_poke(v); /* an AP never started: its CPU reaps it */
-		else if (v->state != VCPU_HALTED && v->state != VCPU_STOPPED)
-			sched_wake(v);
+		if (v->state != VCPU_HALTED && v->state != VCPU_STOPPED) {
+			vcpu_note_event(v);
+			sched_poke(v);
+		}
 	}
 	if (parked)
 		vcpus_gone(vm, parked); /* last: it may free vm */
