@@ -310,6 +310,7 @@
 #define EPT_QUAL_WRITE                      BIT(1)
 #define EPT_QUAL_FETCH                      BIT(2)
 #define EPT_QUAL_GLA_VALID                  BIT(7)
+#define EPT_QUAL_GLA_XLATED                 BIT(8) /* with GLA_VALID: an access to the translation, not to a paging entry */
 
 /* VM-instruction error numbers (31.4) */
 #define VMXERR_VMLAUNCH_NONCLEAR_VMCS       4u

@@ -10,8 +10,10 @@
 #include "arch/cpuid.h"
 #include "arch/desc.h"
 #include "arch/msr.h"
+#include "arch/pcpu.h"
 #include "arch/vmx.h"
 #include "arch/x86.h"
+#include "kernel/cpu.h"
 #include "kernel/errno.h"
 #include "kernel/mm.h"
 #include "kernel/string.h"
@@ -28,6 +30,17 @@ static void *gpa_ptr(void *ctx, uint64_t gpa, size_t len)
 	return vm_guest_ptr(ctx, gpa, len);
 }
 
+/* The walker's view of vm's RAM: its first extent read directly, the rest through vm_guest_ptr. */
+static void walk_env_of(struct walk_env *env, struct vm *vm)
+{
+	*env = (struct walk_env){ .ctx = vm, .gpa_ptr = gpa_ptr };
+	if (vm->nr_extents && !(vm->extents[0].flags & EXT_BORROWED)) {
+		env->ram_gpa = vm->extents[0].gpa;
+		env->ram_size = vm->extents[0].size;
+		env->ram = phys_to_virt(vm->extents[0].hpa);
+	}
+}
+
 static unsigned int maxphyaddr(void)
 {
 	static unsigned int bits;
@@ -37,6 +50,7 @@ static unsigned int maxphyaddr(void)
 	return bits;
 }
 
+/* The guest state a walk depends on, read once per emulation: the PDPTEs only under PAE paging. */
 static void walk_regs_of(struct walk_regs *r)
 {
 	*r = (struct walk_regs){
@@ -47,22 +61,26 @@ static void walk_regs_of(struct walk_regs *r)
 		.maxphyaddr = maxphyaddr(),
 		/* VM exits save the PDPTEs under PAE paging with EPT (SDM vol. 3C 28.3.4). */
 		.pdptes_loaded = true,
-		.pdpte = { vmcs_read(VMCS_GUEST_PDPTE0), vmcs_read(VMCS_GUEST_PDPTE1),
-			   vmcs_read(VMCS_GUEST_PDPTE2), vmcs_read(VMCS_GUEST_PDPTE3) },
 	};
+	if ((r->cr0 & CR0_PG) && (r->cr4 & CR4_PAE) && !(r->efer & IA32_EFER_LMA)) {
+		r->pdpte[0] = vmcs_read(VMCS_GUEST_PDPTE0);
+		r->pdpte[1] = vmcs_read(VMCS_GUEST_PDPTE1);
+		r->pdpte[2] = vmcs_read(VMCS_GUEST_PDPTE2);
+		r->pdpte[3] = vmcs_read(VMCS_GUEST_PDPTE3);
+	}
 	/* PKRU is the guest's own while it is loaded here (xregs.c); keys are not checked yet. */
 }
 
-int emul_translate(struct vcpu *v, uint64_t la, unsigned int access, uint64_t *gpa)
+static int translate(struct vcpu *v, const struct walk_regs *r, uint64_t la, unsigned int access,
+		     uint64_t *gpa)
 {
-	struct walk_env env = { v->vm, gpa_ptr };
-	struct walk_regs r;
+	struct walk_env env;
 	struct walk_result res;
 
-	walk_regs_of(&r);
-	if (r.cpl == 3)
+	walk_env_of(&env, v->vm);
+	if (r->cpl == 3)
 		access |= WALK_USER;
-	if (!walk_gva(&env, &r, la, access, &res)) {
+	if (!walk_gva(&env, r, la, access, &res)) {
 		*gpa = res.gpa;
 		return 0;
 	}
@@ -75,6 +93,14 @@ int emul_translate(struct vcpu *v, uint64_t la, unsigned int access, uint64_t *g
 		vcpu_inject_exception(VEC_GP, true, 0);
 	}
 	return -EFAULT;
+}
+
+int emul_translate(struct vcpu *v, uint64_t la, unsigned int access, uint64_t *gpa)
+{
+	struct walk_regs r;
+
+	walk_regs_of(&r);
+	return translate(v, &r, la, access, gpa);
 }
 
 /* One piece that does not cross a page: RAM only. */
@@ -185,15 +211,52 @@ enum exit_action emul_string_io(struct vcpu *v, uint64_t qual)
 #define AR_L BIT(13) /* CS: 64-bit code segment (SDM vol. 3C 24.4.1, access rights) */
 #define AR_D BIT(14) /* CS: default operation size 32 */
 
-/* One access by the emulated instruction, within one page: RAM, the xAPIC page, or the bus. */
-static int mmio_piece(struct vcpu *v, uint64_t la, void *buf, unsigned int size, bool write)
+/*
+ * One MMIO emulation: the guest paging state, read once, and the access
+ * the exit reported. With the guest-linear address valid and translated
+ * (exit qualification bits 7 and 8, SDM vol. 3C table 28-7) the processor
+ * has walked that page and checked the access's rights: an access of the
+ * same kind to the same linear page needs no walk, its GPA is the exit's
+ * page plus the offset. Any other access is walked.
+ */
+struct mmio_ctx {
+	struct vcpu *v;
+	struct walk_regs r;
+	uint64_t la_page, gpa_page; /* the exit's linear and guest-physical pages */
+	uint64_t kinds;             /* EPT_QUAL_READ/WRITE of the exit's access; 0: walk everything */
+};
+
+static void mmio_ctx_of(struct mmio_ctx *m, struct vcpu *v, uint64_t gpa)
 {
+	uint64_t qual = vmcs_read(VMCS_EXIT_QUALIFICATION);
+	uint64_t gla_ok = EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_XLATED;
+
+	m->v = v;
+	walk_regs_of(&m->r);
+	m->kinds = 0;
+	if ((qual & gla_ok) == gla_ok) {
+		m->kinds = qual & (EPT_QUAL_READ | EPT_QUAL_WRITE);
+		m->la_page = vmcs_read(VMCS_GUEST_LINEAR_ADDRESS) & ~(uint64_t)(PAGE_SIZE - 1);
+		m->gpa_page = gpa & ~(uint64_t)(PAGE_SIZE - 1);
+	}
+}
+
+/* One access by the emulated instruction, within one page: RAM, the xAPIC page, or the bus. */
+static int mmio_piece(struct mmio_ctx *m, uint64_t la, void *buf, unsigned int size, bool write)
+{
+	struct vcpu *v = m->v;
 	uint64_t gpa, val = 0;
 	void *ram;
-	int err = emul_translate(v, la, write ? WALK_WRITE : 0, &gpa);
 
-	if (err)
-		return err;
+	if ((m->kinds & (write ? EPT_QUAL_WRITE : EPT_QUAL_READ)) &&
+	    (la & ~(uint64_t)(PAGE_SIZE - 1)) == m->la_page) {
+		gpa = m->gpa_page | (la & (PAGE_SIZE - 1));
+	} else {
+		int err = translate(v, &m->r, la, write ? WALK_WRITE : 0, &gpa);
+
+		if (err)
+			return err;
+	}
 	ram = vm_guest_ptr(v->vm, gpa, size);
 	if (ram && (!write || vm_range_ok(v->vm, gpa, size, true))) {
 		if (write)
@@ -249,25 +312,108 @@ static int mmio_write(void *ctx, uint64_t la, const void *buf, unsigned int size
 	return mmio_access(ctx, la, (void *)buf, size, true);
 }
 
-/* Up to INSN_MAX_LEN bytes at CS:RIP, fewer where the next page is not mapped. */
-static size_t fetch(struct vcpu *v, uint64_t la, uint8_t *buf)
+/*
+ * The code page each CPU fetched from last, to fetch from again without a
+ * walk. The walk is a function of the paging registers and of the entries
+ * it reads alone (each entry locates the next), and it left their Accessed
+ * flags set: while the vCPU, those registers and every entry's value are
+ * as they were, it would find the same page with the same rights. Checking
+ * that is a load and a compare per level. IA-32e paging only (PAE's
+ * PDPTEs are registers; 32-bit paging is rare where MMIO is hot).
+ */
+struct fetch_cache {
+	uint32_t vm_id;
+	const struct vcpu *v;     /* NULL: empty */
+	uint64_t cr0, cr3, cr4, efer;
+	unsigned int cpl;
+	uint64_t la_page, gpa_page;
+	unsigned int n;           /* entries */
+	uint64_t ent_gpa[5], ent_val[5];
+};
+
+static struct fetch_cache fetch_cache[MAX_CPUS];
+
+/* The value of the 8-byte entry at gpa, false when it is not in RAM. */
+static bool entry_at(const struct walk_env *env, uint64_t gpa, uint64_t *val)
 {
+	const uint64_t *p = walk_env_direct(env, gpa, 8);
+
+	if (!p)
+		p = gpa_ptr(env->ctx, gpa, 8);
+	if (!p)
+		return false;
+	*val = __atomic_load_n(p, __ATOMIC_RELAXED);
+	return true;
+}
+
+static bool fetch_cache_hit(const struct fetch_cache *fc, const struct mmio_ctx *m,
+			    const struct walk_env *env, uint64_t la_page)
+{
+	const struct walk_regs *r = &m->r;
+	uint64_t e;
+
+	if (fc->v != m->v || fc->vm_id != m->v->vm->id || fc->la_page != la_page || fc->cr3 != r->cr3 ||
+	    fc->cr0 != r->cr0 || fc->cr4 != r->cr4 || fc->efer != r->efer || fc->cpl != r->cpl)
+		return false;
+	for (unsigned int i = 0; i < fc->n; i++)
+		if (!entry_at(env, fc->ent_gpa[i], &e) || e != fc->ent_val[i])
+			return false;
+	return true;
+}
+
+/* Remember a successful IA-32e fetch walk, with the entries' values as it left them. */
+static void fetch_cache_fill(struct fetch_cache *fc, const struct mmio_ctx *m, const struct walk_env *env,
+			     uint64_t la_page, const struct walk_result *res)
+{
+	const struct walk_regs *r = &m->r;
+
+	fc->v = NULL;
+	if (!(r->efer & IA32_EFER_LMA) || !(r->cr0 & CR0_PG) || res->nr_entries > 5)
+		return;
+	for (unsigned int i = 0; i < res->nr_entries; i++) {
+		fc->ent_gpa[i] = res->entry_gpa[i];
+		if (!entry_at(env, res->entry_gpa[i], &fc->ent_val[i]))
+			return;
+	}
+	fc->n = res->nr_entries;
+	fc->vm_id = m->v->vm->id;
+	fc->cr0 = r->cr0;
+	fc->cr3 = r->cr3;
+	fc->cr4 = r->cr4;
+	fc->efer = r->efer;
+	fc->cpl = r->cpl;
+	fc->la_page = la_page;
+	fc->gpa_page = res->gpa & ~(uint64_t)(PAGE_SIZE - 1);
+	fc->v = m->v;
+}
+
+/* Up to INSN_MAX_LEN bytes at CS:RIP, fewer where the next page is not mapped. */
+static size_t fetch(struct mmio_ctx *m, uint64_t la, uint8_t *buf)
+{
+	struct walk_env env;
+	struct fetch_cache *fc = &fetch_cache[cpu_id() % MAX_CPUS];
+	unsigned int access = WALK_FETCH | (m->r.cpl == 3 ? WALK_USER : 0);
 	size_t n = 0;
 
+	walk_env_of(&env, m->v->vm);
 	while (n < INSN_MAX_LEN) {
-		uint64_t gpa;
-		size_t in_page = PAGE_SIZE - ((la + n) & (PAGE_SIZE - 1)), k;
+		uint64_t at = la + n, page = at & ~(uint64_t)(PAGE_SIZE - 1), gpa;
+		size_t in_page = PAGE_SIZE - (at & (PAGE_SIZE - 1)), k;
 		const uint8_t *p;
-		struct walk_env env = { v->vm, gpa_ptr };
-		struct walk_regs r;
 		struct walk_result res;
 
-		walk_regs_of(&r);
-		if (walk_gva(&env, &r, la + n, WALK_FETCH | (r.cpl == 3 ? WALK_USER : 0), &res))
-			break;
-		gpa = res.gpa;
+		if (fetch_cache_hit(fc, m, &env, page)) {
+			gpa = fc->gpa_page | (at & (PAGE_SIZE - 1));
+		} else {
+			if (walk_gva(&env, &m->r, at, access, &res))
+				break;
+			gpa = res.gpa;
+			fetch_cache_fill(fc, m, &env, page, &res);
+		}
 		k = in_page < INSN_MAX_LEN - n ? in_page : INSN_MAX_LEN - n;
-		p = vm_guest_ptr(v->vm, gpa, k);
+		p = walk_env_direct(&env, gpa, k);
+		if (!p)
+			p = vm_guest_ptr(m->v->vm, gpa, k);
 		if (!p)
 			break;
 		memcpy(buf + n, p, k);
@@ -276,42 +422,58 @@ static size_t fetch(struct vcpu *v, uint64_t la, uint8_t *buf)
 	return n;
 }
 
-static void cpu_of(struct vcpu *v, struct insn_cpu *c)
+/*
+ * The emulator's view of the vCPU. In 64-bit mode only the FS and GS bases
+ * take part in addressing (SDM vol. 3A 3.4.4; CS too is based at 0), so the
+ * others are not read there.
+ */
+static void cpu_of(const struct mmio_ctx *m, struct insn_cpu *c)
 {
+	const uint64_t *gpr = (const uint64_t *)&m->v->regs; /* x86 order, RSP's slot unused */
 	uint64_t ar = vmcs_read(VMCS_GUEST_CS_AR_BYTES);
-	bool lma = vmcs_read(VMCS_GUEST_IA32_EFER) & IA32_EFER_LMA;
 
 	for (unsigned int i = 0; i < 16; i++)
-		c->gpr[i] = vcpu_gpr(v, i);
+		c->gpr[i] = gpr[i];
+	c->gpr[INSN_RSP] = vmcs_read(VMCS_GUEST_RSP);
 	c->rip = vmcs_read(VMCS_GUEST_RIP);
-	c->rflags = vmcs_read(VMCS_GUEST_RFLAGS);
-	c->seg_base[0] = vmcs_read(VMCS_GUEST_ES_BASE);
-	c->seg_base[1] = vmcs_read(VMCS_GUEST_CS_BASE);
-	c->seg_base[2] = vmcs_read(VMCS_GUEST_SS_BASE);
-	c->seg_base[3] = vmcs_read(VMCS_GUEST_DS_BASE);
+	c->rflags = m->r.rflags;
+	c->mode = (m->r.efer & IA32_EFER_LMA) && (ar & AR_L) ? 64 : ar & AR_D ? 32 : 16;
+	if (c->mode == 64) {
+		c->seg_base[0] = c->seg_base[1] = c->seg_base[2] = c->seg_base[3] = 0;
+	} else {
+		c->seg_base[0] = vmcs_read(VMCS_GUEST_ES_BASE);
+		c->seg_base[1] = vmcs_read(VMCS_GUEST_CS_BASE);
+		c->seg_base[2] = vmcs_read(VMCS_GUEST_SS_BASE);
+		c->seg_base[3] = vmcs_read(VMCS_GUEST_DS_BASE);
+	}
 	c->seg_base[4] = vmcs_read(VMCS_GUEST_FS_BASE);
 	c->seg_base[5] = vmcs_read(VMCS_GUEST_GS_BASE);
-	c->mode = lma && (ar & AR_L) ? 64 : ar & AR_D ? 32 : 16;
 }
 
 enum exit_action emul_mmio(struct vcpu *v, uint64_t gpa, bool write)
 {
-	struct insn_cpu c, before;
-	const struct insn_bus bus = { v, mmio_read, mmio_write };
+	struct mmio_ctx m;
+	struct insn_cpu c;
+	const uint64_t *gpr = (const uint64_t *)&v->regs;
+	uint64_t rip0, rflags0, rsp0;
+	const struct insn_bus bus = { &m, mmio_read, mmio_write };
 	uint8_t code[INSN_MAX_LEN];
 	size_t n;
 	int err;
 
-	cpu_of(v, &c);
-	before = c;
-	n = fetch(v, c.seg_base[1] + c.rip, code);
+	mmio_ctx_of(&m, v, gpa);
+	cpu_of(&m, &c);
+	rip0 = c.rip;
+	rflags0 = c.rflags;
+	rsp0 = c.gpr[INSN_RSP];
+	n = fetch(&m, c.seg_base[1] + c.rip, code);
 	err = insn_emulate(&c, code, n, &bus);
 	if (err == -EFAULT)
 		return EXIT_RESUME; /* a #PF or #GP is pending: the instruction did nothing */
 	if (err) {
 		vm_stop(v->vm, "MMIO %s at GPA 0x%lx by an instruction Tern %s (RIP 0x%lx: %02x %02x %02x %02x)",
 			write ? "write" : "read", gpa,
-			err == -EIO ? "cannot complete" : "does not emulate", before.rip,
+			err == -EIO ? "cannot complete" : "does not emulate", rip0,
 			n > 0 ? code[0] : 0, n > 1 ? code[1] : 0, n > 2 ? code[2] : 0, n > 3 ? code[3] : 0);
 		return EXIT_STOP;
 	}
@@ -322,11 +484,13 @@ enum exit_action emul_mmio(struct vcpu *v, uint64_t gpa, bool write)
 		return EXIT_STOP;
 	}
 	for (unsigned int i = 0; i < 16; i++)
-		if (c.gpr[i] != before.gpr[i])
+		if (c.gpr[i] != gpr[i] && i != INSN_RSP)
 			vcpu_set_gpr(v, i, c.gpr[i]);
-	if (c.rflags != before.rflags)
+	if (c.gpr[INSN_RSP] != rsp0)
+		vcpu_set_gpr(v, INSN_RSP, c.gpr[INSN_RSP]);
+	if (c.rflags != rflags0)
 		vmcs_write(VMCS_GUEST_RFLAGS, c.rflags);
-	if (c.rip != before.rip) {
+	if (c.rip != rip0) {
 		uint64_t intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_INFO);
 
 		vmcs_write(VMCS_GUEST_RIP, c.rip);

@@ -15,7 +15,8 @@
 static enum exit_action after_access(struct vcpu *v, enum exit_action act)
 {
 	struct vm *vm = v->vm;
-	int req = vplatform_take_request(vm);
+	/* A plain look first: the exchange only when a device asked for something. */
+	int req = __atomic_load_n(&vm->plat.request, __ATOMIC_RELAXED) ? vplatform_take_request(vm) : 0;
 
 	if (req) {
 		vm_guest_end(vm, req);

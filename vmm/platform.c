@@ -97,6 +97,16 @@ static void post_write(void *dev, uint64_t port, unsigned int size, uint64_t val
 
 static const struct dev_ops post_ops = { .name = "post", .read = post_read, .write = post_write };
 
+/*
+ * A device whose accesses need no platform lock: each is one load or store
+ * of its own state and calls nothing, and it has no timers to poll (the
+ * POST latch).
+ */
+static bool lockless(const struct bus_range *r)
+{
+	return r->ops == &post_ops;
+}
+
 /* ---- set-up --------------------------------------------------------------------- */
 
 struct claim {
@@ -168,9 +178,8 @@ static void rearm(struct vplatform *p)
  * alone, and bring the next event forward if it is now sooner. One that
  * moved later leaves an early wake-up, which then polls every device.
  */
-static void rearm_one(struct vplatform *p, uint64_t port)
+static void rearm_range(struct vplatform *p, const struct bus_range *r)
 {
-	const struct bus_range *r = bus_find(&p->pio, port); /* the hint: the range just used */
 	uint64_t next, tsc;
 
 	if (!r || !r->ops->poll)
@@ -181,14 +190,28 @@ static void rearm_one(struct vplatform *p, uint64_t port)
 		p->next_tsc = tsc;
 }
 
+/*
+ * A port access: one lookup (the bus's ranges are fixed once the platform
+ * is built, so it needs no lock), then the device whole, under the
+ * platform lock but for a lockless one; split accesses
+ * go through the bus byte by byte.
+ */
 uint32_t vplatform_pio_read(struct vm *vm, uint16_t port, unsigned int size)
 {
 	struct vplatform *p = &vm->plat;
+	const struct bus_range *r = bus_whole(&p->pio, port, size);
 	uint32_t v;
 
+	if (r && lockless(r))
+		return (uint32_t)(r->ops->read(r->dev, port, size) & bus_ones(size));
 	spin_lock(&p->lock);
-	v = (uint32_t)bus_read(&p->pio, port, size);
-	rearm_one(p, port);
+	if (r) {
+		v = (uint32_t)(r->ops->read(r->dev, port, size) & bus_ones(size));
+	} else {
+		v = (uint32_t)bus_read(&p->pio, port, size);
+		r = bus_find(&p->pio, port);
+	}
+	rearm_range(p, r);
 	spin_unlock(&p->lock);
 	return v;
 }
@@ -196,10 +219,21 @@ uint32_t vplatform_pio_read(struct vm *vm, uint16_t port, unsigned int size)
 void vplatform_pio_write(struct vm *vm, uint16_t port, unsigned int size, uint32_t val)
 {
 	struct vplatform *p = &vm->plat;
+	const struct bus_range *r = bus_whole(&p->pio, port, size);
 
+	val &= (uint32_t)bus_ones(size);
+	if (r && lockless(r)) {
+		r->ops->write(r->dev, port, size, val);
+		return;
+	}
 	spin_lock(&p->lock);
-	bus_write(&p->pio, port, size, val);
-	rearm_one(p, port);
+	if (r) {
+		r->ops->write(r->dev, port, size, val);
+	} else {
+		bus_write(&p->pio, port, size, val);
+		r = bus_find(&p->pio, port);
+	}
+	rearm_range(p, r);
 	spin_unlock(&p->lock);
 }
 

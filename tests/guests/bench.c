@@ -2,14 +2,16 @@
 /*
  * Round-trip cost of the exits a guest can cause: vmcall, cpuid, out (port
  * 0x80, the POST-code latch), in from the 8254 (a device model that reads
- * the time), and an MMIO read of the I/O APIC through the instruction
- * emulator (EPT violation, page walk, decode, bus).
+ * the time), in from the 16550's line status register, and an MMIO read of
+ * the I/O APIC through the instruction emulator (EPT violation, page walk,
+ * decode, bus).
  */
 #include "tests/guests/guest.h"
 
 #define BENCH_ROUNDS 10000u
 #define BENCH_PORT 0x80u      /* POST code: the smallest device */
 #define BENCH_PIT  0x40u      /* 8254 counter 0 */
+#define BENCH_UART_LSR (UART_COM1_PORT + UART_LSR) /* 16550 line status, 0x3fd */
 #define IOAPIC_IOWIN 0xfec00010ul
 
 const char guest_name[] = "bench";
@@ -43,6 +45,11 @@ static void op_out(void)
 static void op_in_pit(void)
 {
 	(void)inb(BENCH_PIT);
+}
+
+static void op_in_uart(void)
+{
+	(void)inb(BENCH_UART_LSR);
 }
 
 static void op_mmio(void)
@@ -98,6 +105,7 @@ void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id, uint64_t nr_vcp
 	bench_report("cpuid", bench_run(op_cpuid), nop);
 	bench_report("out", bench_run(op_out), nop);
 	bench_report("in-pit", bench_run(op_in_pit), nop);
+	bench_report("in-uart", bench_run(op_in_uart), nop);
 	*(volatile uint32_t *)(IOAPIC_IOWIN - 0x10) = 1; /* IOREGSEL: the version register */
 	bench_report("mmio-ioapic", bench_run(op_mmio), nop);
 

@@ -4,11 +4,6 @@
 #include "kernel/errno.h"
 #include "kernel/string.h"
 
-static uint64_t ones(unsigned int size)
-{
-	return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
-}
-
 int bus_add(struct bus *b, uint64_t base, uint64_t len, const struct dev_ops *ops, void *dev)
 {
 	uint32_t i;
@@ -30,8 +25,8 @@ int bus_add(struct bus *b, uint64_t base, uint64_t len, const struct dev_ops *op
 
 const struct bus_range *bus_find(const struct bus *b, uint64_t addr)
 {
-	uint32_t lo = 0, hi = b->n;
-	const struct bus_range *hint = b->n ? &b->r[b->hint < b->n ? b->hint : 0] : NULL;
+	uint32_t lo = 0, hi = b->n, h = __atomic_load_n(&b->hint, __ATOMIC_RELAXED);
+	const struct bus_range *hint = b->n ? &b->r[h < b->n ? h : 0] : NULL;
 
 	/* A guest mostly hits one device again and again (its console): try that first. */
 	if (hint && addr >= hint->base && addr - hint->base < hint->len)
@@ -46,20 +41,12 @@ const struct bus_range *bus_find(const struct bus *b, uint64_t addr)
 		else if (addr - r->base >= r->len)
 			lo = mid + 1;
 		else {
-			((struct bus *)b)->hint = mid;
+			/* Lock-free callers race here: any value stored is a valid index. */
+			__atomic_store_n(&((struct bus *)b)->hint, mid, __ATOMIC_RELAXED);
 			return r;
 		}
 	}
 	return NULL;
-}
-
-/* The range holding all of [addr, addr+size) for a device that takes size whole, or NULL. */
-static const struct bus_range *whole(const struct bus *b, uint64_t addr, unsigned int size)
-{
-	const struct bus_range *r = bus_find(b, addr);
-
-	return r && addr - r->base + size <= r->len && size <= (r->ops->width ? r->ops->width : 1) &&
-	       r->ops->read && r->ops->write ? r : NULL;
 }
 
 static uint8_t read_byte(struct bus *b, uint64_t addr)
@@ -87,11 +74,11 @@ static void write_byte(struct bus *b, uint64_t addr, uint8_t val)
 
 uint64_t bus_read(struct bus *b, uint64_t addr, unsigned int size)
 {
-	const struct bus_range *r = whole(b, addr, size);
+	const struct bus_range *r = bus_whole(b, addr, size);
 	uint64_t v = 0;
 
 	if (r)
-		return r->ops->read(r->dev, addr, size) & ones(size);
+		return r->ops->read(r->dev, addr, size) & bus_ones(size);
 	for (unsigned int i = 0; i < size; i++)
 		v |= (uint64_t)read_byte(b, addr + i) << (8 * i);
 	return v;
@@ -99,9 +86,9 @@ uint64_t bus_read(struct bus *b, uint64_t addr, unsigned int size)
 
 void bus_write(struct bus *b, uint64_t addr, unsigned int size, uint64_t val)
 {
-	const struct bus_range *r = whole(b, addr, size);
+	const struct bus_range *r = bus_whole(b, addr, size);
 
-	val &= ones(size);
+	val &= bus_ones(size);
 	if (r) {
 		r->ops->write(r->dev, addr, size, val);
 		return;

@@ -35,6 +35,27 @@ int bus_add(struct bus *b, uint64_t base, uint64_t len, const struct dev_ops *op
 /* The range holding addr, or NULL. */
 const struct bus_range *bus_find(const struct bus *b, uint64_t addr);
 /*
+ * The range that takes [addr, addr+size) as one access (whole in it, and
+ * the device that wide), or NULL: then bus_read/bus_write split it. The
+ * range found last is tried inline first (a guest mostly hits one device
+ * again and again).
+ */
+static inline const struct bus_range *bus_whole(const struct bus *b, uint64_t addr, unsigned int size)
+{
+	uint32_t h = __atomic_load_n(&b->hint, __ATOMIC_RELAXED);
+	const struct bus_range *r = h < b->n ? &b->r[h] : NULL;
+
+	if (!r || addr < r->base || addr - r->base >= r->len)
+		r = bus_find(b, addr);
+	return r && addr - r->base + size <= r->len && size <= (r->ops->width ? r->ops->width : 1) &&
+	       r->ops->read && r->ops->write ? r : NULL;
+}
+/* All-ones in the low size bytes (size 1-8). */
+static inline uint64_t bus_ones(unsigned int size)
+{
+	return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
+}
+/*
  * An access of size bytes (1, 2, 4, 8) at addr. One device range holding it
  * whole gets it as one access if the device is that wide (dev_ops.width);
  * else it goes byte by byte, each byte to whoever answers it

@@ -118,14 +118,36 @@ struct cursor {
 /* Little-endian n-byte field; false when the instruction would run past the input. */
 static bool take(struct cursor *c, unsigned int n, uint64_t *v)
 {
-	unsigned int i;
+	const uint8_t *p = c->p + c->pos;
+	uint64_t lo;
 
 	if (c->pos + n > c->len)
 		return false;
-	*v = 0;
-	for (i = 0; i < n; i++)
-		*v |= (uint64_t)c->p[c->pos + i] << (8 * i);
 	c->pos += n;
+	if (n == 1) {
+		*v = p[0];
+		return true;
+	}
+	lo = (uint64_t)p[0] | (uint64_t)p[1] << 8;
+	if (n == 2) {
+		*v = lo;
+		return true;
+	}
+	lo |= (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+	if (n == 4) {
+		*v = lo;
+		return true;
+	}
+	*v = lo | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+	return true;
+}
+
+/* One byte: prefixes, opcode, ModRM and SIB. */
+static bool take1(struct cursor *c, uint64_t *v)
+{
+	if (c->pos >= c->len)
+		return false;
+	*v = c->p[c->pos++];
 	return true;
 }
 
@@ -153,7 +175,7 @@ static int decode_prefixes(struct cursor *c, unsigned int mode, struct insn *in,
 	uint64_t b;
 
 	for (;;) {
-		if (!take(c, 1, &b))
+		if (!take1(c, &b))
 			return -EINVAL;
 		switch (b) {
 		case PFX_LOCK:
@@ -245,7 +267,7 @@ static bool decode_ea32(struct cursor *c, struct insn *in, unsigned int rm, unsi
 	in->has_base = true;
 	in->base = (uint8_t)(rm | (in->rex & REX_B ? 8 : 0));
 	if (rm == 4) {
-		if (!take(c, 1, &sib))
+		if (!take1(c, &sib))
 			return false;
 		in->scale = (uint8_t)(sib >> 6);
 		in->index = (uint8_t)(((sib >> 3) & 7) | (in->rex & REX_X ? 8 : 0));
@@ -273,7 +295,7 @@ static bool decode_modrm(struct cursor *c, struct insn *in, unsigned int mode)
 	uint64_t m;
 	unsigned int rm;
 
-	if (!take(c, 1, &m))
+	if (!take1(c, &m))
 		return false;
 	in->has_modrm = true;
 	in->mod = (uint8_t)(m >> 6);
@@ -313,10 +335,10 @@ static int decode_opcode(struct cursor *c, struct insn *in, unsigned int mode, c
 {
 	uint64_t op;
 
-	if (!take(c, 1, &op))
+	if (!take1(c, &op))
 		return -EINVAL;
 	if (op == OP_ESC_0F) {
-		if (!take(c, 1, &op))
+		if (!take1(c, &op))
 			return -EINVAL;
 		in->map0f = true;
 		/* F2/F3 with 0F opcodes select other instructions (POPCNT, TZCNT...). */
@@ -434,28 +456,23 @@ static uint64_t mem_la(const struct insn_cpu *cpu, const struct insn *in)
 	return linear(cpu, in->seg, ea & size_mask(in->addrsize));
 }
 
+/* Memory is little-endian, as the host is: the low size bytes of a uint64_t are the operand. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "operands are read in host order");
+
 static int mem_read(const struct insn_bus *bus, uint64_t la, unsigned int size, uint64_t *v)
 {
-	uint8_t buf[8] = { 0 };
-	unsigned int i;
-	int rc = bus->read(bus->ctx, la, buf, size);
+	uint64_t x = 0;
+	int rc = bus->read(bus->ctx, la, &x, size);
 
 	if (rc)
 		return rc;
-	*v = 0;
-	for (i = 0; i < size; i++)
-		*v |= (uint64_t)buf[i] << (8 * i);
+	*v = x;
 	return 0;
 }
 
 static int mem_write(const struct insn_bus *bus, uint64_t la, unsigned int size, uint64_t v)
 {
-	uint8_t buf[8];
-	unsigned int i;
-
-	for (i = 0; i < size; i++)
-		buf[i] = (uint8_t)(v >> (8 * i));
-	return bus->write(bus->ctx, la, buf, size);
+	return bus->write(bus->ctx, la, &v, size);
 }
 
 /* PF: set when the low byte of the result has an even number of 1 bits (SDM vol. 1 3.4.3.1). */

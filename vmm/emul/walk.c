@@ -28,7 +28,9 @@ struct walker {
 	uint64_t val[5];  /* their values as read */
 	unsigned int n;
 	bool narrow;      /* 32-bit paging: 4-byte entries */
-	bool rw, us, xd;  /* effective rights: AND of R/W and U/S over levels, OR of XD (4.6.1) */
+	uint64_t and_e;   /* AND of the entries used: R/W and U/S rights (4.6.1), all Accessed (4.8) */
+	uint64_t or_e;    /* their OR: XD (4.6.1) */
+	bool rw, us, xd;  /* effective rights from and_e and or_e, set by finish */
 	uint64_t leaf;
 };
 
@@ -87,9 +89,15 @@ static int fail(struct walker *w, enum walk_fault f)
 }
 
 /* Read the entry at gpa; remember it for the A/D update when track. NULL when not RAM. */
-static void *read_entry(struct walker *w, uint64_t gpa, uint64_t *e, bool track)
+static inline __attribute__((always_inline)) void *read_entry(struct walker *w, uint64_t gpa, uint64_t *e,
+								 bool track)
 {
-	void *p = w->env->gpa_ptr(w->env->ctx, gpa, w->narrow ? 4 : 8);
+	const struct walk_env *env = w->env;
+	uint64_t len = w->narrow ? 4 : 8;
+	void *p = walk_env_direct(env, gpa, len);
+
+	if (!p)
+		p = env->gpa_ptr(env->ctx, gpa, len);
 
 	if (!p)
 		return NULL;
@@ -98,6 +106,7 @@ static void *read_entry(struct walker *w, uint64_t gpa, uint64_t *e, bool track)
 	else
 		*e = __atomic_load_n((uint64_t *)p, __ATOMIC_RELAXED);
 	if (track) {
+		w->out->entry_gpa[w->n] = gpa;
 		w->ent[w->n] = p;
 		w->val[w->n++] = *e;
 	}
@@ -106,10 +115,8 @@ static void *read_entry(struct walker *w, uint64_t gpa, uint64_t *e, bool track)
 
 static void add_rights(struct walker *w, uint64_t e)
 {
-	w->rw = w->rw && (e & PTE_W);
-	w->us = w->us && (e & PTE_US);
-	if (nx_on(w->r))
-		w->xd = w->xd || (e & PTE_NX);
+	w->and_e &= e;
+	w->or_e |= e;
 }
 
 /* SMAP is off for explicit supervisor accesses at CPL < 3 with RFLAGS.AC = 1 (4.6.1). */
@@ -164,6 +171,9 @@ static bool pkey_deny(const struct walker *w)
 /* 4.8: Accessed on every entry used, Dirty on the leaf for a write; atomic, other bits untouched. */
 static void set_ad(struct walker *w)
 {
+	/* Mostly every flag is set already: nothing to write. */
+	if ((w->and_e & PTE_A) && (!is_write(w->access) || (w->leaf & PTE_D)))
+		return;
 	for (unsigned int i = 0; i < w->n; i++) {
 		uint64_t set = PTE_A;
 
@@ -184,10 +194,14 @@ static int finish(struct walker *w, uint64_t leaf, uint64_t gpa, uint64_t size)
 	bool pk;
 
 	w->leaf = leaf;
+	w->rw = w->and_e & PTE_W;
+	w->us = w->and_e & PTE_US;
+	w->xd = nx_on(w->r) && (w->or_e & PTE_NX);
 	pk = pkey_deny(w);
 	if (rights_deny(w) || pk)
 		return pf(w, WALK_PFEC_P | (pk ? WALK_PFEC_PK : 0));
 	set_ad(w);
+	w->out->nr_entries = w->n;
 	w->out->gpa = gpa;
 	w->out->page_size = size;
 	return 0;
@@ -311,7 +325,7 @@ int walk_gva(const struct walk_env *env, const struct walk_regs *r, uint64_t gva
 	     struct walk_result *out)
 {
 	struct walker w = {
-		.env = env, .r = r, .gva = gva, .access = access, .out = out, .rw = true, .us = true,
+		.env = env, .r = r, .gva = gva, .access = access, .out = out, .and_e = ~0ull,
 	};
 
 	*out = (struct walk_result){ .fault = WALK_OK };

@@ -18,7 +18,25 @@ struct walk_env {
 	void *ctx;
 	/* Host pointer to guest-physical [gpa, gpa+len) when it is guest RAM, else NULL (MMIO, hole, beyond). */
 	void *(*gpa_ptr)(void *ctx, uint64_t gpa, size_t len);
+	/*
+	 * Optional (ram_size 0: none): guest-physical [ram_gpa, ram_gpa+ram_size)
+	 * is RAM at host address ram, read without asking gpa_ptr. The rest
+	 * goes to gpa_ptr.
+	 * Where page tables mostly are, it saves a call a level.
+	 */
+	uint64_t ram_gpa, ram_size;
+	uint8_t *ram;
 };
+
+/* The host pointer for [gpa, gpa+len) (within one page) through the direct window, or NULL. */
+static inline void *walk_env_direct(const struct walk_env *env, uint64_t gpa, uint64_t len)
+{
+	uint64_t off = gpa - env->ram_gpa;
+
+	if (off >= env->ram_size || env->ram_size - off < len)
+		return NULL;
+	return env->ram + off;
+}
 
 /* The guest state the walk depends on (VMCS guest fields, PKRU from XSAVE state). */
 struct walk_regs {
@@ -56,6 +74,9 @@ struct walk_result {
 	uint32_t pf_error;  /* SDM 4.7: P W U RSVD I PK bits; 0 unless fault == WALK_PF */
 	uint64_t gpa;
 	uint64_t page_size; /* 4K, 2M, 4M, 1G, or 0 when paging is off */
+	/* On success: the GPAs of the paging-structure entries used, top level first (PAE PDPTEs not). */
+	unsigned int nr_entries;
+	uint64_t entry_gpa[5];
 };
 
 /*
