@@ -566,15 +566,28 @@ static void balance(void)
 		sched_move(who[mv[i].vcpu], mv[i].to);
 }
 
-/* shuffle=MS (test option): move every unpinned vCPU to the next CPU. */
+/*
+ * shuffle=MS (test option): every unpinned vCPU to the next CPU of its own
+ * rotation, (round + VM id + vCPU index) mod CPUs. Each moves every round,
+ * and vCPUs that came to share a CPU part again: "the next CPU" for all
+ * would move such a group together for good.
+ */
 static void shuffle(void)
 {
+	static uint32_t round;
 	struct vcpu *who[SNAPSHOT_MAX];
 	struct bal_vcpu bv[SNAPSHOT_MAX];
 	uint32_t n = collect(who, bv, SNAPSHOT_MAX);
 
+	round++;
 	for (uint32_t i = 0; i < n; i++)
-		sched_move(who[i], (bv[i].cpu + 1) % pcpu_online_count());
+		sched_move(who[i], (round + who[i]->vm->id + who[i]->index) % pcpu_online_count());
+}
+
+/* When the bootstrap CPU's next balancing (or shuffle) is due. */
+static uint64_t housekeeping_next(void)
+{
+	return boot_opts.shuffle_ms ? next_shuffle : next_balance;
 }
 
 /* Bootstrap CPU housekeeping at its scheduling points. */
@@ -724,9 +737,11 @@ void sched_run(void)
 		if (c->is_bsp && idle_hook)
 			idle_hook();
 		wake = c->rq->next_event;
-		/* While VMs exist, wake up to watch the other CPUs. */
+		/* While VMs exist, wake up to watch the other CPUs, and to balance their queues. */
 		if (vm_count() && watchdog_next() < wake)
 			wake = watchdog_next();
+		if (vm_count() && c->is_bsp && nr_pcpus > 1 && housekeeping_next() < wake)
+			wake = housekeeping_next();
 		/* Queued console output goes out as the UART takes it; typed input comes in. */
 		if ((console_pending() || (c->is_bsp && console_input_wanted())) &&
 		    rdtsc() + poll_ticks < wake)
