@@ -155,12 +155,14 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. -DTERN_HOST
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS := fmt cmdline memmap pmm acpi bootcfg ept vmx_ctls placement vmcs_check \
 	mgmt_parse mgmt_lineedit mgmt_json imgplan mgmt_defs mgmt_kload extent xstate \
-	bus walk insn vpic vioapic vpit vrtc v16550 dirty vpm vpci vkbc vpvpanic cpuid gmap vmsr mgmt_acpi
+	bus walk insn vpic vioapic vpit vrtc v16550 dirty vpm vpci vkbc vpvpanic cpuid gmap vmsr mgmt_acpi \
+	vm_lazy
 unit_srcs_mgmt_acpi := tools/mgmt/acpitab.c drivers/acpi.c kernel/fmt.c
 unit_srcs_cpuid := vmm/cpuid.c
 unit_srcs_vmsr := vmm/vmsr.c
 unit_srcs_gmap := vmm/gmap.c
 unit_srcs_extent := vmm/extent.c
+unit_srcs_vm_lazy := vmm/vm_lazy.c vmm/extent.c vmm/gmap.c arch/ept.c
 unit_srcs_bus := vmm/emul/bus.c
 unit_srcs_walk := vmm/emul/walk.c
 unit_srcs_insn := vmm/emul/insn.c

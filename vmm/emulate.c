@@ -38,6 +38,8 @@ static void walk_env_of(struct walk_env *env, struct vm *vm)
 		env->ram_gpa = vm->extents[0].gpa;
 		env->ram_size = vm->extents[0].size;
 		env->ram = phys_to_virt(vm->extents[0].hpa);
+		env->held = vm->unzeroed; /* not zeroed yet: vm_guest_ptr zeroes them first */
+		env->held_slots = vm->lazy_slots;
 	}
 }
 

@@ -119,9 +119,14 @@ static enum exit_action handle_vmcall(struct vcpu *v, const struct exit_info *e)
 static enum exit_action handle_ept_violation(struct vcpu *v, const struct exit_info *e)
 {
 	uint64_t gpa = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
-	const struct tern_mem_region *region = gmap_find(&v->vm->map, gpa);
-	const char *access = e->qual & EPT_QUAL_FETCH ? "instruction fetch" :
-			     e->qual & EPT_QUAL_WRITE ? "write" : "read";
+	const struct tern_mem_region *region;
+	const char *access;
+
+	/* The first touch of lazily zeroed RAM (vm_lazy.c); an event it interrupted is re-injected. */
+	if (vm_fault_in(v->vm, gpa))
+		return EXIT_RESUME;
+	region = gmap_find(&v->vm->map, gpa);
+	access = e->qual & EPT_QUAL_FETCH ? "instruction fetch" : e->qual & EPT_QUAL_WRITE ? "write" : "read";
 
 	/*
 	 * The CPU's own access in delivering an event (pushing to a stack,

@@ -5,18 +5,19 @@
 #include "vmm/sched.h"
 #include "vmm/exit.h"
 #include "vmm/vm_dirty.h"
+#include "vmm/vm_lazy.h"
 #include "drivers/tsc.h"
 #include "vmm/apicv.h"
 #include "arch/cpuid.h"
 #include "arch/vmx.h"
 #include "drivers/console.h"
+#include "arch/watchdog.h"
 #include "kernel/errno.h"
 #include "kernel/fmt.h"
 #include "kernel/log.h"
 #include "kernel/mm.h"
 #include "kernel/panic.h"
 #include "kernel/string.h"
-#include "arch/watchdog.h"
 #include "arch/msr.h"
 #include "vmm/emul/vioapic.h"
 
@@ -37,11 +38,6 @@ static struct vm *vms;
 static uint32_t next_vm_id = 1;
 static uint32_t nr_vms;
 static uint64_t mem_pending; /* RAM of partly populated VMs still to come */
-
-static uint64_t ept_alloc(void *ctx)
-{
-	return page_alloc(1, PMM_OWNER_VMM);
-}
 
 static void ept_free(void *ctx, uint64_t phys)
 {
@@ -97,15 +93,15 @@ int vm_map_borrowed(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size)
 /*
  * Zeroes a piece of guest RAM ZERO_STEP bytes at a time, opening an
  * interrupt window between steps as handle_external_interrupt does (callers
- * run with interrupts off, in a hypercall or at boot, holding no lock an
- * interrupt handler takes): the console's receive interrupt drains the
- * UART's 16-byte FIFO, which fills in 1.4 ms at 115200 baud, and a 2 MiB
- * piece takes several milliseconds under an emulator. The FIFO is also
- * polled there: Bochs was seen not to deliver the 8259's interrupt in such a
- * window (UEFI boots, no I/O APIC in use).
+ * run with interrupts off, in a hypercall or an EPT-violation exit, holding
+ * no lock an interrupt handler takes; vm->mem_lock is none): the console's
+ * receive interrupt drains the UART's 16-byte FIFO, which fills in 1.4 ms
+ * at 115200 baud, and a 2 MiB piece takes several milliseconds under an
+ * emulator. The FIFO is also polled there: Bochs was seen not to deliver
+ * the 8259's interrupt in such a window (UEFI boots, no I/O APIC in use).
  */
 #define ZERO_STEP (64u << 10)
-static void zero_guest_piece(uint64_t hpa, uint64_t size)
+void vm_zero_piece(uint64_t hpa, uint64_t size)
 {
 	for (uint64_t off = 0; off < size; off += ZERO_STEP) {
 		uint64_t words = (size - off < ZERO_STEP ? size - off : ZERO_STEP) / 8;
@@ -121,7 +117,8 @@ static void zero_guest_piece(uint64_t hpa, uint64_t size)
 /*
  * Guest RAM from mem_ready on, region by region of the map, at least one
  * piece and then until budget bytes are done: 2 MiB pieces where the
- * allocator has them (EPT large pages), else 4 KiB.
+ * allocator has them (EPT large pages, zeroed and mapped lazily), else
+ * 4 KiB (zeroed and mapped now).
  */
 static int populate(struct vm *vm, uint64_t budget)
 {
@@ -135,8 +132,6 @@ static int populate(struct vm *vm, uint64_t budget)
 		if (left >= EPT_PAGE_2M && !(gpa & (EPT_PAGE_2M - 1))) {
 			hpa = page_alloc_unzeroed(PAGES_2M, PAGES_2M, PMM_OWNER_GUEST);
 			size = EPT_PAGE_2M;
-			if (hpa)
-				zero_guest_piece(hpa, size);
 		}
 		if (!hpa) {
 			size = PAGE_SIZE;
@@ -145,7 +140,8 @@ static int populate(struct vm *vm, uint64_t budget)
 		if (!hpa)
 			return -ENOMEM;
 		err = add_extent(vm, gpa, hpa, size, 0);
-		if (!err && (err = ept_map(&vm->ept, gpa, hpa, size, EPT_RWX, EPT_MT_WB)))
+		if (!err && (err = size == EPT_PAGE_2M ? vm_lazy_add(vm, gpa) :
+				   ept_map(&vm->ept, gpa, hpa, size, EPT_RWX, EPT_MT_WB)))
 			extent_unappend(vm->extents, &vm->nr_extents, size); /* or it is freed twice */
 		if (err) {
 			page_free(hpa, size / PAGE_SIZE, PMM_OWNER_GUEST);
@@ -177,6 +173,7 @@ static void free_vm(struct vm *vm)
 	free_guest_ram(vm);
 	if (vm->ept.pml4)
 		ept_destroy(&vm->ept);
+	vm_lazy_free(vm);
 	if (vm->extents)
 		page_free(virt_to_phys(vm->extents), extent_pages(vm->extents_cap), PMM_OWNER_VMM);
 	page_free(virt_to_phys(vm), (sizeof(*vm) + PAGE_SIZE - 1) / PAGE_SIZE, PMM_OWNER_VMM);
@@ -193,9 +190,9 @@ static struct vm *create(const char *name, const struct gmap *map, uint32_t nr_v
 			 int *err, uint64_t budget)
 {
 	uint64_t mem = gmap_total(map, GMAP_RAM);
-	struct ept_ops ops = { ept_alloc, ept_free, ept_virt, NULL };
 	uint64_t p = page_alloc((sizeof(struct vm) + PAGE_SIZE - 1) / PAGE_SIZE, PMM_OWNER_VMM);
 	struct vm *vm = p ? phys_to_virt(p) : NULL;
+	struct ept_ops ops = { vm_lazy_ept_alloc, ept_free, ept_virt, vm };
 	struct vm **pp;
 	uint64_t ext = 0;
 
@@ -203,6 +200,7 @@ static struct vm *create(const char *name, const struct gmap *map, uint32_t nr_v
 	if (!vm)
 		return NULL;
 	vm->lock = (struct spinlock)SPINLOCK_INIT("vm");
+	vm->mem_lock = (struct spinlock)SPINLOCK_INIT("vm memory");
 	strlcpy(vm->name, name, sizeof(vm->name));
 	vm->mem_size = mem;
 	vm->map = *map;
@@ -222,7 +220,8 @@ static struct vm *create(const char *name, const struct gmap *map, uint32_t nr_v
 		vm->mem_pending_counted = true;
 		__atomic_add_fetch(&mem_pending, mem, __ATOMIC_RELAXED);
 	}
-	if (!vm->extents || ept_init(&vm->ept, &ops) || (*err = populate(vm, budget)))
+	if (!vm->extents || vm_lazy_init(vm) || ept_init(&vm->ept, &ops) ||
+	    (*err = populate(vm, budget)))
 		goto fail;
 	vm->eptp = ept_eptp(&vm->ept, vmx_config.ept_ad);
 	if ((*err = apicv_map(vm)))
@@ -340,9 +339,10 @@ void *vm_guest_ptr(struct vm *vm, uint64_t gpa, size_t len)
 {
 	const struct mem_extent *e = find_extent(vm, gpa);
 
-	if (e && !(e->flags & EXT_BORROWED) && len <= e->size - (gpa - e->gpa))
-		return phys_to_virt(e->hpa + (gpa - e->gpa));
-	return NULL;
+	if (!e || (e->flags & EXT_BORROWED) || len > e->size - (gpa - e->gpa))
+		return NULL;
+	vm_fault_in_range(vm, gpa, len); /* the caller may write through it */
+	return phys_to_virt(e->hpa + (gpa - e->gpa));
 }
 
 bool vm_range_ok(struct vm *vm, uint64_t gpa, uint64_t len, bool write)
@@ -359,9 +359,15 @@ int vm_read_guest(struct vm *vm, uint64_t gpa, void *dst, size_t len)
 	while (len) {
 		const struct mem_extent *e = find_extent(vm, gpa);
 		size_t chunk = e->size - (gpa - e->gpa);
+		size_t in_slot = EPT_PAGE_2M - (gpa & (EPT_PAGE_2M - 1));
 
 		chunk = chunk < len ? chunk : len;
-		memcpy(d, phys_to_virt(e->hpa + (gpa - e->gpa)), chunk);
+		chunk = chunk < in_slot ? chunk : in_slot;
+		/* A piece not yet zeroed reads as the zeroes it will hold (no need to zero it). */
+		if (vm_lazy_unzeroed(vm, gpa))
+			memset(d, 0, chunk);
+		else
+			memcpy(d, phys_to_virt(e->hpa + (gpa - e->gpa)), chunk);
 		gpa += chunk;
 		d += chunk;
 		len -= chunk;

@@ -38,11 +38,23 @@ struct vm {
 	volatile int state;  /* enum vm_state */
 	struct spinlock lock;
 	uint64_t mem_size;  /* bytes of RAM, in map's RAM regions */
-	uint64_t mem_ready; /* the first mem_ready bytes of RAM (gmap_ram_gpa) are allocated, zeroed and mapped */
+	uint64_t mem_ready; /* the first mem_ready bytes of RAM (gmap_ram_gpa) are allocated */
 	struct gmap map;    /* what the guest sees where; EPT is derived from it */
 	bool mem_pending_counted; /* created partly populated: the rest is in vm_mem_pending() */
 	struct mem_extent *extents; /* ascending GPA; the array doubles when full */
 	uint32_t nr_extents, extents_cap;
+	/*
+	 * Lazily zeroed RAM (vm_fault_in): one bit per 2 MiB GPA slot in each
+	 * map. lazy: the slot's piece came unzeroed from the allocator (never
+	 * cleared); unzeroed: it is still neither zeroed nor mapped in EPT
+	 * (cleared, under mem_lock, once it is both). lazy_left counts those.
+	 */
+	uint64_t *lazy, *unzeroed;
+	uint64_t lazy_slots, lazy_left;
+	struct spinlock mem_lock;
+	/* EPT table pages set aside at create so mapping a piece later cannot fail (a list). */
+	uint64_t ept_reserve;
+	uint64_t reserved_pd, reserved_pdpt; /* last 1 GiB / 512 GiB slot reserved for, +1 */
 	struct ept ept;
 	uint64_t eptp;
 	uint32_t nr_vcpus;
@@ -89,6 +101,14 @@ static inline bool vm_populated(const struct vm *vm)
 }
 /* Guest RAM that VMs being populated will still take (admission control counts it as used). */
 uint64_t vm_mem_pending(void);
+/*
+ * An EPT violation at gpa: when it lies in a lazily zeroed piece, zero and
+ * map that piece (once, whichever vCPU comes first) and return true: the
+ * guest resumes. Also true when another vCPU mapped the piece meanwhile.
+ */
+bool vm_fault_in(struct vm *vm, uint64_t gpa);
+/* Zero and map every lazily zeroed piece (dirty logging starts from a fully mapped VM). */
+void vm_fault_in_all(struct vm *vm);
 /* Map [gpa, gpa+size) to host memory the VM does not own, read-only (a ROM region). */
 int vm_map_borrowed(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size);
 /*

@@ -94,6 +94,12 @@ int vm_dirty_enable(struct vm *vm, int limit)
 		page_free(p, pages, PMM_OWNER_VMM);
 		return err;
 	}
+	/*
+	 * Logging starts from RAM wholly mapped: a lazily zeroed piece mapped
+	 * later would come as a writable 2 MiB leaf, unsplit and unprotected.
+	 * Zeroing it all costs what the first copy of a migration reads anyway.
+	 */
+	vm_fault_in_all(vm);
 	for (uint32_t i = 0; mech == DIRTY_PML && i < vm->nr_vcpus; i++)
 		if (!(vm->vcpus[i]->pml_page = page_alloc(1, PMM_OWNER_VMM)))
 			goto nomem;

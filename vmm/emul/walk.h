@@ -20,20 +20,26 @@ struct walk_env {
 	void *(*gpa_ptr)(void *ctx, uint64_t gpa, size_t len);
 	/*
 	 * Optional (ram_size 0: none): guest-physical [ram_gpa, ram_gpa+ram_size)
-	 * is RAM at host address ram, read without asking gpa_ptr. The rest
-	 * goes to gpa_ptr.
+	 * is RAM at host address ram, read without asking gpa_ptr, except the
+	 * 2 MiB slots (GPA / 2 MiB) set in the bitmap held (those gpa_ptr must
+	 * see first: RAM not yet zeroed, vm_lazy.c). The rest goes to gpa_ptr.
 	 * Where page tables mostly are, it saves a call a level.
 	 */
 	uint64_t ram_gpa, ram_size;
 	uint8_t *ram;
+	const uint64_t *held; /* NULL: none */
+	uint64_t held_slots;
 };
 
 /* The host pointer for [gpa, gpa+len) (within one page) through the direct window, or NULL. */
 static inline void *walk_env_direct(const struct walk_env *env, uint64_t gpa, uint64_t len)
 {
-	uint64_t off = gpa - env->ram_gpa;
+	uint64_t off = gpa - env->ram_gpa, slot = gpa >> 21;
 
 	if (off >= env->ram_size || env->ram_size - off < len)
+		return NULL;
+	if (env->held && slot < env->held_slots &&
+	    ((__atomic_load_n(&env->held[slot / 64], __ATOMIC_ACQUIRE) >> (slot % 64)) & 1))
 		return NULL;
 	return env->ram + off;
 }
