@@ -131,6 +131,7 @@ static void tsc_offset_sync(struct vcpu *v)
 void msr_vcpu_reset(struct vcpu *v)
 {
 	vmsr_reset(&v->msr);
+	v->msr.tsc_offset = v->vm->tsc_offset; /* the same TSC as its VM's other vCPUs */
 	tsc_offset_sync(v);
 	spec_ctrl_sync(v);
 }

@@ -271,17 +271,17 @@ void vplatform_run_timers(struct vm *vm)
 	spin_unlock(&p->lock);
 }
 
-void vplatform_pause(struct vm *vm)
+void vplatform_pause(struct vm *vm, uint64_t tsc)
 {
 	struct vplatform *p = &vm->plat;
 
 	spin_lock(&p->lock);
 	if (!p->paused_tsc)
-		p->paused_tsc = rdtsc() | 1; /* never 0 */
+		p->paused_tsc = tsc | 1; /* never 0 */
 	spin_unlock(&p->lock);
 }
 
-void vplatform_resume(struct vm *vm)
+void vplatform_resume(struct vm *vm, uint64_t tsc)
 {
 	struct vplatform *p = &vm->plat;
 	uint64_t stood, guest_now;
@@ -289,7 +289,7 @@ void vplatform_resume(struct vm *vm)
 	spin_lock(&p->lock);
 	if (p->paused_tsc) {
 		guest_now = env_now(p);
-		stood = rdtsc() - p->paused_tsc;
+		stood = tsc - p->paused_tsc;
 		p->tsc0 += stood;
 		p->paused_tsc = 0;
 		p->paused_ns += tsc_to_ns(stood);

@@ -77,12 +77,13 @@ static inline bool vplatform_timer_due(const struct vplatform *p, uint64_t now)
 }
 void vplatform_run_timers(struct vm *vm);
 /*
- * The VM is paused, or resumed: device time (emul_env.now_ns) stops and
- * goes on from where it stopped, so no periodic timer catches up in a burst
- * and counters do not jump. The RTC's calendar keeps real time (vrtc_skip).
+ * The VM's pause settled at host TSC tsc, or it resumed at tsc (vm.c,
+ * vm->lock held): device time (emul_env.now_ns) stops and goes on from
+ * where it stopped, so no periodic timer catches up in a burst and
+ * counters do not jump. The RTC's calendar keeps real time (vrtc_skip).
  */
-void vplatform_pause(struct vm *vm);
-void vplatform_resume(struct vm *vm);
+void vplatform_pause(struct vm *vm, uint64_t tsc);
+void vplatform_resume(struct vm *vm, uint64_t tsc);
 /* The PIC's INTA cycle for an ExtINT the vCPU is taking: the vector. */
 uint8_t vplatform_inta(struct vm *vm);
 /* A vLAPIC's EOI of a level-triggered vector (the I/O APIC's remote IRR). */

@@ -7,6 +7,7 @@
  */
 #include "vmm/sched.h"
 #include "vmm/vcpu_state.h"
+#include "vmm/msr.h"
 #include "vmm/vm_dirty.h"
 #include "vmm/placement.h"
 #include "vmm/vm.h"
@@ -387,6 +388,10 @@ __attribute__((noreturn)) static void enter(struct vcpu *v, uint64_t slice)
 		vcpu_state_apply(v);
 		v->apply_arch = false;
 	}
+	if (v->tsc_moved) {
+		msr_vcpu_sync(v);
+		v->tsc_moved = false;
+	}
 	if (v->dirty_sync)
 		vcpu_dirty_sync(v);
 	SW_STAMP(c->rq, 3);
@@ -630,6 +635,7 @@ void sched_after_exit(struct vcpu *v, enum exit_action act)
 	}
 	switch (act) {
 	case EXIT_RESUME:
+		vcpu_run_device_timers(v); /* due, whichever vCPU exits first */
 		vcpu_deliver_events(v);
 		arm_slice(v);
 		return;

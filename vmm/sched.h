@@ -49,7 +49,7 @@ static inline void sched_set_preemption_timer(const struct vcpu *v, uint64_t now
 /*
  * After each handled exit. Most change nothing the scheduler looks at: no
  * event became pending (vcpu_note_event, which a VM stop sets too), no
- * deadline passed (v->deadline, vCPU 0's device timers), no request came
+ * deadline passed (v->deadline, the VM's device timers), no request came
  * (this CPU's rq_work, which moves and wake-ups set): v is entered again at
  * once, with the timer set for the rest of the way. Anything else takes
  * sched_after_exit. Returns to resume v.
@@ -59,7 +59,7 @@ static inline void sched_resume(struct vcpu *v, enum exit_action act)
 	uint64_t now = rdtsc();
 
 	if (__builtin_expect(act == EXIT_RESUME && !v->events && now < v->deadline &&
-			     !this_cpu()->rq_work && (!v->plat0 || now < v->plat0->next_tsc), 1))
+			     !this_cpu()->rq_work && now < v->plat->next_tsc, 1))
 		sched_set_preemption_timer(v, now);
 	else
 		sched_after_exit(v, act);

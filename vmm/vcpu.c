@@ -69,6 +69,7 @@ struct vcpu *vcpu_create(struct vm *vm, uint32_t index)
 	v->move_to = -1;
 	v->needs_setup = true;
 	v->start_state = -1;
+	v->plat = &vm->plat;
 	v->plat0 = index ? NULL : &vm->plat;
 	v->state = index ? VCPU_WAIT_SIPI : VCPU_RUNNABLE;
 	v->vmcs = vmcs_alloc();
@@ -351,14 +352,16 @@ static uint32_t inject_pending(struct vcpu *v, bool nmi, int vec, uint32_t ctls)
 
 void vcpu_run_device_timers(struct vcpu *v)
 {
-	if (v->plat0 && vplatform_timer_due(v->plat0, rdtsc()))
+	if (vplatform_timer_due(v->plat, rdtsc()))
 		vplatform_run_timers(v->vm);
 }
 
 bool vcpu_has_event(struct vcpu *v, uint64_t now)
 {
 	vlapic_timer_check(v, now);
-	return vlapic_pending(v) != VLAPIC_NONE || (v->plat0 && vplatform_timer_due(v->plat0, now));
+	struct vplatform *p = v->plat0;
+
+	return vlapic_pending(v) != VLAPIC_NONE || (p && vplatform_timer_due(p, now));
 }
 
 void vcpu_deliver_events(struct vcpu *v)

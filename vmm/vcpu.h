@@ -59,6 +59,7 @@ struct vcpu {
 	bool has_state;         /* init was given (loader or TERN_HC_VCPU_SET_STATE) */
 	volatile bool parked;   /* off every CPU while its VM is paused; arch holds its state */
 	bool apply_arch;        /* arch was set (TERN_HC_VCPU_SET_REGS): load it before entry */
+	bool tsc_moved;         /* msr.tsc_offset moved (a pause's time skipped): into the VMCS before entry */
 	int start_state;        /* VM_START puts it in this state (arch was set), or -1 */
 	bool dirty_sync;        /* write EPTP and PML controls before the next entry (vm_dirty.c) */
 	bool pml_on;            /* the VMCS has PML enabled */
@@ -79,7 +80,12 @@ struct vcpu {
 	uint64_t deadline;
 	uint8_t tpr_threshold;  /* VMCS_TPR_THRESHOLD as last written (TPR shadow) */
 	struct vlapic lapic;
-	struct vplatform *plat0;  /* vCPU 0 only: the VM's devices, whose timers and PIC it takes */
+	struct vplatform *plat;   /* the VM's devices: any vCPU runs their timers once due */
+	/*
+	 * The same on the one vCPU that wakes for their deadline (vCPU 0 until
+	 * it stops for good, then the next live one: vm_vcpu_gone), else NULL.
+	 */
+	struct vplatform *volatile plat0;
 	uint64_t slice_end;     /* TSC at which this slice ends */
 	uint64_t run_start;     /* TSC when last entered from the scheduler */
 	uint64_t boost_until, boost_base; /* boost window: its end, run_tsc at its start (sched.c) */
@@ -125,19 +131,22 @@ static inline void vcpu_skip_instruction(void)
 uint64_t vcpu_gpr(const struct vcpu *v, unsigned int n);
 void vcpu_set_gpr(struct vcpu *v, unsigned int n, uint64_t val);
 /*
- * v's next timer event as a TSC: its local APIC timer and, for vCPU 0, the
- * VM's device timers (vmm/platform.c). VLAPIC_NO_EVENT: none.
+ * v's next timer event as a TSC: its local APIC timer and, for the vCPU
+ * that wakes for them (plat0), the VM's device timers (vmm/platform.c).
+ * VLAPIC_NO_EVENT: none.
  */
 static inline uint64_t vcpu_next_event(const struct vcpu *v)
 {
 	uint64_t t = vlapic_next_event(v);
+	struct vplatform *p = v->plat0;
 
-	return v->plat0 && v->plat0->next_tsc < t ? v->plat0->next_tsc : t;
+	return p && p->next_tsc < t ? p->next_tsc : t;
 }
 /*
- * vCPU 0 runs its VM's due device timers (vmm/platform.c): where a deadline
- * brings it (the preemption-timer exit armed for it, HLT, entry after a
- * wake-up), not on every exit. Never under a run-queue lock.
+ * Runs the VM's device timers if they are due (vmm/platform.c): where a
+ * deadline brings the vCPU that wakes for them (the preemption-timer exit
+ * armed for it, HLT, entry after a wake-up), or any vCPU's exit after it
+ * (sched_resume), not on every exit. Never under a run-queue lock.
  */
 void vcpu_run_device_timers(struct vcpu *v);
 /* Fire v's due LAPIC timer; true when v has something to wake for (interrupt, NMI, device timer). */

@@ -189,6 +189,9 @@ void vcpu_state_apply(struct vcpu *v)
 	 */
 	msrs_from_regs(&v->msr, r);
 	v->msr.tsc_offset = r->tsc - rdtsc();
+	/* An AP the guest starts later takes the bootstrap vCPU's TSC (msr_vcpu_reset). */
+	if (!v->index)
+		v->vm->tsc_offset = v->msr.tsc_offset;
 	msr_vcpu_sync(v);
 }
 

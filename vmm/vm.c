@@ -571,11 +571,61 @@ static bool transition(struct vm *vm, int from, int to)
 	return ok;
 }
 
+/* Is every vCPU off its CPU (parked, or halted or stopped for good)? */
+static bool all_off(const struct vm *vm)
+{
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+		int st = vm->vcpus[i]->state;
+
+		if (!vm->vcpus[i]->parked && st != VCPU_HALTED && st != VCPU_STOPPED)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A pause has settled (vm->lock held): the guest's time stands from here
+ * until RESUME, the same span for its devices (vplatform_pause), its TSC
+ * and its local APIC timers (vm_resume). Not from the pause request: a
+ * vCPU still running until its next exit sees its time go on, and a TSC
+ * that stood from before would go back for it.
+ */
+static void note_settled(struct vm *vm)
+{
+	if (vm->state != VM_PAUSED || vm->settled_tsc || !all_off(vm))
+		return;
+	vm->settled_tsc = rdtsc() | 1; /* never 0 */
+	vplatform_pause(vm, vm->settled_tsc);
+}
+
+/*
+ * Resuming a VM whose time stood for `stood` ticks (vm->lock held, no
+ * vCPU on a CPU): every vCPU's TSC goes on from where it stood (its offset
+ * and the VM's, which a vCPU's reset takes, move back by as much), and so
+ * does an armed local APIC timer, count-down or TSC-deadline: it expires
+ * as far from the resume as it was from the pause. Each vCPU writes its
+ * new offset into its VMCS before its next entry (sched.c enter).
+ */
+static void skip_stood_time(struct vm *vm, uint64_t stood)
+{
+	vm->tsc_offset -= stood;
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+
+		v->msr.tsc_offset -= stood;
+		if (v->lapic.timer_next != VLAPIC_NO_EVENT)
+			v->lapic.timer_next += stood;
+		v->tsc_moved = true;
+	}
+}
+
 bool vm_pause(struct vm *vm)
 {
 	if (!transition(vm, VM_RUNNING, VM_PAUSED))
 		return false;
-	vplatform_pause(vm); /* device time stops (platform.h) */
+	spin_lock(&vm->lock);
+	note_settled(vm); /* every vCPU halted already */
+	spin_unlock(&vm->lock);
 	poke_vcpus(vm);
 	pr_info("vm %s: paused", vm->name);
 	return true;
@@ -592,6 +642,7 @@ bool vm_vcpu_park(struct vcpu *v)
 	if (ok) {
 		v->parked = true;
 		vm->nr_parked++;
+		note_settled(vm);
 	}
 	spin_unlock(&vm->lock);
 	return ok;
@@ -599,15 +650,7 @@ bool vm_vcpu_park(struct vcpu *v)
 
 bool vm_settled(struct vm *vm)
 {
-	uint32_t off = 0;
-
-	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
-		int st = vm->vcpus[i]->state;
-
-		if (vm->vcpus[i]->parked || st == VCPU_HALTED || st == VCPU_STOPPED)
-			off++;
-	}
-	return vm->state == VM_PAUSED && off == vm->nr_vcpus;
+	return vm->state == VM_PAUSED && all_off(vm);
 }
 
 bool vm_resume(struct vm *vm)
@@ -627,8 +670,14 @@ bool vm_resume(struct vm *vm)
 			back[n++] = vm->vcpus[i];
 		}
 	vm->nr_parked = 0;
+	if (vm->settled_tsc) { /* guest time goes on from where it stood */
+		uint64_t now = rdtsc();
+
+		skip_stood_time(vm, now - vm->settled_tsc);
+		vplatform_resume(vm, now);
+		vm->settled_tsc = 0;
+	}
 	spin_unlock(&vm->lock);
-	vplatform_resume(vm); /* device time goes on from where it stopped */
 	/* Parked vCPUs go back to the CPU they left (pinned ones stay pinned). */
 	for (uint32_t i = 0; i < n; i++)
 		if (sched_add(back[i], (int)back[i]->cpu) < 0)
@@ -730,6 +779,7 @@ static void vcpus_gone(struct vm *vm, uint32_t n)
 	spin_lock(&vm->lock);
 	vm->live_vcpus -= n;
 	last = vm->live_vcpus == 0;
+	note_settled(vm); /* the last vCPU of a pausing VM halted instead of parking */
 	spin_unlock(&vm->lock);
 	if (!last) {
 		if (!vm->ending && only_waiting_aps_left(vm)) {
@@ -753,7 +803,37 @@ static void vcpus_gone(struct vm *vm, uint32_t n)
 	__atomic_store_n(&vm->quiesced, true, __ATOMIC_RELEASE); /* DESTROY may go ahead */
 }
 
+/*
+ * v has stopped for good: if it woke for the VM's device timers, the next
+ * live vCPU does from now on (device interrupts go on, to whichever vCPU
+ * they are routed, while any vCPU runs). Its CPU is asked to look again, as
+ * a vCPU blocked there now has the device deadline to wake for. Under
+ * vm->lock: a vCPU given the role as it stops itself sees it, and passes it on.
+ */
+static void hand_on_device_timers(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	struct vcpu *to = NULL;
+
+	spin_lock(&vm->lock);
+	for (uint32_t i = 1; v->plat0 && i < vm->nr_vcpus && !to; i++) {
+		struct vcpu *w = vm->vcpus[(v->index + i) % vm->nr_vcpus];
+		int st = __atomic_load_n(&w->state, __ATOMIC_ACQUIRE);
+
+		if (st == VCPU_RUNNABLE || st == VCPU_BLOCKED)
+			to = w;
+	}
+	if (to) {
+		to->plat0 = v->plat0;
+		v->plat0 = NULL;
+	}
+	spin_unlock(&vm->lock);
+	if (to)
+		sched_poke(to);
+}
+
 void vm_vcpu_gone(struct vcpu *v)
 {
+	hand_on_device_timers(v);
 	vcpus_gone(v->vm, 1);
 }

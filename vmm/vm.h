@@ -57,6 +57,13 @@ struct vm {
 	uint64_t reserved_pd, reserved_pdpt; /* last 1 GiB / 512 GiB slot reserved for, +1 */
 	struct ept ept;
 	uint64_t eptp;
+	/*
+	 * Guest time: a vCPU's TSC offset after reset (guest TSC = host TSC +
+	 * offset; 0 until a pause), and when a pause settled (0: it has not).
+	 * Guest time stands from there until RESUME (vm_resume).
+	 */
+	uint64_t tsc_offset;
+	uint64_t settled_tsc;
 	uint32_t nr_vcpus;
 	uint32_t live_vcpus; /* not yet halted or stopped */
 	uint32_t nr_parked;  /* vCPUs off every CPU while PAUSED (sched.c park) */

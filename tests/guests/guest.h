@@ -250,6 +250,14 @@ static inline uint8_t inb(uint16_t port)
 	return val;
 }
 
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t val;
+
+	__asm__ volatile("inl %1, %0" : "=a"(val) : "Nd"(port) : "memory");
+	return val;
+}
+
 /* lfence keeps rdtsc from being hoisted above the instructions it times. */
 static inline uint64_t rdtsc(void)
 {

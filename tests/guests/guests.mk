@@ -9,9 +9,9 @@ GUEST_OBJ := $(GUEST_OUT)/obj
 # Long-mode C guests (start.asm + NAME.c + libguest.a, plus any
 # GUEST_EXTRA_OBJS_NAME), nasm-only ELF guests, and real-mode flat binaries.
 GUESTS_C    := hello cpuid bench memtest msrprobe bad_wild bad_ioport bad_msr \
-	counter spinner apictimer apictimer_xapic smp echo ticker hcfuzz fpuiso flood \
+	counter spinner apictimer apictimer_xapic smp smppit echo ticker hcfuzz fpuiso flood \
 	cpuabuse cr8hog timerhog timerhog_1k timerhog_hlt platform resetcf9 resetkbc acpibtn pitticker dirtytest uartirq \
-	counter_long evstorm evreinj evbadstack evbadstack_ioapic
+	counter_long evstorm evreinj evbadstack evbadstack_ioapic pausetime
 GUESTS_ASM  := bad_triple
 GUESTS_REAL := realmode pmode
 
@@ -83,9 +83,15 @@ $(GUEST_OBJ)/resetcf9.o $(GUEST_OBJ)/resetkbc.o $(GUEST_OBJ)/acpibtn.o $(GUEST_O
 GUEST_EXTRA_OBJS_dirtytest := $(GUEST_OBJ)/dirtytest_payload.o
 $(GUEST_OUT)/dirtytest.elf: $(GUEST_EXTRA_OBJS_dirtytest)
 
-# The smp guest's AP start-up code.
+# The smp guest's AP start-up code; smppit is smp routing the PIT to AP 1, the BSP halted.
 GUEST_EXTRA_OBJS_smp := $(GUEST_OBJ)/smp_ap.o
 $(GUEST_OUT)/smp.elf: $(GUEST_EXTRA_OBJS_smp)
+GUEST_EXTRA_OBJS_smppit := $(GUEST_OBJ)/smp_ap.o
+$(GUEST_OUT)/smppit.elf: $(GUEST_EXTRA_OBJS_smppit)
+$(GUEST_OBJ)/smppit.o: $(GUEST_SRC)/smp.c
+	@mkdir -p $(dir $@)
+	$(call SAY,GUEST   $@)
+	$(Q)$(CC) $(GUEST_CFLAGS) -DSMP_PIT_ON_AP -MMD -MP -c $< -o $@
 
 # The event-injection guests (issue 14): evstorm starts its AP like smp;
 # evbadstack_ioapic is evbadstack with its stack in the I/O APIC page.

@@ -9,8 +9,17 @@
  *   BSP APIC ID 0, <N> vCPUs
  *   AP with APIC ID <id> online        (one per AP, in any order)
  *   <n> of <N-1> APs online
+ *
+ * smppit (-DSMP_PIT_ON_AP, 2 vCPUs or more): device timers go on when vCPU 0
+ * stops for good. The BSP routes the PIT's IRQ 0 through the I/O APIC to
+ * APIC ID 1, starts the PIT at ~1 kHz and halts with interrupts off; AP 1
+ * counts the ticks against its TSC:
+ *   BSP halts for good, the PIT to APIC ID 1
+ *   AP 1: <n> pit ticks in <t> TSC: <hz> Hz (want 1000)   (every 250 ticks)
+ * then "done" after SMP_PIT_TICKS.
  */
 #include "tests/guests/apic.h"
+#include "tests/guests/tick.h"
 
 #include "kernel/string.h"
 
@@ -45,7 +54,11 @@
 #define EFER_LME  BIT(8)
 #define EFER_NXE  BIT(11)
 
+#ifdef SMP_PIT_ON_AP
+const char guest_name[] = "smppit";
+#else
 const char guest_name[] = "smp";
+#endif
 
 /* Shared with smp_ap.asm, which reads them on each AP. */
 extern const char smp_tramp_start[], smp_tramp_end[];
@@ -67,6 +80,78 @@ static void delay_tsc(uint64_t n)
 	while (rdtsc() < end)
 		__asm__ volatile("pause");
 }
+
+#ifdef SMP_PIT_ON_AP
+#define PIT_HZ          1193182u
+#define PIT_COUNT       1193u     /* ~1000.15 Hz */
+#define SMP_PIT_VEC     0x31u
+#define SMP_PIT_TICKS   1000u
+#define SMP_PIT_REPORT  250u
+#define IOAPIC_BASE     0xfec00000ul
+
+static volatile uint32_t pit_ticks;
+static volatile bool pit_go;
+
+static void pit_irq(struct guest_trap_frame *f)
+{
+	pit_ticks = pit_ticks + 1;
+	x2apic_write(APIC_REG_EOI, 0);
+}
+
+static void spurious(struct guest_trap_frame *f)
+{
+}
+
+static void ioapic_write(unsigned int reg, uint32_t val)
+{
+	*(volatile uint32_t *)IOAPIC_BASE = reg;
+	*(volatile uint32_t *)(IOAPIC_BASE + 0x10) = val;
+}
+
+/* The BSP: IRQ 0 (I/O APIC pin 2, as the MADT's override says) to APIC ID 1, the PIT on. */
+static void pit_to_ap1(void)
+{
+	guest_irq_install(SMP_PIT_VEC, pit_irq);
+	guest_irq_install(0xff, spurious);
+	outb(0x21, 0xff);                        /* the 8259A pair masked */
+	outb(0xa1, 0xff);
+	ioapic_write(0x10 + 2 * 2 + 1, 1u << 24); /* destination APIC ID 1 */
+	ioapic_write(0x10 + 2 * 2, SMP_PIT_VEC);  /* fixed, physical, edge, unmasked */
+	outb(0x43, 0x34);                        /* counter 0, LSB then MSB, mode 2 */
+	outb(0x40, PIT_COUNT & 0xff);
+	outb(0x40, PIT_COUNT >> 8);
+	__atomic_store_n(&pit_go, true, __ATOMIC_RELEASE);
+}
+
+/* AP 1: the ticks against the TSC, in "sti; hlt" between them. */
+static void ap1_count_pit(void)
+{
+	uint64_t khz = tick_tsc_khz(), t0 = 0;
+
+	x2apic_write(APIC_REG_SVR, APIC_SVR_ENABLE | 0xff);
+	x2apic_write(APIC_REG_TPR, 0);
+	while (!__atomic_load_n(&pit_go, __ATOMIC_ACQUIRE))
+		__asm__ volatile("pause");
+	for (uint32_t seen = 0; seen < SMP_PIT_TICKS;) {
+		__asm__ volatile("cli" : : : "memory");
+		if (pit_ticks == seen) {
+			/* The STI shadow covers HLT: no wake-up is lost in between. */
+			__asm__ volatile("sti; hlt" : : : "memory");
+			continue;
+		}
+		seen = pit_ticks;
+		if (seen == 1)
+			t0 = rdtsc();
+		if (seen > 1 && seen % SMP_PIT_REPORT == 1) {
+			uint64_t t = rdtsc() - t0;
+
+			guest_log("AP 1: %u pit ticks in %lu TSC: %lu Hz (want %u)", seen - 1, t,
+				  (uint64_t)(seen - 1) * khz * 1000 / t, PIT_HZ / PIT_COUNT);
+		}
+	}
+	guest_done();
+}
+#endif
 
 /* On each AP, from smp_ap.asm, in long mode with interrupts off. */
 void smp_ap_main(void)
@@ -90,6 +175,10 @@ void smp_ap_main(void)
 	else if (__atomic_fetch_or(&ap_id_mask, BIT(id), __ATOMIC_SEQ_CST) & BIT(id))
 		guest_log("ERROR two APs with APIC ID %lu", id);
 	__atomic_fetch_add(&aps_online, 1, __ATOMIC_SEQ_CST);
+#ifdef SMP_PIT_ON_AP
+	if (id == 1)
+		ap1_count_pit();
+#endif
 	guest_halt();
 }
 
@@ -194,5 +283,13 @@ void guest_main(uint64_t memsize, uint64_t vcpu, uint64_t vm_id, uint64_t nr_vcp
 	else if (__atomic_load_n(&ap_id_mask, __ATOMIC_ACQUIRE) != want)
 		guest_log("ERROR APs checked in with APIC IDs 0x%lx, expected 0x%lx",
 			  __atomic_load_n(&ap_id_mask, __ATOMIC_ACQUIRE), want);
+#ifdef SMP_PIT_ON_AP
+	if (n != nr_aps || !nr_aps)
+		guest_done();
+	pit_to_ap1();
+	guest_log("BSP halts for good, the PIT to APIC ID 1");
+	guest_halt();
+#else
 	guest_done();
+#endif
 }

@@ -52,14 +52,6 @@ static volatile bool tx_done; /* the answer's last byte went out */
 /* This line's: data and timeout interrupts, bytes taken, fewest bytes a data interrupt found. */
 static volatile uint32_t rda_irqs, cti_irqs, rx_bytes, rda_least;
 
-static inline uint32_t inl(uint16_t port)
-{
-	uint32_t v;
-
-	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 static void rx_byte(char c)
 {
 	if (have_line)

@@ -14,7 +14,8 @@ import pytest
 import emu
 from test_shell import finish_shell, CMD, PROMPT, Shell, boot_shell, CREATE_USAGE
 
-IMAGES = ("platform", "acpibtn", "resetcf9", "pitticker", "fpuiso", "uartirq")
+IMAGES = ("platform", "acpibtn", "resetcf9", "pitticker", "fpuiso", "uartirq", "pausetime",
+          "smppit")
 WAIT = 240   # guest work under Bochs
 PAUSE_S = 6  # how long the pause tests keep a VM paused
 
@@ -197,8 +198,8 @@ def test_interrupt_driven_uart_through_the_console(sh):
         sent += len(answer)
         # Not paused: the PM timer and the TSC measured the same wait.
         assert abs(got["pm_ms"] - got["tsc_ms"]) <= max(20, got["tsc_ms"] // 10), got
-    # Paused for a while before the third line: the guest's device clock stands, its
-    # TSC runs on; the wait it sees on the PM timer is the unpaused part only.
+    # Paused for a while before the third line: the guest's time stands, for its device
+    # clock and its TSC alike; both measure the unpaused part of the wait only.
     m.send("\x1d")
     m.expect(r"Disconnected from vm ui\r\n" + re.escape(PROMPT), CMD)
     assert re.fullmatch(r"paused vm \d+ 'ui'\n", sh.run("pause ui"))
@@ -211,11 +212,98 @@ def test_interrupt_driven_uart_through_the_console(sh):
     answer, got = uart_answer(m, "third")
     check_rx(got, "third")
     assert got["tx"] >= sent, got
-    assert got["tsc_ms"] >= 1000 and got["pm_ms"] * 2 < got["tsc_ms"], got
+    assert abs(got["pm_ms"] - got["tsc_ms"]) <= max(20, got["tsc_ms"] // 10), got
     m.expect(r"uartirq: done\r\n", WAIT)
     m.send("\x1d")
     m.expect(r"Disconnected from vm ui\r\n" + re.escape(PROMPT), CMD)
     sh.run("destroy ui")
+    assert sh.free_bytes() == sh.start_free
+
+
+PAUSETIME_TSC = 250000000   # tests/guests/pausetime.c
+
+
+def console_now(sh, vm):
+    """What vm's console ring holds (console --all, detached at once)."""
+    m = sh.m
+    sh.type("console %s --all" % vm)
+    m.send("\r")
+    m.expect(r"Connected to vm %s .*\r\n" % vm, CMD)
+    m.send("\x1d")
+    m.expect(r"Disconnected from vm %s\r\n" % vm + re.escape(PROMPT), CMD)
+    return m.before
+
+
+def armed_after(sh, vm, after):
+    """Waits for pausetime's first 'armed k' line with k > after (its console ring read
+    from the start); returns (k, mode)."""
+    m = sh.m
+    sh.type("console %s --all" % vm)
+    m.send("\r")
+    m.expect(r"Connected to vm %s .*\r\n" % vm, CMD)
+    k = 0
+    while k <= after:
+        g = m.expect(r"pausetime: armed (\d+) (\S+) for %d TSC\r\n" % PAUSETIME_TSC, WAIT)
+        k = int(g.group(1))
+    m.send("\x1d")
+    m.expect(r"Disconnected from vm %s\r\n" % vm + re.escape(PROMPT), CMD)
+    return k, g.group(2)
+
+
+def test_pause_stops_the_tsc_and_the_local_apic_timer(sh):
+    # pausetime arms its local APIC timer for 5 s of its own TSC, one-shot and then
+    # TSC-deadline, and spins until it fires; the VM is paused for a while meanwhile.
+    # Guest time stands through a pause for every clock the guest has: the timer fires
+    # as long after it was armed as programmed (a local APIC timer that ran on through
+    # the pause would fire at once after the resume, early by the guest's TSC), and the
+    # PM timer measured the same wait (a TSC that ran on would show a longer one).
+    m = sh.m
+    assert re.fullmatch(r"created vm \d+ 'pt' \(2 MiB, 1 vCPU\)\nstarted vm \d+ 'pt'\n",
+                        sh.run("create pausetime --name pt --mem 2M --start"))
+    checked, k = set(), 0
+    for _ in range(8):
+        if len(checked) == 2:
+            break
+        k, mode = armed_after(sh, "pt", k)
+        assert re.fullmatch(r"paused vm \d+ 'pt'\n", sh.run("pause pt"))
+        if re.search(r"pausetime: fired %d " % k, console_now(sh, "pt")):
+            # The timer fired before the pause took hold: not this round.
+            assert re.fullmatch(r"resumed vm \d+ 'pt'\n", sh.run("resume pt"))
+            continue
+        before = sh.console_bytes("pt")
+        time.sleep(PAUSE_S)   # what the pause is for: time going by
+        assert sh.console_bytes("pt") == before   # nothing ran while paused
+        assert re.fullmatch(r"resumed vm \d+ 'pt'\n", sh.run("resume pt"))
+        g = console_lines(sh, "pt", r"pausetime: (fired %d %s after .*)" % (k, mode), 1)[0]
+        f = re.fullmatch(r"fired \d+ \S+ after (\d+) TSC \((\d+) ms\), pm (\d+) ms, (\d+) ticks", g)
+        assert f, g
+        d, tsc_ms, pm_ms, ticks = (int(x) for x in f.groups())
+        # Late by the guest's TSC at most 1% (the interrupt's delivery), never early.
+        assert PAUSETIME_TSC <= d <= PAUSETIME_TSC * 101 // 100, g
+        assert abs(pm_ms - tsc_ms) <= max(20, tsc_ms // 50), g
+        assert ticks == 1, g
+        checked.add(mode)
+    assert checked == {"one-shot", "tsc-deadline"}, checked
+    sh.run("destroy pt")
+    assert sh.free_bytes() == sh.start_free
+
+
+def test_device_timers_go_on_when_vcpu_0_stops_for_good(sh):
+    # smppit routes the PIT through the I/O APIC to its AP, then its BSP halts with
+    # interrupts off: vCPU 0 is gone for good, and the PIT's ticks must still come, at
+    # their rate, to the AP (device timers are not vCPU 0's alone).
+    assert re.fullmatch(r"created vm \d+ 'sp' \(4 MiB, 2 vCPUs\)\nstarted vm \d+ 'sp'\n",
+                        sh.run("create smppit --name sp --mem 4M --vcpus 2 --start"))
+    line = r"smppit: (BSP halts for good.*|AP 1: .*|done)"
+    first = console_lines(sh, "sp", line, 2)
+    assert first[0] == "BSP halts for good, the PIT to APIC ID 1", first
+    assert sh.vcpus("sp")[0]["state"] == "halted"   # while the AP counts on
+    lines = console_lines(sh, "sp", line, 5)         # from the start again
+    assert lines[:2] == first and lines[4] == "done", lines
+    for l in lines[1:4]:
+        got = re.fullmatch(r"AP 1: (\d+) pit ticks in \d+ TSC: (\d+) Hz \(want 1000\)", l)
+        assert got and 900 <= int(got.group(2)) <= 1100, lines
+    wait_gone(sh, "sp")     # finished (every vCPU halted): transient, forgotten
     assert sh.free_bytes() == sh.start_free
 
 
