@@ -156,7 +156,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -I. -DTERN_HOST
 UNIT_TESTS := fmt cmdline memmap pmm acpi bootcfg ept vmx_ctls placement vmcs_check \
 	mgmt_parse mgmt_lineedit mgmt_json imgplan mgmt_defs mgmt_kload extent xstate \
 	bus walk insn vpic vioapic vpit vrtc v16550 dirty vpm vpci vkbc vpvpanic cpuid gmap vmsr mgmt_acpi \
-	vm_lazy mgmt_migstream
+	vm_lazy mgmt_migstream mgmt_xport
 unit_srcs_mgmt_acpi := tools/mgmt/acpitab.c drivers/acpi.c kernel/fmt.c
 unit_srcs_cpuid := vmm/cpuid.c
 unit_srcs_vmsr := vmm/vmsr.c
@@ -180,6 +180,7 @@ unit_srcs_mgmt_parse := tools/mgmt/parse.c kernel/fmt.c
 unit_srcs_mgmt_lineedit := tools/mgmt/lineedit.c
 unit_srcs_mgmt_json := tools/mgmt/json.c
 unit_srcs_mgmt_migstream := tools/mgmt/migstream.c tools/mgmt/crc32.c
+unit_srcs_mgmt_xport := tools/mgmt/xport.c tools/mgmt/crc32.c
 unit_srcs_imgplan := vmm/imgplan.c
 unit_srcs_mgmt_kload := tools/mgmt/kload.c kernel/fmt.c
 unit_srcs_mgmt_defs := tools/mgmt/defs.c tools/mgmt/parse.c kernel/fmt.c
