@@ -303,7 +303,8 @@ def test_device_timers_go_on_when_vcpu_0_stops_for_good(sh):
     for l in lines[1:4]:
         got = re.fullmatch(r"AP 1: (\d+) pit ticks in \d+ TSC: (\d+) Hz \(want 1000\)", l)
         assert got and 900 <= int(got.group(2)) <= 1100, lines
-    wait_gone(sh, "sp")     # finished (every vCPU halted): transient, forgotten
+    sh.wait_states(sp="finished")   # every vCPU halted
+    assert re.fullmatch(r"destroyed vm \d+ 'sp'\n", sh.run("destroy sp"))
     assert sh.free_bytes() == sh.start_free
 
 
