@@ -253,10 +253,10 @@ def create_to_output():
             rows.append((mem, g.group(4), g.group(2)))
             FIGURES["create-" + mem] = int(g.group(4))
     print("VM start-up (Bochs, 2 CPUs; shell `create hello --mem SIZE --start`; ticks = "
-          "instructions, and Bochs counts each byte of `rep stosb` as one):")
+          "instructions, and Bochs counts each iteration of `rep stosq` as one):")
     for mem, create, start in rows:
-        print("  %4s: create (zeroed RAM, EPT) + load + start to first output %s ticks; "
-              "start to first output %s ticks" % (mem, create, start))
+        print("  %4s: create (RAM taken, zeroed on first touch) + load + start to first output "
+              "%s ticks; start to first output %s ticks" % (mem, create, start))
 
 
 LINUX_STAMP = r"^\[ *(\d+)\.(\d+)\] "
