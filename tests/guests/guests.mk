@@ -47,37 +47,28 @@ $(GUEST_OBJ)/%.o: $(GUEST_SRC)/%.asm
 	$(call SAY,GUEST   $@)
 	$(Q)$(NASM) $(GUEST_NASMFLAGS) -MD $(@:.o=.d) $< -o $@
 
-# One source, two guests: apictimer (x2APIC) and apictimer_xapic (xAPIC).
-$(GUEST_OBJ)/apictimer_xapic.o: $(GUEST_SRC)/apictimer.c
-	@mkdir -p $(dir $@)
-	$(call SAY,GUEST   $@)
-	$(Q)$(CC) $(GUEST_CFLAGS) -DUSE_XAPIC -MMD -MP -c $< -o $@
+# Guests built from another guest's source with a define:
+# $(call guest_variant,NAME,SOURCE,DEFINES) makes NAME.o from SOURCE.c.
+define guest_variant
+$(GUEST_OBJ)/$(1).o: $(GUEST_SRC)/$(2).c
+	@mkdir -p $$(dir $$@)
+	$$(call SAY,GUEST   $$@)
+	$$(Q)$$(CC) $$(GUEST_CFLAGS) $(3) -MMD -MP -c $$< -o $$@
+endef
 
-# One source, three timer hogs: timerhog (masked, count 1), timerhog_1k, timerhog_hlt.
-$(GUEST_OBJ)/timerhog_1k.o: TIMERHOG_MODE := -DTIMERHOG_1K
-$(GUEST_OBJ)/timerhog_hlt.o: TIMERHOG_MODE := -DTIMERHOG_HLT
-$(GUEST_OBJ)/timerhog_1k.o $(GUEST_OBJ)/timerhog_hlt.o: $(GUEST_SRC)/timerhog.c
-	@mkdir -p $(dir $@)
-	$(call SAY,GUEST   $@)
-	$(Q)$(CC) $(GUEST_CFLAGS) $(TIMERHOG_MODE) -MMD -MP -c $< -o $@
-
+# apictimer (x2APIC) and apictimer_xapic (xAPIC).
+$(eval $(call guest_variant,apictimer_xapic,apictimer,-DUSE_XAPIC))
+# Three timer hogs: timerhog (masked, count 1), timerhog_1k, timerhog_hlt.
+$(eval $(call guest_variant,timerhog_1k,timerhog,-DTIMERHOG_1K))
+$(eval $(call guest_variant,timerhog_hlt,timerhog,-DTIMERHOG_HLT))
 # counter_long: the counter reporting up to TSC instant 75 (30 s at 50 MHz) instead of 40.
-$(GUEST_OBJ)/counter_long.o: $(GUEST_SRC)/counter.c
-	@mkdir -p $(dir $@)
-	$(call SAY,GUEST   $@)
-	$(Q)$(CC) $(GUEST_CFLAGS) -DCOUNTER_LAST_K=75ull -MMD -MP -c $< -o $@
-
-# One source, four platform guests: platform (every device, then S5), resetcf9,
-# resetkbc, acpibtn (S5 on the ACPI power button), pitticker (PIT ticks, forever).
-$(GUEST_OBJ)/resetcf9.o: PLATFORM_MODE := -DPLATFORM_RESET_CF9
-$(GUEST_OBJ)/resetkbc.o: PLATFORM_MODE := -DPLATFORM_RESET_KBC
-$(GUEST_OBJ)/acpibtn.o: PLATFORM_MODE := -DPLATFORM_POWER_BUTTON
-$(GUEST_OBJ)/pitticker.o: PLATFORM_MODE := -DPLATFORM_PIT_TICKER
-$(GUEST_OBJ)/resetcf9.o $(GUEST_OBJ)/resetkbc.o $(GUEST_OBJ)/acpibtn.o $(GUEST_OBJ)/pitticker.o: \
-		$(GUEST_SRC)/platform.c
-	@mkdir -p $(dir $@)
-	$(call SAY,GUEST   $@)
-	$(Q)$(CC) $(GUEST_CFLAGS) $(PLATFORM_MODE) -MMD -MP -c $< -o $@
+$(eval $(call guest_variant,counter_long,counter,-DCOUNTER_LAST_K=75ull))
+# Five platform guests: platform (every device, then S5), resetcf9, resetkbc,
+# acpibtn (S5 on the ACPI power button), pitticker (PIT ticks, forever).
+$(eval $(call guest_variant,resetcf9,platform,-DPLATFORM_RESET_CF9))
+$(eval $(call guest_variant,resetkbc,platform,-DPLATFORM_RESET_KBC))
+$(eval $(call guest_variant,acpibtn,platform,-DPLATFORM_POWER_BUTTON))
+$(eval $(call guest_variant,pitticker,platform,-DPLATFORM_PIT_TICKER))
 
 # The dirty-logging test's real-mode payload.
 GUEST_EXTRA_OBJS_dirtytest := $(GUEST_OBJ)/dirtytest_payload.o
@@ -88,19 +79,13 @@ GUEST_EXTRA_OBJS_smp := $(GUEST_OBJ)/smp_ap.o
 $(GUEST_OUT)/smp.elf: $(GUEST_EXTRA_OBJS_smp)
 GUEST_EXTRA_OBJS_smppit := $(GUEST_OBJ)/smp_ap.o
 $(GUEST_OUT)/smppit.elf: $(GUEST_EXTRA_OBJS_smppit)
-$(GUEST_OBJ)/smppit.o: $(GUEST_SRC)/smp.c
-	@mkdir -p $(dir $@)
-	$(call SAY,GUEST   $@)
-	$(Q)$(CC) $(GUEST_CFLAGS) -DSMP_PIT_ON_AP -MMD -MP -c $< -o $@
+$(eval $(call guest_variant,smppit,smp,-DSMP_PIT_ON_AP))
 
 # The event-injection guests (issue 14): evstorm starts its AP like smp;
 # evbadstack_ioapic is evbadstack with its stack in the I/O APIC page.
 GUEST_EXTRA_OBJS_evstorm := $(GUEST_OBJ)/smp_ap.o
 $(GUEST_OUT)/evstorm.elf: $(GUEST_EXTRA_OBJS_evstorm)
-$(GUEST_OBJ)/evbadstack_ioapic.o: $(GUEST_SRC)/evbadstack.c
-	@mkdir -p $(dir $@)
-	$(call SAY,GUEST   $@)
-	$(Q)$(CC) $(GUEST_CFLAGS) -DEVBAD_IOAPIC -MMD -MP -c $< -o $@
+$(eval $(call guest_variant,evbadstack_ioapic,evbadstack,-DEVBAD_IOAPIC))
 
 # The register-isolation guest's fill and read-back routines.
 GUEST_EXTRA_OBJS_fpuiso := $(GUEST_OBJ)/fpuiso_asm.o
