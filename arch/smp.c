@@ -16,7 +16,14 @@
 
 #define INIT_DELAY_US   10000  /* after INIT */
 #define SIPI_DELAY_US   200    /* between the two SIPIs */
-#define AP_TIMEOUT_US   500000 /* for the AP to report online */
+/*
+ * For the AP to report online: 10 s, as Linux waits for an AP's first sign
+ * of life (arch/x86/kernel/smpboot.c, do_boot_cpu). It costs time only for
+ * a CPU that never comes. 500 ms was too short under QEMU TCG with 64 CPUs
+ * on 2 host cores, whose TSC is wall time: cpu8 came online just after it
+ * and was reported as missing.
+ */
+#define AP_TIMEOUT_US   10000000
 
 extern const char trampoline_start[], trampoline_end[];
 
